@@ -1,0 +1,108 @@
+// cmd_run.cc: `tfmath run JOB.capnp`: trains the whole global batch in one process, the reference
+// every cluster run must match.
+#include <unistd.h>
+
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+
+#include "commands.h"
+#include "gemm.h"
+#include "job_check.h"
+#include "job_error.h"
+#include "job_file.h"
+#include "params_file.h"
+#include "progress.h"
+#include "trainer.h"
+
+namespace tfmath::cli {
+
+namespace {
+
+struct RunOptions {
+  std::string job, save, resume;
+};
+
+// "w = 2.9981  b = 2.0113" for models of at most `limit` parameters; empty otherwise.
+std::string learnedValues(Model& model, size_t limit) {
+  if (model.values().size() > limit) return "";
+  std::string prefix;
+  bool oneLayer = true;
+  for (const Param& p : model.params()) {
+    const std::string layer = p.name.substr(0, p.name.find('.') + 1);
+    if (!prefix.empty() && layer != prefix) oneLayer = false;
+    prefix = layer;
+  }
+  std::string out;
+  for (const Param& p : model.params()) {
+    out += (out.empty() ? "" : "  ") + (oneLayer ? p.name.substr(prefix.size()) : p.name) + " = ";
+    char v[32];
+    if (p.size() > 1) out += "[";
+    for (int64_t i = 0; i < p.size(); ++i) {
+      std::snprintf(v, sizeof v, "%s%.4f", i ? ", " : "", p.value[i]);
+      out += v;
+    }
+    if (p.size() > 1) out += "]";
+  }
+  return out;
+}
+
+int run(const RunOptions& o) {
+  gemmSingleThreaded();
+  JobFile file = JobFile::load(o.job);
+  auto job = file.job();
+  const Data data = validateJob(job);
+  LocalCommunicator local;
+  Trainer trainer(job, data, local);
+  if (!o.resume.empty()) {
+    ParameterStateFile state(o.resume);
+    trainer.resume(state.state());
+    std::printf("resumed from %s at epoch %u, step %llu\n", o.resume.c_str(), trainer.epoch(),
+                static_cast<unsigned long long>(trainer.globalStep()));
+  }
+  const bool classification = job.getLoss() == proto::Loss::SOFTMAX_CROSS_ENTROPY;
+  std::printf("%s: %lld training samples%s, %zu parameters, batch %u, %u epochs\n",
+              job.getName().cStr(), static_cast<long long>(data.train.size()),
+              data.test ? (", " + std::to_string(data.test->size()) + " test").c_str() : "",
+              trainer.model().values().size(), job.getBatchSize(), job.getEpochs());
+  ProgressPrinter progress(stdout, isatty(STDOUT_FILENO), job.getEpochs(), classification);
+  trainer.run(progress);
+
+  const Evaluation eval = trainer.evaluate();
+  std::printf("final: train loss %.4f  %s loss %.4f", trainer.trainLoss(),
+              eval.onTestSet ? "test" : "train-set", eval.loss);
+  if (classification) std::printf("  test accuracy %.2f%%", 100.0 * eval.accuracy);
+  std::printf("  %.0f samples/s\n", trainer.samplesPerSecond());
+  if (auto values = learnedValues(trainer.model(), 20); !values.empty())
+    std::printf("learned: %s\n", values.c_str());
+
+  capnp::MallocMessageBuilder message;
+  trainer.saveState(message.initRoot<proto::ParameterState>(), eval);
+  const std::string save = o.save.empty() ? std::string(job.getName().cStr()) + ".params" : o.save;
+  saveParameterState(save, message);
+  std::printf("parameters saved to %s\n", save.c_str());
+  return 0;
+}
+
+}  // namespace
+
+Command addRunCommand(CLI::App& app) {
+  auto* cmd = app.add_subcommand("run", "Train a job in this process (no cluster)");
+  auto o = std::make_shared<RunOptions>();
+  cmd->add_option("job", o->job, "The job file (.capnp)")->required();
+  cmd->add_option("--save", o->save, "Where to write the trained parameters (default NAME.params)");
+  cmd->add_option("--resume", o->resume, "Continue from a saved parameter-state file");
+  return {cmd, [o] {
+            try {
+              return run(*o);
+            } catch (const JobError& e) {
+              std::fprintf(stderr, "tfmath run: %s\n", e.what());
+              return 2;
+            } catch (const std::exception& e) {
+              std::fprintf(stderr, "tfmath run: error: %s\n", e.what());
+              return 1;
+            }
+          }};
+}
+
+}  // namespace tfmath::cli

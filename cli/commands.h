@@ -1,0 +1,19 @@
+// commands.h: the `tfmath` subcommands. Each registers its options on the CLI11 app and returns the
+// subcommand with the function that runs it (returning the exit code: 0 success, 1 failure, 2 bad
+// input or usage).
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <functional>
+
+namespace tfmath::cli {
+
+struct Command {
+  CLI::App* parsed;          // the subcommand, to see whether it was chosen
+  std::function<int()> run;  // runs it
+};
+
+Command addRunCommand(CLI::App& app);
+Command addOpsCommand(CLI::App& app);
+
+}  // namespace tfmath::cli

@@ -1,0 +1,47 @@
+// progress.cc: progress lines for `tfmath run`.
+#include "progress.h"
+
+#include <cmath>
+
+namespace tfmath {
+
+std::string formatDuration(double seconds) {
+  const long s = std::lround(std::max(0.0, seconds));
+  char text[32];
+  if (s >= 3600)
+    std::snprintf(text, sizeof text, "%ld:%02ld:%02ld", s / 3600, s / 60 % 60, s % 60);
+  else
+    std::snprintf(text, sizeof text, "%ld:%02ld", s / 60, s % 60);
+  return text;
+}
+
+ProgressPrinter::ProgressPrinter(std::FILE* out, bool live, uint32_t epochs, bool classification)
+    : out_(out), live_(live), epochs_(epochs), classification_(classification) {}
+
+void ProgressPrinter::onStep(const StepReport& r) {
+  const auto now = std::chrono::steady_clock::now();
+  const bool last = r.stepInEpoch == r.stepsPerEpoch;
+  // A terminal is redrawn ten times a second; a log gets a line every 10 seconds and at epoch ends.
+  const auto every = live_ ? std::chrono::milliseconds(100) : std::chrono::milliseconds(10000);
+  if (last ? !live_ : now - lastPrint_ < every) return;  // a log gets the epoch line instead
+  lastPrint_ = now;
+  std::fprintf(out_, "%sepoch %u/%u  step %llu/%llu  loss %.4f  %.0f samples/s  ETA %s%s",
+               live_ ? "\r\033[K" : "", r.epoch + 1, epochs_,
+               static_cast<unsigned long long>(r.stepInEpoch),
+               static_cast<unsigned long long>(r.stepsPerEpoch), r.loss, r.samplesPerSecond,
+               formatDuration(r.etaSeconds).c_str(), live_ ? "" : "\n");
+  std::fflush(out_);
+}
+
+void ProgressPrinter::onEpoch(const EpochReport& e) {
+  if (live_) std::fprintf(out_, "\r\033[K");
+  std::fprintf(out_, "epoch %u/%u: train loss %.4f  %s loss %.4f", e.epoch + 1, epochs_,
+               e.trainLoss, e.eval.onTestSet ? "test" : "train-set", e.eval.loss);
+  if (classification_)
+    std::fprintf(out_, "  %s accuracy %.2f%%", e.eval.onTestSet ? "test" : "train-set",
+                 100.0 * e.eval.accuracy);
+  std::fprintf(out_, "\n");
+  std::fflush(out_);
+}
+
+}  // namespace tfmath

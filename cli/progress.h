@@ -1,0 +1,30 @@
+// progress.h: how `tfmath run` shows training: a live line on a terminal, plain lines otherwise.
+#pragma once
+
+#include <chrono>
+#include <cstdio>
+#include <string>
+
+#include "trainer.h"
+
+namespace tfmath {
+
+class ProgressPrinter : public TrainingObserver {
+ public:
+  // Writes to `out`; `live` redraws one line in place (for a terminal).
+  ProgressPrinter(std::FILE* out, bool live, uint32_t epochs, bool classification);
+  void onStep(const StepReport& r) override;
+  void onEpoch(const EpochReport& e) override;
+
+ private:
+  std::FILE* out_;
+  bool live_;
+  uint32_t epochs_;
+  bool classification_;
+  std::chrono::steady_clock::time_point lastPrint_{};
+};
+
+// "1:05" or "1:02:03".
+std::string formatDuration(double seconds);
+
+}  // namespace tfmath

@@ -1,0 +1,38 @@
+// conv2d.h: 2-D convolution, channels last (NHWC), through im2col + GEMM.
+#pragma once
+
+#include "layer.h"
+#include "op_math.h"
+
+namespace tfmath {
+
+const OpMath& conv2dMath();
+
+// Output size along one axis and the padding before it. `same` pads to ceil(in / stride) outputs
+// and puts any odd extra padding after (TensorFlow's rule).
+struct ConvAxis {
+  int64_t out = 0, padBefore = 0;
+};
+ConvAxis convAxis(int64_t in, int64_t kernel, int64_t stride, bool same);
+
+class Conv2d : public Layer {
+ public:
+  // input: per-sample shape [H, W, C].
+  Conv2d(const Shape& input, int64_t filters, int64_t kernel, int64_t stride, bool same);
+  const char* op() const override { return "conv2d"; }
+  std::vector<ParamSpec> paramSpecs() const override;
+  void bindParams(std::vector<Param> params) override;
+  // x: N×H×W×C, y: N×OH×OW×F.
+  void forward(const Tensor& x, Tensor& y) override;
+  void backward(const Tensor& x, const Tensor& y, const Tensor& dy, Tensor* dx) override;
+
+ private:
+  void im2col(const Tensor& x);
+  int64_t h_, w_, c_, filters_, k_, stride_;
+  ConvAxis rows_, cols_;
+  Param kernel_, bias_;      // kernel: K×K×C×F (a (K·K·C)×F matrix), bias: F
+  std::vector<float> col_;   // (N·OH·OW)×(K·K·C), from the last forward
+  std::vector<float> dcol_;  // same shape, backward scratch
+};
+
+}  // namespace tfmath

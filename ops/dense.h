@@ -1,0 +1,28 @@
+// dense.h: the fully connected layer, Y = XW + b.
+#pragma once
+
+#include "layer.h"
+#include "op_math.h"
+
+namespace tfmath {
+
+const OpMath& denseMath();
+
+class Dense : public Layer {
+ public:
+  // input: per-sample shape [D]; units: U.
+  Dense(const Shape& input, int64_t units);
+  const char* op() const override { return "dense"; }
+  std::vector<ParamSpec> paramSpecs() const override;
+  void bindParams(std::vector<Param> params) override;
+  // x: N×D, y: N×U.
+  void forward(const Tensor& x, Tensor& y) override;
+  // dy: N×U; dW += XᵀdY, db += 1ᵀdY, dX = dY Wᵀ.
+  void backward(const Tensor& x, const Tensor& y, const Tensor& dy, Tensor* dx) override;
+
+ private:
+  int64_t in_, units_;
+  Param w_, b_;  // W: D×U, b: U
+};
+
+}  // namespace tfmath

@@ -1,0 +1,53 @@
+// gemm.cc: gemm() over OpenBLAS's cblas_sgemm when TFMATH_OPENBLAS is set, else over Eigen.
+#include "gemm.h"
+
+#include <Eigen/Core>
+
+#ifdef TFMATH_OPENBLAS
+#include <cblas.h>
+#endif
+
+namespace tfmath {
+
+#ifdef TFMATH_OPENBLAS
+
+void gemm(bool transA, bool transB, int M, int N, int K, float alpha, const float* A, int lda,
+          const float* B, int ldb, float beta, float* C, int ldc) {
+  cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
+              M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+}
+const char* gemmBackend() { return "openblas"; }
+void gemmSingleThreaded() { openblas_set_num_threads(1); }
+
+#else
+
+namespace {
+using RowMajor = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+using Stride = Eigen::OuterStride<>;
+using ConstMap = Eigen::Map<const RowMajor, 0, Stride>;
+}  // namespace
+
+void gemm(bool transA, bool transB, int M, int N, int K, float alpha, const float* A, int lda,
+          const float* B, int ldb, float beta, float* C, int ldc) {
+  Eigen::Map<RowMajor, 0, Stride> c(C, M, N, Stride(ldc));
+  if (beta == 0.0f)
+    c.setZero();
+  else if (beta != 1.0f)
+    c *= beta;
+  ConstMap a(A, transA ? K : M, transA ? M : K, Stride(lda));
+  ConstMap b(B, transB ? N : K, transB ? K : N, Stride(ldb));
+  if (!transA && !transB)
+    c.noalias() += alpha * a * b;
+  else if (transA && !transB)
+    c.noalias() += alpha * a.transpose() * b;
+  else if (!transA && transB)
+    c.noalias() += alpha * a * b.transpose();
+  else
+    c.noalias() += alpha * a.transpose() * b.transpose();
+}
+const char* gemmBackend() { return "eigen"; }
+void gemmSingleThreaded() { Eigen::setNbThreads(1); }
+
+#endif
+
+}  // namespace tfmath

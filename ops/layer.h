@@ -1,0 +1,57 @@
+// layer.h: the contract every layer op follows, after llm.c:
+//   forward(x, y)            y = f(x; θ), written (=)
+//   backward(x, y, dy, dx)   dx = ∂L/∂x written (=) when dx is non-null; ∂L/∂θ accumulated (+=)
+// Tensors are batched: dim 0 is the sample. A layer is built for one per-sample input shape and
+// knows its output shape. Layers keep scratch from forward for backward; not thread-safe.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "tensor.h"
+
+namespace tfmath {
+
+// A parameter tensor: views into the model's flat value and gradient buffers.
+struct Param {
+  std::string name;  // e.g. layer0.w
+  Shape shape;
+  float* value = nullptr;
+  float* grad = nullptr;
+  int64_t size() const { return numel(shape); }
+};
+
+// What a layer asks the model to allocate for it.
+struct ParamSpec {
+  std::string suffix;  // "w" or "b"
+  Shape shape;
+  int64_t fanIn = 0;   // inputs feeding each output, for initialisation
+  int64_t fanOut = 0;  // outputs fed by each input
+  bool isBias = false;
+};
+
+class Layer {
+ public:
+  virtual ~Layer() = default;
+  // The op's registry name, e.g. "dense".
+  virtual const char* op() const = 0;
+  // Per-sample output shape.
+  const Shape& outputShape() const { return outputShape_; }
+  virtual std::vector<ParamSpec> paramSpecs() const { return {}; }
+  // Receives the views for paramSpecs(), in the same order.
+  virtual void bindParams(std::vector<Param> /*params*/) {}
+  virtual void forward(const Tensor& x, Tensor& y) = 0;
+  virtual void backward(const Tensor& x, const Tensor& y, const Tensor& dy, Tensor* dx) = 0;
+
+ protected:
+  // The batched shape of an output for n samples.
+  Shape batched(int64_t n) const {
+    Shape s{n};
+    s.insert(s.end(), outputShape_.begin(), outputShape_.end());
+    return s;
+  }
+  Shape outputShape_;
+};
+
+}  // namespace tfmath

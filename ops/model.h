@@ -1,0 +1,54 @@
+// model.h: a model is its layers in order plus one flat buffer of parameters and one of gradients.
+// The flat buffers are what the optimizer updates, what a communicator allreduces, and what a
+// checkpoint saves by name. Built from a job's layer list; knows nothing about data or networking.
+#pragma once
+
+#include <capnp/list.h>
+
+#include <memory>
+#include <vector>
+
+#include "job.capnp.h"
+#include "layer.h"
+
+namespace tfmath {
+
+class Model {
+ public:
+  // Builds the layers for per-sample input `input`. Dense/conv2d with an activation become that
+  // layer followed by an Activation. The layer list must already be validated (see job_check.h).
+  Model(capnp::List<proto::Layer>::Reader layers, const Shape& input);
+
+  // Initial values, deterministic from the seed: He normal (σ = √(2/fan_in)) for a weight whose
+  // layer is followed by relu, Glorot uniform (limit √(6/(fan_in+fan_out))) otherwise; biases 0.
+  void initialize(uint64_t seed);
+
+  // Runs every layer; returns the output (N×output shape). Activations are kept for backward,
+  // and so is a pointer to x, which must outlive the backward call.
+  const Tensor& forward(const Tensor& x);
+  // Backpropagates ∂L/∂output from the last forward; parameter gradients accumulate.
+  // The input's gradient is never computed: nothing needs it.
+  void backward(const Tensor& dOutput);
+
+  void zeroGrad() { std::fill(grads_.begin(), grads_.end(), 0.0f); }
+  std::vector<float>& values() { return values_; }
+  const std::vector<float>& values() const { return values_; }
+  std::vector<float>& grads() { return grads_; }
+  const std::vector<Param>& params() const { return params_; }
+  const Shape& outputShape() const { return layers_.back()->outputShape(); }
+  const std::vector<std::unique_ptr<Layer>>& layers() const { return layers_; }
+
+ private:
+  std::vector<std::unique_ptr<Layer>> layers_;
+  std::vector<bool> followedByRelu_;  // per layer
+  std::vector<ParamSpec> specs_;      // per param, parallel to params_
+  std::vector<size_t> paramLayer_;    // per param: the layer that owns it
+  std::vector<Param> params_;
+  std::vector<float> values_, grads_;
+  const Tensor& inputOf(size_t layer) const { return layer ? acts_[layer - 1] : *input_; }
+  const Tensor* input_ = nullptr;  // the last forward's input, owned by the caller
+  std::vector<Tensor> acts_;       // acts_[i] = output of layer i
+  Tensor gradA_, gradB_;           // ping-pong buffers for backward
+};
+
+}  // namespace tfmath

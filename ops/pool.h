@@ -1,0 +1,28 @@
+// pool.h: 2-D max pooling, channels last. Windows that would run past the input are dropped.
+#pragma once
+
+#include <cstdint>
+
+#include "layer.h"
+#include "op_math.h"
+
+namespace tfmath {
+
+const OpMath& maxPool2dMath();
+
+class MaxPool2d : public Layer {
+ public:
+  // input: per-sample shape [H, W, C]; windows of pool×pool every `stride`.
+  MaxPool2d(const Shape& input, int64_t pool, int64_t stride);
+  const char* op() const override { return "maxPool2d"; }
+  // x: N×H×W×C, y: N×OH×OW×C with OH = ⌊(H − pool)/stride⌋ + 1.
+  void forward(const Tensor& x, Tensor& y) override;
+  // dx = 0 except at each window's arg-max, which receives that window's gradient.
+  void backward(const Tensor& x, const Tensor& y, const Tensor& dy, Tensor* dx) override;
+
+ private:
+  int64_t h_, w_, c_, pool_, stride_;
+  std::vector<int32_t> argmax_;  // per output element: index into its sample's input
+};
+
+}  // namespace tfmath

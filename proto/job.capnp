@@ -1,0 +1,238 @@
+# job.capnp: the schema of a tfmath job file. The schema is the spec: every field says what it means.
+# A job file imports it as "/tfmath/job.capnp" and declares `const job :Job = (...)`; see examples/.
+@0xd6a0f0b6e8c4a7e1;
+$import "/capnp/c++.capnp".namespace("tfmath::proto");
+
+struct Job {
+  # One training job: where the data comes from, the model, the loss, the optimizer and the schedule.
+
+  name @0 :Text;
+  # A short human name, shown by `tfmath-status`. Need not be unique.
+
+  seed @1 :UInt64;
+  # Seeds everything random: initial weights, synthetic data and the per-epoch sample order. The same
+  # job and seed give the same parameters bit for bit on the same build.
+
+  data @2 :DataSource;
+  # The training set and, where it has one, the test set.
+
+  model @3 :List(Layer);
+  # The layers, applied in order to each sample. Shapes are inferred from the data.
+
+  loss @4 :Loss;
+  # The per-sample loss. The batch loss is the mean of the per-sample losses.
+
+  optimizer @5 :Optimizer;
+  # The update rule applied after each global batch.
+
+  batchSize @6 :UInt32;
+  # The global batch: samples per optimizer step, summed over all workers. Must be > 0.
+
+  epochs @7 :UInt32;
+  # Passes over the training set. Must be > 0.
+
+  workers @8 :UInt32 = 1;
+  # Worker processes the cluster gives this job (data parallel). `tfmath run` ignores it. Must be > 0.
+
+  checkpointEvery @9 :UInt32 = 200;
+  # Optimizer steps between checkpoints sent by rank 0 to the coordinator; 0 means only at the end.
+}
+
+struct DataSource {
+  # Where samples come from. Relative paths resolve against the job file's folder.
+  union {
+    linear @0 :Linear;
+    # Synthetic regression data: y = x·weights + bias + noise, with x drawn uniformly from [-1, 1].
+
+    idx @1 :Idx;
+    # Images and labels in the IDX format of MNIST and Fashion-MNIST, raw or gzip-compressed.
+
+    csv @2 :Csv;
+    # A table of numbers with a header row; one named column is the target.
+  }
+}
+
+struct Linear {
+  # y = x·weights + bias + noise, seeded by the job's seed.
+
+  samples @0 :UInt32;
+  # Training samples to generate. Must be > 0.
+
+  weights @1 :List(Float64);
+  # The true weights; their count d is the input width. Must not be empty.
+
+  bias @2 :Float64;
+  # The true bias.
+
+  noise @3 :Float64;
+  # Standard deviation of the Gaussian noise added to each target. Must be >= 0.
+
+  testSamples @4 :UInt32;
+  # Held-out samples generated the same way; 0 means no test set.
+}
+
+struct Idx {
+  # IDX files (MNIST layout): images are N×H×W uint8, scaled to [0, 1] and read as N×H×W×1.
+
+  trainImages @0 :Text;
+  # Path of the training images (idx3, magic 0x00000803), optionally gzip-compressed.
+
+  trainLabels @1 :Text;
+  # Path of the training labels (idx1, magic 0x00000801), optionally gzip-compressed.
+
+  testImages @2 :Text;
+  # Path of the test images; empty means no test set.
+
+  testLabels @3 :Text;
+  # Path of the test labels; required when testImages is set.
+
+  limit @4 :UInt32;
+  # Use only the first `limit` training samples; 0 means all. For quick runs and tests.
+
+  testLimit @5 :UInt32;
+  # Use only the first `testLimit` test samples; 0 means all.
+}
+
+struct Csv {
+  # Comma-separated numbers with a header row naming the columns.
+
+  train @0 :Text;
+  # Path of the training table.
+
+  test @1 :Text;
+  # Path of the test table, with the same columns; empty means no test set.
+
+  target @2 :Text;
+  # Name of the target column. Every other column is an input feature. With softmaxCrossEntropy
+  # the target must hold class numbers 0, 1, 2, ...; with mse it may hold any number.
+}
+
+struct Layer {
+  # One layer of the model. Keras users will recognise them.
+  union {
+    dense @0 :Dense;
+    # Fully connected: Y = XW + b, then the activation. Needs a 1-D input per sample (use flatten).
+
+    conv2d @1 :Conv2d;
+    # 2-D convolution over an H×W×C input (channels last), then the activation.
+
+    maxPool2d @2 :MaxPool2d;
+    # Maximum over each poolSize×poolSize window of an H×W×C input.
+
+    flatten @3 :Void;
+    # Reshapes each sample to 1-D.
+
+    activation @4 :Activation;
+    # An element-wise activation on its own.
+  }
+}
+
+enum Activation {
+  # An element-wise non-linearity.
+  none @0;
+  # The identity.
+  relu @1;
+  # max(0, x).
+  sigmoid @2;
+  # 1 / (1 + exp(-x)).
+  tanh @3;
+  # tanh(x).
+}
+
+enum Padding {
+  # How a convolution treats the border.
+  valid @0;
+  # No padding: the output shrinks by kernelSize - 1 (for stride 1).
+  same @1;
+  # Zero padding so that the output is ceil(input / stride); any odd extra goes after (TensorFlow's rule).
+}
+
+struct Dense {
+  # A fully connected layer.
+
+  units @0 :UInt32;
+  # Output width. Must be > 0.
+
+  activation @1 :Activation;
+  # Applied to the output; none by default.
+}
+
+struct Conv2d {
+  # A 2-D convolution, channels last.
+
+  filters @0 :UInt32;
+  # Output channels. Must be > 0.
+
+  kernelSize @1 :UInt32;
+  # Side of the square kernel. Must be > 0 and, with valid padding, no larger than the input.
+
+  stride @2 :UInt32 = 1;
+  # Step between windows in both directions. Must be > 0.
+
+  padding @3 :Padding;
+  # valid (default) or same.
+
+  activation @4 :Activation;
+  # Applied to the output; none by default.
+}
+
+struct MaxPool2d {
+  # Max pooling over square windows; windows that would run past the input are dropped (floor).
+
+  poolSize @0 :UInt32;
+  # Side of the square window. Must be > 0 and no larger than the input.
+
+  stride @1 :UInt32;
+  # Step between windows; 0 means poolSize.
+}
+
+enum Loss {
+  # The per-sample loss.
+  mse @0;
+  # Mean squared error over the output's elements, for continuous targets.
+  softmaxCrossEntropy @1;
+  # Cross-entropy of softmax(output) against a class label, for classification.
+}
+
+struct Optimizer {
+  # The parameter update rule.
+  union {
+    sgd @0 :Sgd;
+    # Stochastic gradient descent with optional (Nesterov) momentum and weight decay, as in PyTorch.
+
+    adam @1 :Adam;
+    # Adam (Kingma & Ba, 2015) with bias correction.
+  }
+}
+
+struct Sgd {
+  # v ← μv + (g + λw); w ← w − η v (or w − η (g + λw + μv) with Nesterov).
+
+  learningRate @0 :Float64;
+  # η. Must be finite and > 0.
+
+  momentum @1 :Float64;
+  # μ, in [0, 1); 0 means plain SGD.
+
+  nesterov @2 :Bool;
+  # Use Nesterov momentum. Needs momentum > 0.
+
+  weightDecay @3 :Float64;
+  # λ, the L2 penalty added to the gradient. Must be >= 0.
+}
+
+struct Adam {
+  # m ← β1 m + (1−β1) g; v ← β2 v + (1−β2) g²; w ← w − η m̂ / (√v̂ + ε).
+
+  learningRate @0 :Float64 = 0.001;
+  # η. Must be finite and > 0.
+
+  beta1 @1 :Float64 = 0.9;
+  # β1, in [0, 1).
+
+  beta2 @2 :Float64 = 0.999;
+  # β2, in [0, 1).
+
+  epsilon @3 :Float64 = 1e-8;
+  # ε. Must be > 0.
+}

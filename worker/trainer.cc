@@ -1,0 +1,214 @@
+// trainer.cc: the training step, evaluation, and saving and restoring parameter state.
+#include "trainer.h"
+
+#include <chrono>
+#include <cstring>
+
+#include "job_error.h"
+#include "loss.h"
+
+namespace tfmath {
+
+namespace {
+
+std::unique_ptr<Optimizer> makeOptimizer(proto::Optimizer::Reader o, size_t size) {
+  if (o.isSgd()) {
+    auto s = o.getSgd();
+    return makeSgd({s.getLearningRate(), s.getMomentum(), s.getWeightDecay(), s.getNesterov()},
+                   size);
+  }
+  auto a = o.getAdam();
+  return makeAdam({a.getLearningRate(), a.getBeta1(), a.getBeta2(), a.getEpsilon()}, size);
+}
+
+void writeTensor(proto::Tensor::Builder out, const std::string& name, const Shape& shape,
+                 const float* values) {
+  out.setName(name);
+  auto dims = out.initShape(static_cast<unsigned>(shape.size()));
+  for (size_t i = 0; i < shape.size(); ++i)
+    dims.set(static_cast<unsigned>(i), static_cast<uint32_t>(shape[i]));
+  const size_t bytes = static_cast<size_t>(numel(shape)) * sizeof(float);
+  static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__,
+                "params.capnp stores little-endian floats");
+  std::memcpy(out.initData(bytes).begin(), values, bytes);
+}
+
+void readTensor(proto::Tensor::Reader in, const std::string& name, const Shape& shape,
+                float* values) {
+  Shape got;
+  for (uint32_t d : in.getShape()) got.push_back(d);
+  if (in.getName() != name || got != shape ||
+      in.getData().size() != static_cast<size_t>(numel(shape)) * sizeof(float))
+    throw JobError("resume: tensor " + std::string(in.getName().cStr()) + " " + shapeString(got) +
+                   " does not fit this job's " + name + " " + shapeString(shape));
+  std::memcpy(values, in.getData().begin(), in.getData().size());
+}
+
+}  // namespace
+
+std::pair<int64_t, int64_t> rankSlice(int64_t batch, int rank, int world) {
+  const int64_t base = batch / world, extra = batch % world;
+  const int64_t begin = rank * base + std::min<int64_t>(rank, extra);
+  return {begin, begin + base + (rank < extra ? 1 : 0)};
+}
+
+Trainer::Trainer(proto::Job::Reader job, const Data& data, Communicator& comm)
+    : job_(job),
+      data_(data),
+      comm_(comm),
+      model_(job.getModel(), data.train.sampleShape()),
+      rng_(Rng::derive(job.getSeed(), 2)) {
+  model_.initialize(job.getSeed());
+  optimizer_ = makeOptimizer(job.getOptimizer(), model_.values().size());
+  const uint64_t n = static_cast<uint64_t>(data.train.size()), b = job.getBatchSize();
+  stepsPerEpoch_ = (n + b - 1) / b;
+  startEpoch();
+}
+
+void Trainer::startEpoch() {
+  order_ = epochPermutation(job_.getSeed(), epoch_, static_cast<uint32_t>(data_.train.size()));
+  epochLossSum_ = 0;
+  epochSamples_ = 0;
+}
+
+void Trainer::resume(proto::ParameterState::Reader state) {
+  const auto& params = model_.params();
+  if (state.getTensors().size() != params.size())
+    throw JobError("resume: the state holds " + std::to_string(state.getTensors().size()) +
+                   " tensors but this job's model has " + std::to_string(params.size()));
+  for (size_t i = 0; i < params.size(); ++i)
+    readTensor(state.getTensors()[static_cast<unsigned>(i)], params[i].name, params[i].shape,
+               params[i].value);
+  const auto names = optimizer_->slotNames();
+  if (state.getOptimizerSlots().size() != names.size() * params.size())
+    throw JobError("resume: the state's optimizer slots do not fit this job's optimizer");
+  unsigned k = 0;
+  for (size_t s = 0; s < names.size(); ++s) {
+    float* slot = optimizer_->slot(s).data();
+    for (const Param& p : params)
+      readTensor(state.getOptimizerSlots()[k++], p.name + "/" + names[s], p.shape,
+                 slot + (p.value - model_.values().data()));
+  }
+  globalStep_ = state.getStep();
+  epoch_ = state.getEpoch();
+  stepInEpoch_ = globalStep_ - static_cast<uint64_t>(epoch_) * stepsPerEpoch_;
+  if (stepInEpoch_ > stepsPerEpoch_)
+    throw JobError("resume: step " + std::to_string(globalStep_) + " and epoch " +
+                   std::to_string(epoch_) + " do not fit this job's " +
+                   std::to_string(stepsPerEpoch_) + " steps per epoch");
+  rng_ = Rng(state.getRngState());
+  lastEpochLoss_ = state.getMetrics().getTrainLoss();
+  startEpoch();
+}
+
+LossSums Trainer::lossOf(const Tensor& out, const Tensor& target, Tensor* grad) const {
+  return job_.getLoss() == proto::Loss::MSE ? mse(out, target, grad)
+                                            : softmaxCrossEntropy(out, target, grad);
+}
+
+StepReport Trainer::step() {
+  const auto start = std::chrono::steady_clock::now();
+  const int64_t n = data_.train.size(), b = job_.getBatchSize();
+  const int64_t first = static_cast<int64_t>(stepInEpoch_) * b;
+  const int64_t global = std::min(b, n - first);
+  const auto [lo, hi] = rankSlice(global, comm_.rank(), comm_.worldSize());
+
+  model_.zeroGrad();
+  double stats[1] = {0};  // Σ loss over the global batch, after the allreduce
+  if (hi > lo) {
+    data_.train.gather(order_.data() + first + lo, hi - lo, x_, t_);
+    const Tensor& out = model_.forward(x_);
+    stats[0] = lossOf(out, t_, &dOut_).loss;
+    model_.backward(dOut_);
+  }
+  comm_.allreduceSum(model_.grads(), stats);
+  VectorMap(model_.grads().data(), static_cast<int64_t>(model_.grads().size())) *=
+      1.0f / static_cast<float>(global);
+  optimizer_->update(model_.values().data(), model_.grads().data(), ++globalStep_);
+
+  epochLossSum_ += stats[0];
+  epochSamples_ += global;
+  trainedSamples_ += global;
+  trainSeconds_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+
+  StepReport r{
+      epoch_, ++stepInEpoch_, stepsPerEpoch_, globalStep_, stats[0] / global, samplesPerSecond(),
+      0};
+  const double remaining = static_cast<double>(job_.getEpochs() - epoch_) * static_cast<double>(n) -
+                           static_cast<double>(first + global);
+  r.etaSeconds = r.samplesPerSecond > 0 ? remaining / r.samplesPerSecond : 0;
+  if (stepInEpoch_ == stepsPerEpoch_) {
+    lastEpochLoss_ = epochLossSum_ / static_cast<double>(epochSamples_);
+    ++epoch_;
+    stepInEpoch_ = 0;
+    if (!finished()) startEpoch();
+  }
+  return r;
+}
+
+double Trainer::samplesPerSecond() const {
+  return trainSeconds_ > 0 ? static_cast<double>(trainedSamples_) / trainSeconds_ : 0;
+}
+
+Evaluation Trainer::evaluate() {
+  Evaluation e;
+  e.onTestSet = data_.test.has_value();
+  const Dataset& set = e.onTestSet ? *data_.test : data_.train;
+  const int64_t n = set.size(), chunk = 1024;
+  std::vector<uint32_t> all(static_cast<size_t>(n));
+  for (int64_t i = 0; i < n; ++i) all[static_cast<size_t>(i)] = static_cast<uint32_t>(i);
+  double loss = 0;
+  int64_t correct = 0;
+  Tensor x, t;
+  for (int64_t at = 0; at < n; at += chunk) {
+    set.gather(all.data() + at, std::min(chunk, n - at), x, t);
+    LossSums s = lossOf(model_.forward(x), t, nullptr);
+    loss += s.loss;
+    correct += s.correct;
+  }
+  e.loss = loss / static_cast<double>(n);
+  if (job_.getLoss() == proto::Loss::SOFTMAX_CROSS_ENTROPY)
+    e.accuracy = static_cast<double>(correct) / static_cast<double>(n);
+  return e;
+}
+
+void Trainer::run(TrainingObserver& observer) {
+  while (!finished()) {
+    const uint32_t epoch = epoch_;
+    StepReport r = step();
+    observer.onStep(r);
+    if (epoch_ != epoch) {
+      EpochReport e{epoch, lastEpochLoss_, {}};
+      if (comm_.rank() == 0) e.eval = evaluate();
+      observer.onEpoch(e);
+    }
+  }
+}
+
+void Trainer::saveState(proto::ParameterState::Builder state, const Evaluation& eval) const {
+  state.setJob(job_);
+  state.setStep(globalStep_);
+  state.setEpoch(epoch_);
+  const auto& params = model_.params();
+  auto tensors = state.initTensors(static_cast<unsigned>(params.size()));
+  for (size_t i = 0; i < params.size(); ++i)
+    writeTensor(tensors[static_cast<unsigned>(i)], params[i].name, params[i].shape,
+                params[i].value);
+  const auto names = optimizer_->slotNames();
+  auto slots = state.initOptimizerSlots(static_cast<unsigned>(names.size() * params.size()));
+  unsigned k = 0;
+  for (size_t s = 0; s < names.size(); ++s) {
+    const float* slot = optimizer_->slot(s).data();
+    for (const Param& p : params)
+      writeTensor(slots[k++], p.name + "/" + names[s], p.shape,
+                  slot + (p.value - model_.values().data()));
+  }
+  state.setRngState(rng_.state());
+  auto m = state.initMetrics();
+  m.setTrainLoss(lastEpochLoss_);
+  m.setTestLoss(eval.loss);
+  m.setTestAccuracy(eval.accuracy);
+  m.setSamplesPerSecond(samplesPerSecond());
+}
+
+}  // namespace tfmath

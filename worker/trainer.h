@@ -1,0 +1,108 @@
+// trainer.h: data-parallel training of one job, the same code for `tfmath run` (one rank) and for
+// every cluster rank. One step is: gather this rank's slice of the global batch, forward, loss,
+// backward (summed gradients), the communicator's allreduce, divide by the global batch, update.
+// Not thread-safe.
+#pragma once
+
+#include <cmath>
+#include <memory>
+#include <utility>
+
+#include "communicator.h"
+#include "dataset.h"
+#include "loss.h"
+#include "model.h"
+#include "optimizer.h"
+#include "params.capnp.h"
+#include "rng.h"
+
+namespace tfmath {
+
+// Rank `rank`'s contiguous share [begin, end) of a global batch of `batch` samples over `world`
+// ranks. The first batch % world ranks take one sample more.
+std::pair<int64_t, int64_t> rankSlice(int64_t batch, int rank, int world);
+
+struct StepReport {
+  uint32_t epoch = 0;        // 0-based
+  uint64_t stepInEpoch = 0;  // 1-based: steps done in this epoch
+  uint64_t stepsPerEpoch = 0;
+  uint64_t globalStep = 0;      // steps done since the start of training
+  double loss = 0;              // this step's mean loss over the global batch
+  double samplesPerSecond = 0;  // global samples per second of training so far in this run
+  double etaSeconds = 0;        // time left for the remaining epochs at that rate
+};
+
+struct Evaluation {
+  double loss = NAN;       // mean loss
+  double accuracy = NAN;   // fraction correct; NaN for regression
+  bool onTestSet = false;  // false: measured on the training set (the job has no test set)
+};
+
+struct EpochReport {
+  uint32_t epoch = 0;      // 0-based
+  double trainLoss = NAN;  // mean over this epoch's samples
+  Evaluation eval;
+};
+
+class TrainingObserver {
+ public:
+  virtual ~TrainingObserver() = default;
+  virtual void onStep(const StepReport&) {}
+  virtual void onEpoch(const EpochReport&) {}
+};
+
+class Trainer {
+ public:
+  // `job` and `data` must be validated (validateJob) and outlive the trainer. Initial parameters
+  // depend only on the job's seed, so every rank starts from the same ones.
+  Trainer(proto::Job::Reader job, const Data& data, Communicator& comm);
+
+  // Continues from a saved state. Throws JobError if its tensors do not fit this job's model.
+  void resume(proto::ParameterState::Reader state);
+
+  // Trains until the job's last epoch, reporting to `observer`. Evaluates after each epoch on
+  // rank 0 (other ranks report NaN).
+  void run(TrainingObserver& observer);
+
+  // One optimizer step; returns its report. run() is a loop of these plus evaluations.
+  StepReport step();
+  bool finished() const { return epoch_ >= job_.getEpochs(); }
+
+  // The model's loss (and accuracy) over the test set, or the training set when there is none.
+  Evaluation evaluate();
+
+  // Fills a parameter-state message with everything needed to resume.
+  void saveState(proto::ParameterState::Builder state, const Evaluation& eval) const;
+
+  Model& model() { return model_; }
+  uint64_t globalStep() const { return globalStep_; }
+  uint32_t epoch() const { return epoch_; }
+  uint64_t stepsPerEpoch() const { return stepsPerEpoch_; }
+  double trainLoss() const { return lastEpochLoss_; }
+  double samplesPerSecond() const;
+
+ private:
+  void startEpoch();
+  LossSums lossOf(const Tensor& out, const Tensor& target, Tensor* grad) const;
+
+  proto::Job::Reader job_;
+  const Data& data_;
+  Communicator& comm_;
+  Model model_;
+  std::unique_ptr<Optimizer> optimizer_;
+  Rng rng_;  // for stochastic ops; saved with the state
+
+  uint32_t epoch_ = 0;        // current epoch, 0-based
+  uint64_t stepInEpoch_ = 0;  // steps done in the current epoch
+  uint64_t stepsPerEpoch_ = 0;
+  uint64_t globalStep_ = 0;
+  std::vector<uint32_t> order_;  // this epoch's sample order
+  double epochLossSum_ = 0, lastEpochLoss_ = NAN;
+  int64_t epochSamples_ = 0;
+
+  double trainSeconds_ = 0;
+  int64_t trainedSamples_ = 0;
+  Tensor x_, t_, dOut_;  // step buffers, reused
+};
+
+}  // namespace tfmath
