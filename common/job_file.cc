@@ -68,7 +68,8 @@ class JobSchemaFile final : public capnp::SchemaFile {
       buffer << in.rdbuf();
       text = buffer.str();
     }
-    if (!embedded_ && !hasFileId(text)) {
+    // Only schema files get an ID; other files are embedded as they are.
+    if (!embedded_ && path_.ends_with(".capnp") && !hasFileId(text)) {
       // Cap'n Proto 0.9 rejects a file without an ID. Derive one (high bit set, as the format
       // requires) and put it after the last line so no line number moves.
       const uint64_t id = 0x8000000000000000ULL | std::hash<std::string>{}(root_ + "/" + path_);
@@ -182,8 +183,8 @@ JobFile JobFile::parse(const std::string& text, const std::string& displayName,
   const std::string root = canonicalFolder(dir);
   auto log = std::make_shared<ErrorLog>();
   return parseWith(
-      kj::heap<JobSchemaFile>(root, "<" + displayName + ">", displayName, log, nullptr, text), log,
-      displayName, root);
+      kj::heap<JobSchemaFile>(root, "<" + displayName + ">.capnp", displayName, log, nullptr, text),
+      log, displayName, root);
 }
 
 void resolveDataPaths(proto::Job::Builder job, const std::string& dir) {

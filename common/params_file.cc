@@ -29,8 +29,9 @@ ParameterStateFile::ParameterStateFile(const std::string& path) {
   std::memcpy(words_.begin(), bytes.data(), bytes.size());
   try {
     capnp::ReaderOptions options;
-    options.traversalLimitInWords =
-        words_.size() * 2 + 1024;  // the file's own size bounds the walk
+    // A resume reads each word a few times; a far larger count means a message built to make us
+    // loop (pointers that share their targets).
+    options.traversalLimitInWords = words_.size() * 8 + 1024;
     reader_ = std::make_unique<capnp::FlatArrayMessageReader>(words_, options);
     state().getTensors();  // touch it, so a corrupt file fails here and not mid-training
   } catch (const kj::Exception& e) {

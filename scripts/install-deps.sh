@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# install-deps.sh: installs everything tfmath builds and tests with, from Debian 12's packages (as root).
+set -euo pipefail
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends \
+  g++ make cmake pkg-config \
+  capnproto libcapnp-dev libeigen3-dev libgtest-dev zlib1g-dev libcli11-dev libcsv-dev \
+  libopenblas-dev dataset-fashion-mnist >/dev/null

@@ -1,0 +1,81 @@
+// cli_test.cc: the `tfmath` binary as a user runs it: exit codes, messages on stderr, the saved
+// parameter file, and docs/ops.md kept in step with the op registry.
+#include <gtest/gtest.h>
+
+#include <array>
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+
+#include "durable_file.h"
+#include "params_file.h"
+#include "registry.h"
+#include "test_util.h"
+
+namespace tfmath {
+namespace {
+
+using testing::TempDir;
+
+struct Result {
+  int exitCode;
+  std::string output;  // stdout and stderr together
+};
+
+Result runTfmath(const std::string& args) {
+  const std::string cmd = std::string(TFMATH_BINARY) + " " + args + " 2>&1";
+  FILE* p = popen(cmd.c_str(), "r");
+  std::string out;
+  std::array<char, 4096> buf;
+  while (size_t n = fread(buf.data(), 1, buf.size(), p)) out.append(buf.data(), n);
+  const int status = pclose(p);
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
+}
+
+TEST(Cli, OpsMarkdownIsTheCommittedDoc) {
+  const std::string committed = readWholeFile(std::string(TFMATH_SOURCE_DIR) + "/docs/ops.md");
+  EXPECT_EQ(committed, opsMarkdown())
+      << "docs/ops.md is stale: run `tfmath ops --markdown > docs/ops.md`";
+  EXPECT_EQ(runTfmath("ops --markdown").output, opsMarkdown());
+}
+
+TEST(Cli, RunLinregPrintsLearnedValuesAndSavesParameters) {
+  TempDir dir;
+  const Result r = runTfmath("run " + std::string(TFMATH_SOURCE_DIR) +
+                             "/examples/linreg.capnp --save " + dir.path() + "/out.params");
+  ASSERT_EQ(r.exitCode, 0) << r.output;
+  EXPECT_NE(r.output.find("epoch 10/10: train loss"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("learned: w = "), std::string::npos) << r.output;
+  ParameterStateFile state(dir.path() + "/out.params");
+  EXPECT_EQ(state.state().getStep(), 100u);
+  EXPECT_EQ(std::string(state.state().getJob().getName()), "linreg");
+}
+
+TEST(Cli, BadJobExitsTwoWithTheFieldAndTrainsNothing) {
+  TempDir dir;
+  const std::string job = dir.write(
+      "bad.capnp",
+      testing::jobText(
+          "data = (linear = (samples = 20, weights = [1.0])), model = [(dense = (units = 1))],"
+          "optimizer = (sgd = (learningRate = 0.1)), batchSize = 0, epochs = 1"));
+  const Result r = runTfmath("run " + job + " --save " + dir.path() + "/x.params");
+  EXPECT_EQ(r.exitCode, 2);
+  EXPECT_NE(r.output.find("batchSize: must be > 0"), std::string::npos) << r.output;
+  EXPECT_EQ(r.output.find("epoch"), std::string::npos) << r.output;
+  EXPECT_FALSE(std::ifstream(dir.path() + "/x.params").good());
+}
+
+TEST(Cli, MissingJobFileAndCorruptResumeFileAreClear) {
+  TempDir dir;
+  Result r = runTfmath("run " + dir.path() + "/nope.capnp");
+  EXPECT_EQ(r.exitCode, 2);
+  EXPECT_NE(r.output.find("nope.capnp: cannot open the job file"), std::string::npos) << r.output;
+  const std::string junk = dir.write("junk.params", "this is not a capnp message!!!!!");
+  r = runTfmath("run " + std::string(TFMATH_SOURCE_DIR) + "/examples/linreg.capnp --resume " +
+                junk);
+  EXPECT_EQ(r.exitCode, 2);
+  EXPECT_NE(r.output.find("not a tfmath parameter-state file"), std::string::npos) << r.output;
+}
+
+}  // namespace
+}  // namespace tfmath

@@ -1,0 +1,210 @@
+// gradient_check_test.cc: every op's backward against central finite differences of its forward, on
+// random shapes and the edge cases: batch 1, stride > 1, same padding with odd and even sizes, and
+// pooling windows that do not divide the input.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <functional>
+
+#include "activation.h"
+#include "conv2d.h"
+#include "dense.h"
+#include "flatten.h"
+#include "loss.h"
+#include "pool.h"
+#include "rng.h"
+
+namespace tfmath {
+namespace {
+
+// Owns the parameter buffers of one layer under test.
+struct Params {
+  std::vector<std::vector<float>> values, grads;
+  std::vector<Param> views;
+  Params(Layer& layer, Rng& rng) {
+    for (const auto& spec : layer.paramSpecs()) {
+      values.emplace_back(static_cast<size_t>(numel(spec.shape)));
+      grads.emplace_back(values.back().size(), 0.0f);
+      for (float& v : values.back()) v = static_cast<float>(rng.uniform(-1, 1));
+    }
+    for (size_t i = 0; i < values.size(); ++i)
+      views.push_back(
+          {std::to_string(i), layer.paramSpecs()[i].shape, values[i].data(), grads[i].data()});
+    layer.bindParams(views);
+  }
+};
+
+Tensor randomTensor(const Shape& shape, Rng& rng) {
+  Tensor t(shape);
+  for (int64_t i = 0; i < t.size(); ++i) t[i] = static_cast<float>(rng.uniform(-1, 1));
+  return t;
+}
+
+// f(x, θ) = Σ r ⊙ layer(x) for a fixed random r, so ∂f/∂y = r. Compares the analytic ∂f/∂x and
+// ∂f/∂θ with (f(v + h) − f(v − h)) / 2h, computed in float32 with h = 1e-2 (the ops are float32).
+void checkLayer(Layer& layer, Tensor x, uint64_t seed, double tolerance = 2e-2) {
+  Rng rng(seed);
+  Params params(layer, rng);
+  Tensor y, dx;
+  layer.forward(x, y);
+  Tensor r = randomTensor(y.shape(), rng);
+  auto f = [&]() {
+    Tensor out;
+    layer.forward(x, out);
+    double s = 0;
+    for (int64_t i = 0; i < out.size(); ++i) s += static_cast<double>(out[i]) * r[i];
+    return s;
+  };
+  layer.forward(x, y);
+  layer.backward(x, y, r, &dx);
+  ASSERT_EQ(dx.shape(), x.shape());
+  const float h = 1e-2f;
+  auto compare = [&](float* v, float analytic, const std::string& what) {
+    const float saved = *v;
+    *v = saved + h;
+    const double up = f();
+    *v = saved - h;
+    const double down = f();
+    *v = saved;
+    const double numeric = (up - down) / (2 * h);
+    EXPECT_NEAR(analytic, numeric, tolerance * std::max(1.0, std::abs(numeric))) << what;
+  };
+  for (int64_t i = 0; i < x.size(); ++i)
+    compare(&x[i], dx[i], std::string(layer.op()) + " dX[" + std::to_string(i) + "]");
+  for (size_t p = 0; p < params.views.size(); ++p)
+    for (int64_t i = 0; i < params.views[p].size(); ++i)
+      compare(&params.values[p][i], params.grads[p][i],
+              std::string(layer.op()) + " dθ" + std::to_string(p) + "[" + std::to_string(i) + "]");
+}
+
+TEST(GradientCheck, Dense) {
+  Rng rng(1);
+  for (int64_t n : {1, 3}) {
+    Dense layer({5}, 4);
+    checkLayer(layer, randomTensor({n, 5}, rng), 10 + n);
+  }
+}
+
+TEST(GradientCheck, DenseAccumulatesParameterGradients) {
+  Rng rng(2);
+  Dense layer({3}, 2);
+  Params params(layer, rng);
+  Tensor x = randomTensor({2, 3}, rng), y, dy = randomTensor({2, 2}, rng);
+  layer.forward(x, y);
+  layer.backward(x, y, dy, nullptr);
+  const std::vector<float> once = params.grads[0];
+  layer.backward(x, y, dy, nullptr);
+  for (size_t i = 0; i < once.size(); ++i) EXPECT_FLOAT_EQ(params.grads[0][i], 2 * once[i]);
+}
+
+struct ConvCase {
+  int64_t n, h, w, c, filters, kernel, stride;
+  bool same;
+};
+
+void PrintTo(const ConvCase& k, std::ostream* os) {
+  *os << k.n << "x" << k.h << "x" << k.w << "x" << k.c << " f" << k.filters << " k" << k.kernel
+      << " s" << k.stride << (k.same ? " same" : " valid");
+}
+
+class ConvGradient : public ::testing::TestWithParam<ConvCase> {};
+
+TEST_P(ConvGradient, MatchesFiniteDifferences) {
+  const ConvCase k = GetParam();
+  Rng rng(3);
+  Conv2d layer({k.h, k.w, k.c}, k.filters, k.kernel, k.stride, k.same);
+  checkLayer(layer, randomTensor({k.n, k.h, k.w, k.c}, rng), 30);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Shapes, ConvGradient,
+    ::testing::Values(ConvCase{1, 5, 5, 2, 3, 3, 1, false},   // batch 1, valid
+                      ConvCase{2, 6, 5, 1, 2, 3, 2, false},   // stride 2, odd width
+                      ConvCase{1, 5, 5, 2, 2, 3, 1, true},    // same, odd size
+                      ConvCase{2, 6, 6, 1, 2, 3, 2, true},    // same, even size, stride 2
+                      ConvCase{1, 4, 4, 1, 2, 2, 1, true},    // same with an even kernel
+                      ConvCase{1, 7, 6, 2, 1, 4, 3, true}));  // same, uneven padding
+
+struct PoolCase {
+  int64_t n, h, w, c, pool, stride;
+};
+
+void PrintTo(const PoolCase& k, std::ostream* os) {
+  *os << k.n << "x" << k.h << "x" << k.w << "x" << k.c << " pool" << k.pool << " s" << k.stride;
+}
+
+class PoolGradient : public ::testing::TestWithParam<PoolCase> {};
+
+TEST_P(PoolGradient, MatchesFiniteDifferences) {
+  const PoolCase k = GetParam();
+  // Distinct values 0.1 apart, shuffled, so a ±h nudge never changes which element is the maximum.
+  Tensor x({k.n, k.h, k.w, k.c});
+  Rng rng(4);
+  std::vector<uint32_t> order = epochPermutation(5, 0, static_cast<uint32_t>(x.size()));
+  for (int64_t i = 0; i < x.size(); ++i) x[i] = 0.1f * static_cast<float>(order[i]);
+  MaxPool2d layer({k.h, k.w, k.c}, k.pool, k.stride);
+  checkLayer(layer, x, 40);
+}
+
+INSTANTIATE_TEST_SUITE_P(Shapes, PoolGradient,
+                         ::testing::Values(PoolCase{1, 4, 4, 1, 2, 2},    // divides, batch 1
+                                           PoolCase{2, 5, 5, 2, 2, 2},    // does not divide
+                                           PoolCase{1, 7, 6, 1, 3, 2},    // overlapping windows
+                                           PoolCase{1, 5, 7, 3, 3, 3}));  // 3×3 into 5×7
+
+TEST(GradientCheck, Flatten) {
+  Rng rng(5);
+  Flatten layer({2, 3, 2});
+  checkLayer(layer, randomTensor({2, 2, 3, 2}, rng), 50);
+}
+
+TEST(GradientCheck, Activations) {
+  Rng rng(6);
+  for (auto kind : {ActivationKind::kRelu, ActivationKind::kSigmoid, ActivationKind::kTanh}) {
+    Tensor x = randomTensor({3, 4}, rng);
+    for (int64_t i = 0; i < x.size(); ++i)  // keep relu's kink out of reach of the ±h nudge
+      if (std::abs(x[i]) < 0.05f) x[i] = 0.3f;
+    Activation layer({4}, kind);
+    checkLayer(layer, x, 60);
+  }
+}
+
+// Loss gradients: ∂(Σℓ)/∂pred against finite differences of the summed loss.
+void checkLoss(const std::function<LossSums(const Tensor&, Tensor*)>& loss, Tensor pred) {
+  Tensor grad;
+  loss(pred, &grad);
+  const float h = 1e-2f;
+  for (int64_t i = 0; i < pred.size(); ++i) {
+    const float saved = pred[i];
+    pred[i] = saved + h;
+    const double up = loss(pred, nullptr).loss;
+    pred[i] = saved - h;
+    const double down = loss(pred, nullptr).loss;
+    pred[i] = saved;
+    EXPECT_NEAR(grad[i], (up - down) / (2 * h), 1e-2) << "element " << i;
+  }
+}
+
+TEST(GradientCheck, MeanSquaredError) {
+  Rng rng(7);
+  for (int64_t n : {1, 4}) {
+    Tensor target = randomTensor({n, 3}, rng);
+    checkLoss([&](const Tensor& p, Tensor* g) { return mse(p, target, g); },
+              randomTensor({n, 3}, rng));
+  }
+}
+
+TEST(GradientCheck, SoftmaxCrossEntropy) {
+  Rng rng(8);
+  for (int64_t n : {1, 4}) {
+    Tensor labels({n, 1});
+    for (int64_t i = 0; i < n; ++i) labels[i] = static_cast<float>(rng.below(5));
+    Tensor logits = randomTensor({n, 5}, rng);
+    for (int64_t i = 0; i < logits.size(); ++i) logits[i] *= 3;
+    checkLoss([&](const Tensor& p, Tensor* g) { return softmaxCrossEntropy(p, labels, g); },
+              logits);
+  }
+}
+
+}  // namespace
+}  // namespace tfmath

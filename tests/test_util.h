@@ -1,0 +1,48 @@
+// test_util.h: helpers shared by the tests: temporary folders, writing files, job text.
+#pragma once
+
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+namespace tfmath::testing {
+
+// A fresh folder under the system temp dir, removed when this goes out of scope.
+class TempDir {
+ public:
+  TempDir() {
+    std::string tmpl = (std::filesystem::temp_directory_path() / "tfmath-test-XXXXXX").string();
+    path_ = mkdtemp(tmpl.data());
+  }
+  ~TempDir() { std::filesystem::remove_all(path_); }
+  const std::string& path() const { return path_; }
+  // Writes `content` to NAME inside the folder; returns the full path.
+  std::string write(const std::string& name, const std::string& content) const {
+    const std::string p = path_ + "/" + name;
+    std::filesystem::create_directories(std::filesystem::path(p).parent_path());
+    std::ofstream(p, std::ios::binary) << content;
+    return p;
+  }
+
+ private:
+  std::string path_;
+};
+
+inline const std::string kFashion = "/usr/share/datasets/fashion-mnist/";
+
+// A job file's text: the schema import and `const job :T.Job = (FIELDS);`.
+inline std::string jobText(const std::string& fields) {
+  return "using T = import \"/tfmath/job.capnp\";\nconst job :T.Job = (\n" + fields + "\n);\n";
+}
+
+// Fashion-MNIST through the IDX source, the first `limit` training and `testLimit` test samples.
+inline std::string fashionData(int limit, int testLimit) {
+  return "data = (idx = (trainImages = \"" + kFashion +
+         "train-images-idx3-ubyte.gz\", trainLabels = \"" + kFashion +
+         "train-labels-idx1-ubyte.gz\", testImages = \"" + kFashion +
+         "t10k-images-idx3-ubyte.gz\", testLabels = \"" + kFashion +
+         "t10k-labels-idx1-ubyte.gz\", limit = " + std::to_string(limit) +
+         ", testLimit = " + std::to_string(testLimit) + ")),";
+}
+
+}  // namespace tfmath::testing

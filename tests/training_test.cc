@@ -1,0 +1,168 @@
+// training_test.cc: single-process training end to end: the linreg claim, reproducibility, exact
+// resume, a Fashion-MNIST subset, and the batch split the cluster will use.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstring>
+
+#include "job_check.h"
+#include "job_error.h"
+#include "job_file.h"
+#include "params_file.h"
+#include "test_util.h"
+#include "trainer.h"
+
+namespace tfmath {
+namespace {
+
+using testing::TempDir;
+
+class Quiet : public TrainingObserver {};
+
+// Trains `job` to its end in one process; returns the final parameters.
+std::vector<float> train(proto::Job::Reader job) {
+  const Data data = validateJob(job);
+  LocalCommunicator local;
+  Trainer trainer(job, data, local);
+  Quiet quiet;
+  trainer.run(quiet);
+  return trainer.model().values();
+}
+
+TEST(Training, LinregRecoversWeightAndBias) {
+  JobFile f = JobFile::load(std::string(TFMATH_SOURCE_DIR) + "/examples/linreg.capnp");
+  const Data data = validateJob(f.job());
+  LocalCommunicator local;
+  Trainer trainer(f.job(), data, local);
+  Quiet quiet;
+  trainer.run(quiet);
+  const auto& params = trainer.model().params();
+  ASSERT_EQ(params.size(), 2u);
+  EXPECT_EQ(params[0].name, "layer0.w");
+  EXPECT_NEAR(params[0].value[0], 3.0, 0.1);
+  EXPECT_NEAR(params[1].value[0], 2.0, 0.1);
+  // With noise σ = 0.5, the best achievable mean squared error is about σ² = 0.25.
+  EXPECT_LT(trainer.evaluate().loss, 0.35);
+}
+
+TEST(Training, SameSeedSameBitsDifferentSeedDifferentBits) {
+  TempDir dir;
+  auto job = [&](int seed) {
+    return JobFile::load(dir.write(
+        "j" + std::to_string(seed) + ".capnp",
+        testing::jobText(
+            "seed = " + std::to_string(seed) + "," + testing::fashionData(300, 50) +
+            "model = [(conv2d = (filters = 3, kernelSize = 3, padding = same, activation = relu)),"
+            "(maxPool2d = (poolSize = 2)), (flatten = void), (dense = (units = 10))],"
+            "loss = softmaxCrossEntropy, optimizer = (adam = ()), batchSize = 32, epochs = 1")));
+  };
+  JobFile a = job(1), b = job(1), c = job(2);
+  const auto pa = train(a.job()), pb = train(b.job()), pc = train(c.job());
+  ASSERT_EQ(pa.size(), pb.size());
+  EXPECT_EQ(std::memcmp(pa.data(), pb.data(), pa.size() * sizeof(float)), 0);
+  EXPECT_NE(std::memcmp(pa.data(), pc.data(), pa.size() * sizeof(float)), 0);
+}
+
+TEST(Training, ResumeIsExactBitForBit) {
+  // Two epochs in one go equal one epoch, saved to a file, then resumed for the second epoch. With
+  // momentum, so the optimizer slots must travel too; and 200 % 64 ≠ 0, so the last batch is
+  // partial.
+  TempDir dir;
+  auto job = [&](int epochs) {
+    return JobFile::load(dir.write(
+        "j" + std::to_string(epochs) + ".capnp",
+        testing::jobText(
+            "seed = 7," + testing::fashionData(200, 50) +
+            "model = [(flatten = void), (dense = (units = 16, activation = tanh)), (dense = (units "
+            "= 10))],"
+            "loss = softmaxCrossEntropy, optimizer = (sgd = (learningRate = 0.05, momentum = 0.9, "
+            "nesterov = true, weightDecay = 0.001)), batchSize = 64, epochs = " +
+            std::to_string(epochs))));
+  };
+  JobFile two = job(2), one = job(1);
+  const auto straight = train(two.job());
+
+  const Data data = validateJob(one.job());
+  LocalCommunicator local;
+  {
+    Trainer first(one.job(), data, local);
+    Quiet quiet;
+    first.run(quiet);
+    capnp::MallocMessageBuilder message;
+    first.saveState(message.initRoot<proto::ParameterState>(), first.evaluate());
+    saveParameterState(dir.path() + "/one.params", message);
+  }
+  ParameterStateFile saved(dir.path() + "/one.params");
+  EXPECT_EQ(saved.state().getEpoch(), 1u);
+  EXPECT_EQ(saved.state().getStep(), 4u);
+  EXPECT_EQ(saved.state().getOptimizerSlots().size(), 2u * 2);
+  Trainer resumed(two.job(), data, local);
+  resumed.resume(saved.state());
+  Quiet quiet;
+  resumed.run(quiet);
+  ASSERT_EQ(resumed.model().values().size(), straight.size());
+  EXPECT_EQ(std::memcmp(resumed.model().values().data(), straight.data(),
+                        straight.size() * sizeof(float)),
+            0);
+}
+
+TEST(Training, ResumeRefusesAStateOfAnotherModel) {
+  JobFile lin = JobFile::load(std::string(TFMATH_SOURCE_DIR) + "/examples/linreg.capnp");
+  const Data data = validateJob(lin.job());
+  LocalCommunicator local;
+  Trainer trainer(lin.job(), data, local);
+  capnp::MallocMessageBuilder message;
+  auto state = message.initRoot<proto::ParameterState>();
+  trainer.saveState(state, {});
+  state.getTensors()[0].setName("layer9.w");
+  Trainer other(lin.job(), data, local);
+  EXPECT_THROW(other.resume(state.asReader()), JobError);
+}
+
+TEST(Training, FashionSubsetBeatsChanceByAWideMargin) {
+  TempDir dir;
+  JobFile f = JobFile::load(dir.write(
+      "j.capnp",
+      testing::jobText(
+          testing::fashionData(3000, 1000) +
+          "model = [(flatten = void), (dense = (units = 64, activation = relu)), (dense = (units = "
+          "10))],"
+          "loss = softmaxCrossEntropy, optimizer = (sgd = (learningRate = 0.1, momentum = 0.9)),"
+          "batchSize = 64, epochs = 3")));
+  const Data data = validateJob(f.job());
+  LocalCommunicator local;
+  Trainer trainer(f.job(), data, local);
+  Quiet quiet;
+  trainer.run(quiet);
+  const Evaluation e = trainer.evaluate();
+  EXPECT_TRUE(e.onTestSet);
+  EXPECT_GT(e.accuracy, 0.70);  // chance is 0.10
+}
+
+TEST(Training, RankSlicesCoverTheBatchContiguously) {
+  for (int64_t batch : {1, 7, 10, 128}) {
+    for (int world : {1, 2, 3, 4}) {
+      int64_t next = 0;
+      for (int r = 0; r < world; ++r) {
+        auto [lo, hi] = rankSlice(batch, r, world);
+        EXPECT_EQ(lo, next);
+        EXPECT_LE(hi - lo, batch / world + 1);
+        EXPECT_GE(hi - lo, batch / world);
+        next = hi;
+      }
+      EXPECT_EQ(next, batch);
+    }
+  }
+}
+
+TEST(Training, EpochPermutationIsAPermutationFixedBySeedAndEpoch) {
+  auto a = epochPermutation(3, 0, 1000), b = epochPermutation(3, 0, 1000),
+       c = epochPermutation(3, 1, 1000);
+  EXPECT_EQ(a, b);
+  EXPECT_NE(a, c);
+  std::sort(c.begin(), c.end());
+  for (uint32_t i = 0; i < 1000; ++i) ASSERT_EQ(c[i], i);
+}
+
+}  // namespace
+}  // namespace tfmath
