@@ -30,9 +30,9 @@ class Conv2d : public Layer {
   void im2col(const Tensor& x);
   int64_t h_, w_, c_, filters_, k_, stride_;
   ConvAxis rows_, cols_;
-  Param kernel_, bias_;      // kernel: K×K×C×F (a (K·K·C)×F matrix), bias: F
-  std::vector<float> col_;   // (N·OH·OW)×(K·K·C), from the last forward
-  std::vector<float> dcol_;  // same shape, backward scratch
+  Param kernel_, bias_;  // kernel: K×K×C×F (a (K·K·C)×F matrix), bias: F
+  FloatBuffer col_;      // (N·OH·OW)×(K·K·C), from the last forward
+  FloatBuffer dcol_;     // same shape, backward scratch
 };
 
 }  // namespace tfmath

@@ -99,6 +99,7 @@ Model::Model(capnp::List<proto::Layer>::Reader layers, const Shape& input) {
     if (!mine.empty()) layers_[li]->bindParams(std::move(mine));
   }
   acts_.resize(layers_.size());
+  firstTrainable_ = params_.empty() ? layers_.size() : paramLayer_.front();
 }
 
 void Model::initialize(uint64_t seed) {
@@ -128,8 +129,9 @@ const Tensor& Model::forward(const Tensor& x) {
 void Model::backward(const Tensor& dOutput) {
   const Tensor* dy = &dOutput;
   Tensor* bufs[2] = {&gradA_, &gradB_};
-  for (size_t i = layers_.size(); i-- > 0;) {
-    Tensor* dx = i > 0 ? bufs[i % 2] : nullptr;
+  // Layers before the first one with parameters need no gradient, and neither does its input.
+  for (size_t i = layers_.size(); i-- > firstTrainable_;) {
+    Tensor* dx = i > firstTrainable_ ? bufs[i % 2] : nullptr;
     layers_[i]->backward(inputOf(i), acts_[i], *dy, dx);
     dy = dx;
   }

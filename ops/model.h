@@ -27,13 +27,13 @@ class Model {
   // and so is a pointer to x, which must outlive the backward call.
   const Tensor& forward(const Tensor& x);
   // Backpropagates ∂L/∂output from the last forward; parameter gradients accumulate.
-  // The input's gradient is never computed: nothing needs it.
+  // Gradients are computed only back to the first layer with parameters: nothing needs more.
   void backward(const Tensor& dOutput);
 
   void zeroGrad() { std::fill(grads_.begin(), grads_.end(), 0.0f); }
-  std::vector<float>& values() { return values_; }
-  const std::vector<float>& values() const { return values_; }
-  std::vector<float>& grads() { return grads_; }
+  FloatBuffer& values() { return values_; }
+  const FloatBuffer& values() const { return values_; }
+  FloatBuffer& grads() { return grads_; }
   const std::vector<Param>& params() const { return params_; }
   const Shape& outputShape() const { return layers_.back()->outputShape(); }
   const std::vector<std::unique_ptr<Layer>>& layers() const { return layers_; }
@@ -43,8 +43,9 @@ class Model {
   std::vector<bool> followedByRelu_;  // per layer
   std::vector<ParamSpec> specs_;      // per param, parallel to params_
   std::vector<size_t> paramLayer_;    // per param: the layer that owns it
+  size_t firstTrainable_ = 0;         // the first layer with parameters
   std::vector<Param> params_;
-  std::vector<float> values_, grads_;
+  FloatBuffer values_, grads_;
   const Tensor& inputOf(size_t layer) const { return layer ? acts_[layer - 1] : *input_; }
   const Tensor* input_ = nullptr;  // the last forward's input, owned by the caller
   std::vector<Tensor> acts_;       // acts_[i] = output of layer i

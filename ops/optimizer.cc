@@ -53,12 +53,12 @@ class Sgd : public Optimizer {
   std::vector<std::string> slotNames() const override {
     return c_.momentum > 0 ? std::vector<std::string>{"momentum"} : std::vector<std::string>{};
   }
-  std::vector<float>& slot(size_t) override { return velocity_; }
+  FloatBuffer& slot(size_t) override { return velocity_; }
 
  private:
   SgdConfig c_;
   size_t size_;
-  std::vector<float> velocity_;
+  FloatBuffer velocity_;
 };
 
 class Adam : public Optimizer {
@@ -80,12 +80,12 @@ class Adam : public Optimizer {
     }
   }
   std::vector<std::string> slotNames() const override { return {"adam.m", "adam.v"}; }
-  std::vector<float>& slot(size_t i) override { return i == 0 ? m_ : v_; }
+  FloatBuffer& slot(size_t i) override { return i == 0 ? m_ : v_; }
 
  private:
   AdamConfig c_;
   size_t size_;
-  std::vector<float> m_, v_;
+  FloatBuffer m_, v_;
 };
 
 }  // namespace

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "op_math.h"
+#include "tensor.h"
 
 namespace tfmath {
 
@@ -29,7 +30,7 @@ class Optimizer {
   virtual void update(float* w, const float* g, uint64_t step) = 0;
   // Names of the slots (e.g. "momentum"); slot(i) has one float per parameter.
   virtual std::vector<std::string> slotNames() const = 0;
-  virtual std::vector<float>& slot(size_t i) = 0;
+  virtual FloatBuffer& slot(size_t i) = 0;
 };
 
 // Optimizers for a model of `size` parameters, slots zeroed.

@@ -5,12 +5,33 @@
 #include <Eigen/Core>
 #include <cassert>
 #include <cstdint>
+#include <cstdlib>
+#include <new>
 #include <string>
 #include <vector>
 
 namespace tfmath {
 
 using Shape = std::vector<int64_t>;
+
+// Allocates on 64-byte boundaries. Vectorised kernels (OpenBLAS's, Eigen's) may take a different
+// path, and so round differently, depending on where a buffer starts; aligning every float buffer
+// the same way keeps results identical from run to run, which exact resume depends on.
+template <typename T>
+struct AlignedAllocator {
+  using value_type = T;
+  AlignedAllocator() = default;
+  template <typename U>
+  AlignedAllocator(const AlignedAllocator<U>&) {}
+  T* allocate(size_t n) {
+    void* p = std::aligned_alloc(64, (n * sizeof(T) + 63) / 64 * 64);
+    if (!p) throw std::bad_alloc();
+    return static_cast<T*>(p);
+  }
+  void deallocate(T* p, size_t) { std::free(p); }
+  bool operator==(const AlignedAllocator&) const { return true; }
+};
+using FloatBuffer = std::vector<float, AlignedAllocator<float>>;
 
 // Elements in a tensor of this shape (1 for a scalar).
 int64_t numel(const Shape& shape);
@@ -53,7 +74,7 @@ class Tensor {
 
  private:
   Shape shape_;
-  std::vector<float> data_;
+  FloatBuffer data_;
 };
 
 }  // namespace tfmath

@@ -20,7 +20,7 @@ using testing::TempDir;
 class Quiet : public TrainingObserver {};
 
 // Trains `job` to its end in one process; returns the final parameters.
-std::vector<float> train(proto::Job::Reader job) {
+FloatBuffer train(proto::Job::Reader job) {
   const Data data = validateJob(job);
   LocalCommunicator local;
   Trainer trainer(job, data, local);
