@@ -68,7 +68,8 @@ int run(const RunOptions& o) {
   ProgressPrinter progress(stdout, isatty(STDOUT_FILENO), job.getEpochs(), classification);
   trainer.run(progress);
 
-  const Evaluation eval = trainer.evaluate();
+  const Evaluation eval =
+      std::isnan(trainer.lastEvaluation().loss) ? trainer.evaluate() : trainer.lastEvaluation();
   std::printf("final: train loss %.4f  %s loss %.4f", trainer.trainLoss(),
               eval.onTestSet ? "test" : "train-set", eval.loss);
   if (classification) std::printf("  test accuracy %.2f%%", 100.0 * eval.accuracy);

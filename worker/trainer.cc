@@ -179,7 +179,7 @@ void Trainer::run(TrainingObserver& observer) {
     observer.onStep(r);
     if (epoch_ != epoch) {
       EpochReport e{epoch, lastEpochLoss_, {}};
-      if (comm_.rank() == 0) e.eval = evaluate();
+      if (comm_.rank() == 0) e.eval = lastEval_ = evaluate();
       observer.onEpoch(e);
     }
   }

@@ -79,6 +79,8 @@ class Trainer {
   uint32_t epoch() const { return epoch_; }
   uint64_t stepsPerEpoch() const { return stepsPerEpoch_; }
   double trainLoss() const { return lastEpochLoss_; }
+  // The evaluation run() made after the last epoch it trained; loss NaN if it made none.
+  const Evaluation& lastEvaluation() const { return lastEval_; }
   double samplesPerSecond() const;
 
  private:
@@ -98,6 +100,7 @@ class Trainer {
   uint64_t globalStep_ = 0;
   std::vector<uint32_t> order_;  // this epoch's sample order
   double epochLossSum_ = 0, lastEpochLoss_ = NAN;
+  Evaluation lastEval_;
   int64_t epochSamples_ = 0;
 
   double trainSeconds_ = 0;
