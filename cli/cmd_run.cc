@@ -7,7 +7,6 @@
 #include <filesystem>
 
 #include "commands.h"
-#include "gemm.h"
 #include "job_check.h"
 #include "job_error.h"
 #include "job_file.h"
@@ -48,7 +47,6 @@ std::string learnedValues(Model& model, size_t limit) {
 }
 
 int run(const RunOptions& o) {
-  gemmSingleThreaded();
   JobFile file = JobFile::load(o.job);
   auto job = file.job();
   const Data data = validateJob(job);

@@ -13,11 +13,12 @@ namespace tfmath {
 
 void gemm(bool transA, bool transB, int M, int N, int K, float alpha, const float* A, int lda,
           const float* B, int ldb, float beta, float* C, int ldc) {
+  static const bool pinned = (openblas_set_num_threads(1), true);  // once per process
+  (void)pinned;
   cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
               M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
 }
 const char* gemmBackend() { return "openblas"; }
-void gemmSingleThreaded() { openblas_set_num_threads(1); }
 
 #else
 
@@ -45,8 +46,7 @@ void gemm(bool transA, bool transB, int M, int N, int K, float alpha, const floa
   else
     c.noalias() += alpha * a.transpose() * b.transpose();
 }
-const char* gemmBackend() { return "eigen"; }
-void gemmSingleThreaded() { Eigen::setNbThreads(1); }
+const char* gemmBackend() { return "eigen"; }  // built without OpenMP, so Eigen is single-threaded
 
 #endif
 

@@ -13,7 +13,4 @@ void gemm(bool transA, bool transB, int M, int N, int K, float alpha, const floa
 // The backend's name, for benchmarks and `tfmath --version`.
 const char* gemmBackend();
 
-// Pins the backend to one thread, so a worker uses one core and results are reproducible.
-void gemmSingleThreaded();
-
 }  // namespace tfmath

@@ -38,20 +38,18 @@ Model::Model(capnp::List<proto::Layer>::Reader layers, const Shape& input) {
     shape = layer->outputShape();
     layers_.push_back(std::move(layer));
   };
-  std::vector<size_t> jobIndex;  // for parameter names: the job's layer index of each built layer
+  std::vector<size_t> jobIndex;  // per built layer: the job's layer it came from, for names
   for (uint32_t i = 0; i < layers.size(); ++i) {
     auto l = layers[i];
     switch (l.which()) {
       case proto::Layer::DENSE:
         add(std::make_unique<Dense>(shape, l.getDense().getUnits()));
-        jobIndex.push_back(i);
         add(activationLayer(l.getDense().getActivation(), shape));
         break;
       case proto::Layer::CONV2D: {
         auto c = l.getConv2d();
         add(std::make_unique<Conv2d>(shape, c.getFilters(), c.getKernelSize(), c.getStride(),
                                      c.getPadding() == proto::Padding::SAME));
-        jobIndex.push_back(i);
         add(activationLayer(c.getActivation(), shape));
         break;
       }
@@ -73,7 +71,7 @@ Model::Model(capnp::List<proto::Layer>::Reader layers, const Shape& input) {
 
   // Lay out every parameter in one flat buffer, in layer order.
   size_t total = 0;
-  std::vector<std::pair<size_t, size_t>> owner;  // (layer, first param index)
+  std::vector<size_t> offset;  // per param: where it starts in the flat buffers
   for (size_t li = 0; li < layers_.size(); ++li) {
     auto* act =
         li + 1 < layers_.size() ? dynamic_cast<Activation*>(layers_[li + 1].get()) : nullptr;
@@ -82,7 +80,7 @@ Model::Model(capnp::List<proto::Layer>::Reader layers, const Shape& input) {
       params_.push_back({"layer" + std::to_string(jobIndex[li]) + "." + spec.suffix, spec.shape});
       specs_.push_back(spec);
       paramLayer_.push_back(li);
-      owner.push_back({li, total});
+      offset.push_back(total);
       total += static_cast<size_t>(numel(spec.shape));
     }
   }
@@ -91,9 +89,9 @@ Model::Model(capnp::List<proto::Layer>::Reader layers, const Shape& input) {
   size_t p = 0;
   for (size_t li = 0; li < layers_.size(); ++li) {
     std::vector<Param> mine;
-    for (; p < params_.size() && owner[p].first == li; ++p) {
-      params_[p].value = values_.data() + owner[p].second;
-      params_[p].grad = grads_.data() + owner[p].second;
+    for (; p < params_.size() && paramLayer_[p] == li; ++p) {
+      params_[p].value = values_.data() + offset[p];
+      params_[p].grad = grads_.data() + offset[p];
       mine.push_back(params_[p]);
     }
     if (!mine.empty()) layers_[li]->bindParams(std::move(mine));

@@ -48,6 +48,21 @@ TEST(JobFile, ExamplesParseAndValidate) {
   EXPECT_DOUBLE_EQ(job.getOptimizer().getAdam().getBeta2(), 0.999);
 }
 
+TEST(JobFile, TextFromStdinParsesAndResolvesPathsAgainstTheGivenFolder) {
+  TempDir dir;
+  dir.write("t.csv", "a,y\n1,2\n");
+  JobFile f = JobFile::parse(jobText("data = (csv = (train = \"t.csv\", target = \"y\")),"),
+                             "<stdin>", dir.path());
+  EXPECT_EQ(std::string(f.job().getData().getCsv().getTrain()),
+            std::filesystem::canonical(dir.path()).string() + "/t.csv");
+  try {
+    JobFile::parse(jobText("batchSize = \"x\","), "<stdin>", dir.path());
+    FAIL() << "a type error was accepted";
+  } catch (const JobError& e) {
+    EXPECT_NE(std::string(e.what()).find("<stdin>:3:"), std::string::npos) << e.what();
+  }
+}
+
 TEST(JobFile, SyntaxErrorGivesOneBasedLineAndColumn) {
   TempDir dir;
   // Line 3 (1-based) has the stray `%`, at column 14.
