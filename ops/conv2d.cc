@@ -55,28 +55,41 @@ void Conv2d::bindParams(std::vector<Param> params) {
   bias_ = params.at(1);
 }
 
-// col[(n·OH + i)·OW + j, (p·K + q)·C + c] = X[n, s·i + p − t, s·j + q − l, c], or 0 off the image.
-void Conv2d::im2col(const Tensor& x) {
-  const int64_t n = x.dim(0), patch = k_ * k_ * c_;
-  col_.resize(static_cast<size_t>(n * rows_.out * cols_.out * patch));
-  float* out = col_.data();
+// Walks the patch matrix col[(n·OH + i)·OW + j, (p·K + q)·C + c] = X[n, s·i + p − t, s·j + q − l,
+// c] one kernel row (fixed n, i, j, p) at a time. Within a kernel row, consecutive q are
+// consecutive pixels, so the entries that fall inside the image, [lo, hi), are one contiguous run
+// of X starting at `pixels`; the rest are padding. visit(row, pixels, lo, hi) sees each of the
+// K·C-entry rows in order.
+template <typename Pixel, typename Visit>
+void Conv2d::forEachKernelRow(int64_t n, float* col, Pixel* image, Visit visit) const {
+  const int64_t rowLength = k_ * c_;
   for (int64_t s = 0; s < n; ++s) {
-    const float* img = x.data() + s * h_ * w_ * c_;
+    Pixel* img = image + s * h_ * w_ * c_;
     for (int64_t i = 0; i < rows_.out; ++i) {
       for (int64_t j = 0; j < cols_.out; ++j) {
-        for (int64_t p = 0; p < k_; ++p) {
+        const int64_t v0 = j * stride_ - cols_.padBefore;  // the column under q = 0
+        const int64_t qLo = std::max<int64_t>(0, -v0), qHi = std::min<int64_t>(k_, w_ - v0);
+        for (int64_t p = 0; p < k_; ++p, col += rowLength) {
           const int64_t u = i * stride_ + p - rows_.padBefore;
-          for (int64_t q = 0; q < k_; ++q, out += c_) {
-            const int64_t v = j * stride_ + q - cols_.padBefore;
-            if (u < 0 || u >= h_ || v < 0 || v >= w_)
-              std::fill(out, out + c_, 0.0f);
-            else
-              std::copy_n(img + (u * w_ + v) * c_, c_, out);
-          }
+          if (u < 0 || u >= h_ || qLo >= qHi)
+            visit(col, img, 0, 0);
+          else
+            visit(col, img + (u * w_ + v0 + qLo) * c_, qLo * c_, qHi * c_);
         }
       }
     }
   }
+}
+
+void Conv2d::im2col(const Tensor& x) {
+  const int64_t n = x.dim(0), rowLength = k_ * c_;
+  col_.resize(static_cast<size_t>(n * rows_.out * cols_.out * k_ * rowLength));
+  forEachKernelRow(n, col_.data(), x.data(),
+                   [rowLength](float* row, const float* pixels, int64_t lo, int64_t hi) {
+                     for (int64_t t = 0; t < lo; ++t) row[t] = 0.0f;
+                     for (int64_t t = lo; t < hi; ++t) row[t] = pixels[t - lo];
+                     for (int64_t t = hi; t < rowLength; ++t) row[t] = 0.0f;
+                   });
 }
 
 void Conv2d::forward(const Tensor& x, Tensor& y) {
@@ -102,23 +115,10 @@ void Conv2d::backward(const Tensor& x, const Tensor&, const Tensor& dy, Tensor* 
        dcol_.data(), patch);
   dx->resize(x.shape());
   dx->setZero();
-  const float* in = dcol_.data();
-  for (int64_t s = 0; s < n; ++s) {
-    float* img = dx->data() + s * h_ * w_ * c_;
-    for (int64_t i = 0; i < rows_.out; ++i) {
-      for (int64_t j = 0; j < cols_.out; ++j) {
-        for (int64_t p = 0; p < k_; ++p) {
-          const int64_t u = i * stride_ + p - rows_.padBefore;
-          for (int64_t q = 0; q < k_; ++q, in += c_) {
-            const int64_t v = j * stride_ + q - cols_.padBefore;
-            if (u < 0 || u >= h_ || v < 0 || v >= w_) continue;
-            float* px = img + (u * w_ + v) * c_;
-            for (int64_t c = 0; c < c_; ++c) px[c] += in[c];
-          }
-        }
-      }
-    }
-  }
+  forEachKernelRow(n, dcol_.data(), dx->data(),
+                   [](float* row, float* pixels, int64_t lo, int64_t hi) {
+                     for (int64_t t = lo; t < hi; ++t) pixels[t - lo] += row[t];
+                   });
 }
 
 }  // namespace tfmath

@@ -28,6 +28,9 @@ class Conv2d : public Layer {
 
  private:
   void im2col(const Tensor& x);
+  // Pixel is float (col2im writes the image) or const float (im2col reads it).
+  template <typename Pixel, typename Visit>
+  void forEachKernelRow(int64_t n, float* col, Pixel* image, Visit visit) const;
   int64_t h_, w_, c_, filters_, k_, stride_;
   ConvAxis rows_, cols_;
   Param kernel_, bias_;  // kernel: K×K×C×F (a (K·K·C)×F matrix), bias: F

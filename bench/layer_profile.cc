@@ -1,0 +1,64 @@
+// layer_profile.cc: times each layer's forward and backward for a job's model at its batch size, on
+// random inputs, to show where a training step's time goes. Usage: layer_profile JOB.capnp [STEPS]
+#include <chrono>
+#include <cstdio>
+#include <string>
+
+#include "job_check.h"
+#include "job_file.h"
+#include "model.h"
+#include "rng.h"
+
+using namespace tfmath;
+using Clock = std::chrono::steady_clock;
+
+int main(int argc, char** argv) {
+  if (argc < 2) {
+    std::fprintf(stderr, "usage: layer_profile JOB.capnp [STEPS]\n");
+    return 2;
+  }
+  const int steps = argc > 2 ? std::stoi(argv[2]) : 50;
+  JobFile file = JobFile::load(argv[1]);
+  const Data data = validateJob(file.job());
+  Model model(file.job().getModel(), data.train.sampleShape());
+  model.initialize(1);
+  const auto& layers = model.layers();
+  const int64_t batch = file.job().getBatchSize();
+
+  std::vector<Tensor> acts(layers.size() + 1), grads(layers.size() + 1);
+  Shape in{batch};
+  for (int64_t d : data.train.sampleShape()) in.push_back(d);
+  acts[0].resize(in);
+  Rng rng(3);
+  for (int64_t i = 0; i < acts[0].size(); ++i) acts[0][i] = static_cast<float>(rng.uniform());
+
+  // As Model::backward: no input gradient at or below the first layer with parameters.
+  size_t firstTrainable = 0;
+  while (firstTrainable < layers.size() && layers[firstTrainable]->paramSpecs().empty())
+    ++firstTrainable;
+  std::vector<double> fwd(layers.size()), bwd(layers.size());
+  for (int s = 0; s < steps + 3; ++s) {
+    for (size_t i = 0; i < layers.size(); ++i) {
+      auto t0 = Clock::now();
+      layers[i]->forward(acts[i], acts[i + 1]);
+      if (s >= 3) fwd[i] += std::chrono::duration<double>(Clock::now() - t0).count();
+    }
+    grads.back() = acts.back();
+    for (size_t i = layers.size(); i-- > firstTrainable;) {
+      auto t0 = Clock::now();
+      layers[i]->backward(acts[i], acts[i + 1], grads[i + 1],
+                          i > firstTrainable ? &grads[i] : nullptr);
+      if (s >= 3) bwd[i] += std::chrono::duration<double>(Clock::now() - t0).count();
+    }
+  }
+  double total = 0;
+  for (size_t i = 0; i < layers.size(); ++i) total += fwd[i] + bwd[i];
+  std::printf("%-4s %-12s %-16s %12s %12s %7s\n", "#", "op", "output", "forward ms", "backward ms",
+              "share");
+  for (size_t i = 0; i < layers.size(); ++i)
+    std::printf("%-4zu %-12s %-16s %12.3f %12.3f %6.1f%%\n", i, layers[i]->op(),
+                shapeString(layers[i]->outputShape()).c_str(), 1e3 * fwd[i] / steps,
+                1e3 * bwd[i] / steps, 100 * (fwd[i] + bwd[i]) / total);
+  std::printf("step (layers only): %.3f ms = %.0f samples/s\n", 1e3 * total / steps,
+              batch * steps / total);
+}
