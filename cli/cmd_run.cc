@@ -12,6 +12,7 @@
 #include "job_file.h"
 #include "params_file.h"
 #include "progress.h"
+#include "report.h"
 #include "trainer.h"
 
 namespace tfmath::cli {
@@ -21,30 +22,6 @@ namespace {
 struct RunOptions {
   std::string job, save, resume;
 };
-
-// "w = 2.9981  b = 2.0113" for models of at most `limit` parameters; empty otherwise.
-std::string learnedValues(Model& model, size_t limit) {
-  if (model.values().size() > limit) return "";
-  std::string prefix;
-  bool oneLayer = true;
-  for (const Param& p : model.params()) {
-    const std::string layer = p.name.substr(0, p.name.find('.') + 1);
-    if (!prefix.empty() && layer != prefix) oneLayer = false;
-    prefix = layer;
-  }
-  std::string out;
-  for (const Param& p : model.params()) {
-    out += (out.empty() ? "" : "  ") + (oneLayer ? p.name.substr(prefix.size()) : p.name) + " = ";
-    char v[32];
-    if (p.size() > 1) out += "[";
-    for (int64_t i = 0; i < p.size(); ++i) {
-      std::snprintf(v, sizeof v, "%s%.4f", i ? ", " : "", p.value[i]);
-      out += v;
-    }
-    if (p.size() > 1) out += "]";
-  }
-  return out;
-}
 
 int run(const RunOptions& o) {
   JobFile file = JobFile::load(o.job);
@@ -72,11 +49,11 @@ int run(const RunOptions& o) {
               eval.onTestSet ? "test" : "train-set", eval.loss);
   if (classification) std::printf("  test accuracy %.2f%%", 100.0 * eval.accuracy);
   std::printf("  %.0f samples/s\n", trainer.samplesPerSecond());
-  if (auto values = learnedValues(trainer.model(), 20); !values.empty())
-    std::printf("learned: %s\n", values.c_str());
-
   capnp::MallocMessageBuilder message;
   trainer.saveState(message.initRoot<proto::ParameterState>(), eval);
+  if (auto values = learnedValues(message.getRoot<proto::ParameterState>().asReader());
+      !values.empty())
+    std::printf("learned: %s\n", values.c_str());
   const std::string save = o.save.empty() ? std::string(job.getName().cStr()) + ".params" : o.save;
   saveParameterState(save, message);
   std::printf("parameters saved to %s\n", save.c_str());

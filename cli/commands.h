@@ -15,5 +15,13 @@ struct Command {
 
 Command addRunCommand(CLI::App& app);
 Command addOpsCommand(CLI::App& app);
+Command addCoordinatorCommand(CLI::App& app);
+Command addWorkerCommand(CLI::App& app);
+Command addUpCommand(CLI::App& app);
+Command addSubmitCommand(CLI::App& app);
+Command addStatusCommand(CLI::App& app);
+Command addCancelCommand(CLI::App& app);
+Command addResultCommand(CLI::App& app);
+Command addLogsCommand(CLI::App& app);
 
 }  // namespace tfmath::cli

@@ -1,19 +1,31 @@
-// tfmath.cc: the `tfmath` command: dispatches to its subcommands, git-style.
+// tfmath.cc: the `tfmath` command: dispatches to its subcommands, git-style. Installed also as
+// tfmath-NAME (a link to this binary), which runs `tfmath NAME`.
 #include <cstdio>
+#include <filesystem>
+#include <string>
 #include <vector>
 
 #include "commands.h"
 #include "gemm.h"
 
 int main(int argc, char** argv) {
+  namespace c = tfmath::cli;
   CLI::App app{"tfmath: train models whose math you can read, on one machine or a cluster"};
   app.require_subcommand(1);
   app.set_version_flag("--version",
                        std::string("tfmath 0.1.0 (gemm: ") + tfmath::gemmBackend() + ")");
-  std::vector<tfmath::cli::Command> commands;
-  for (auto add : {tfmath::cli::addRunCommand, tfmath::cli::addOpsCommand})
+  std::vector<c::Command> commands;
+  for (auto add : {c::addRunCommand, c::addSubmitCommand, c::addStatusCommand, c::addCancelCommand,
+                   c::addLogsCommand, c::addResultCommand, c::addUpCommand, c::addCoordinatorCommand,
+                   c::addWorkerCommand, c::addOpsCommand})
     commands.push_back(add(app));
-  CLI11_PARSE(app, argc, argv);
+  // tfmath-NAME ARGS... is tfmath NAME ARGS...
+  std::vector<std::string> args(argv, argv + argc);
+  const std::string self = std::filesystem::path(args[0]).filename().string();
+  if (self.rfind("tfmath-", 0) == 0) args.insert(args.begin() + 1, self.substr(7));
+  std::vector<const char*> cargs;
+  for (const auto& a : args) cargs.push_back(a.c_str());
+  CLI11_PARSE(app, static_cast<int>(cargs.size()), cargs.data());
   for (auto& command : commands)
     if (command.parsed->parsed()) return command.run();
   return 2;

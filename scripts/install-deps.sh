@@ -6,4 +6,5 @@ apt-get update -qq
 apt-get install -y -qq --no-install-recommends \
   g++ make cmake pkg-config \
   capnproto libcapnp-dev libeigen3-dev libgtest-dev zlib1g-dev libcli11-dev libcsv-dev \
-  libopenblas-dev dataset-fashion-mnist >/dev/null
+  libopenblas-dev libzmq3-dev cppzmq-dev libgloo-dev nlohmann-json3-dev \
+  dataset-fashion-mnist >/dev/null

@@ -114,7 +114,8 @@ StepReport Trainer::step() {
   const auto [lo, hi] = rankSlice(global, comm_.rank(), comm_.worldSize());
 
   model_.zeroGrad();
-  double stats[1] = {0};  // Σ loss over the global batch, after the allreduce
+  // Summed over ranks by the allreduce: the batch's loss, and how many ranks asked to stop.
+  double stats[2] = {0, stopRequested_ ? 1.0 : 0.0};
   if (hi > lo) {
     data_.train.gather(order_.data() + first + lo, hi - lo, x_, t_);
     const Tensor& out = model_.forward(x_);
@@ -126,6 +127,7 @@ StepReport Trainer::step() {
       1.0f / static_cast<float>(global);
   optimizer_->update(model_.values().data(), model_.grads().data(), ++globalStep_);
 
+  stopped_ = stats[1] > 0;
   epochLossSum_ += stats[0];
   epochSamples_ += global;
   trainedSamples_ += global;

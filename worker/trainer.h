@@ -4,6 +4,7 @@
 // Not thread-safe.
 #pragma once
 
+#include <atomic>
 #include <cmath>
 #include <memory>
 #include <utility>
@@ -66,7 +67,13 @@ class Trainer {
 
   // One optimizer step; returns its report. run() is a loop of these plus evaluations.
   StepReport step();
-  bool finished() const { return epoch_ >= job_.getEpochs(); }
+  bool finished() const { return stopped_ || epoch_ >= job_.getEpochs(); }
+
+  // Asks every rank to stop. Safe from any thread. The request travels in the next step's
+  // allreduce, so all ranks stop after the same step and none is left waiting in a collective.
+  void requestStop() { stopRequested_ = true; }
+  // True once the ranks agreed to stop early.
+  bool stopped() const { return stopped_; }
 
   // The model's loss (and accuracy) over the test set, or the training set when there is none.
   Evaluation evaluate();
@@ -93,6 +100,8 @@ class Trainer {
   Model model_;
   std::unique_ptr<Optimizer> optimizer_;
   Rng rng_;  // for stochastic ops; saved with the state
+  std::atomic<bool> stopRequested_{false};
+  bool stopped_ = false;
 
   uint32_t epoch_ = 0;        // current epoch, 0-based
   uint64_t stepInEpoch_ = 0;  // steps done in the current epoch

@@ -1,0 +1,274 @@
+// cmd_jobs.cc: the client commands: submit, status, cancel, result and logs (also installed as
+// tfmath-submit, tfmath-status, ...). Each is thin: parse, one or a few requests, print.
+#include <unistd.h>
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <iostream>
+#include <sstream>
+#include <thread>
+
+#include "client.h"
+#include "commands.h"
+#include "job_check.h"
+#include "job_error.h"
+#include "job_file.h"
+#include "params_file.h"
+#include "progress.h"
+#include "report.h"
+
+namespace tfmath::cli {
+
+namespace {
+
+struct Common {
+  std::string coordinator;
+  bool json = false;
+};
+
+void addCommon(CLI::App* cmd, Common& c) {
+  cmd->add_option("--coordinator", c.coordinator,
+                  "Coordinator address (default: $TFMATH_COORDINATOR or client.conf)");
+}
+
+// Runs `body`, turning failures into a message on stderr and an exit code.
+int guarded(const char* name, const std::function<int()>& body) {
+  try {
+    return body();
+  } catch (const JobError& e) {
+    std::fprintf(stderr, "tfmath %s: %s\n", name, e.what());
+    return 2;
+  } catch (const ClientError& e) {
+    std::fprintf(stderr, "tfmath %s: %s\n", name, e.what());
+    return 1;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "tfmath %s: error: %s\n", name, e.what());
+    return 1;
+  }
+}
+
+std::unique_ptr<wire::Decoded> jobStatus(Client& client, const std::string& id) {
+  capnp::MallocMessageBuilder b;
+  wire::start(b).setStatus(id);
+  return client.call(b);
+}
+
+bool ended(proto::JobState s) {
+  return s == proto::JobState::COMPLETED || s == proto::JobState::FAILED ||
+         s == proto::JobState::CANCELLED;
+}
+
+// Follows a job until it ends; a bar on a terminal, a line per change otherwise. Returns its state.
+proto::JobState follow(Client& client, const std::string& id) {
+  const bool tty = isatty(STDERR_FILENO);
+  std::string last;
+  while (true) {
+    auto d = jobStatus(client, id);
+    auto info = d->message().getStatusReply().getJobs()[0];
+    const double done = info.getStepsTotal() ? double(info.getStep()) / info.getStepsTotal() : 0;
+    char line[256];
+    if (info.getState() == proto::JobState::RUNNING) {
+      const int width = 24, filled = static_cast<int>(done * width);
+      std::snprintf(line, sizeof line, "job %s RUNNING [%s%s] %3.0f%%  epoch %u/%u  loss %.4f  %.0f samples/s",
+                    id.c_str(), std::string(filled, '#').c_str(), std::string(width - filled, ' ').c_str(),
+                    100 * done, info.getEpoch() + 1, info.getEpochs(), info.getLoss(),
+                    info.getSamplesPerSecond());
+    } else {
+      std::snprintf(line, sizeof line, "job %s %s%s%s", id.c_str(), stateName(info.getState()),
+                    info.getReason().size() ? ": " : "", info.getReason().cStr());
+    }
+    const std::string text = line;
+    // Off a terminal, one line per state or epoch change keeps logs short.
+    const std::string key = std::string(stateName(info.getState())) + std::to_string(info.getEpoch());
+    if (tty) std::fprintf(stderr, "\r\033[K%s", text.c_str());
+    else if (key != last) std::fprintf(stderr, "%s\n", text.c_str());
+    last = key;
+    if (ended(info.getState())) {
+      if (tty) std::fprintf(stderr, "\n");
+      return info.getState();
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(tty ? 200 : 500));
+  }
+}
+
+}  // namespace
+
+Command addSubmitCommand(CLI::App& app) {
+  auto* cmd = app.add_subcommand("submit", "Validate a job file and submit it to the cluster");
+  auto c = std::make_shared<Common>();
+  auto file = std::make_shared<std::string>();
+  auto wait = std::make_shared<bool>(false);
+  addCommon(cmd, *c);
+  cmd->add_option("job", *file, "The job file, or - to read it from standard input")->required();
+  cmd->add_flag("--wait", *wait, "Follow the job; exit 0 only if it COMPLETED");
+  cmd->add_flag("--json", c->json, "Print the job id as JSON");
+  return {cmd, [=] {
+            return guarded("submit", [&] {
+              // The same checks as `tfmath run`, before anything is sent (§6.1).
+              JobFile job = *file == "-" ? [] {
+                std::stringstream in;
+                in << std::cin.rdbuf();
+                return JobFile::parse(in.str(), "<stdin>", ".");
+              }()
+                                         : JobFile::load(*file);
+              validateJob(job.job());
+              Client client(findCoordinator(c->coordinator));
+              capnp::MallocMessageBuilder b;
+              auto s = wire::start(b).initSubmit();
+              s.setJob(job.job());
+              s.setUser(currentUser());
+              const std::string id = client.call(b)->message().getSubmitted();
+              if (c->json) std::printf("%s\n", nlohmann::json{{"id", id}}.dump().c_str());
+              else std::printf("%s\n", id.c_str());
+              std::fflush(stdout);
+              if (!*wait) return 0;
+              return follow(client, id) == proto::JobState::COMPLETED ? 0 : 1;
+            });
+          }};
+}
+
+Command addStatusCommand(CLI::App& app) {
+  auto* cmd = app.add_subcommand("status", "Show jobs and workers");
+  auto c = std::make_shared<Common>();
+  auto id = std::make_shared<std::string>();
+  addCommon(cmd, *c);
+  cmd->add_option("job", *id, "Only this job");
+  cmd->add_flag("--json", c->json, "Machine-readable output");
+  return {cmd, [=] {
+            return guarded("status", [&] {
+              Client client(findCoordinator(c->coordinator));
+              auto d = jobStatus(client, *id);
+              auto r = d->message().getStatusReply();
+              if (c->json) {
+                nlohmann::json out{{"jobs", nlohmann::json::array()}, {"workers", nlohmann::json::array()}};
+                for (auto j : r.getJobs()) out["jobs"].push_back(toJson(j));
+                for (auto w : r.getWorkers()) out["workers"].push_back(toJson(w));
+                std::printf("%s\n", out.dump(2).c_str());
+                return 0;
+              }
+              const int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                                      std::chrono::system_clock::now().time_since_epoch())
+                                      .count();
+              std::printf("%-5s %-10s %-14s %-10s %3s %-9s %-13s %-8s %9s %-15s %s\n", "JOB", "USER",
+                          "NAME", "STATE", "W", "EPOCH", "STEP", "LOSS", "SAMPLES/S", "ELAPSED/ETA",
+                          "REASON");
+              for (auto j : r.getJobs()) {
+                const int64_t end = j.getFinishedMs() ? j.getFinishedMs() : now;
+                const double elapsed = j.getStartedMs() ? (end - j.getStartedMs()) / 1e3 : 0;
+                const double left = j.getStep() && j.getStepsTotal() > j.getStep() && !j.getFinishedMs()
+                                        ? elapsed * double(j.getStepsTotal() - j.getStep()) / j.getStep()
+                                        : 0;
+                const std::string epoch = std::to_string(std::min(j.getEpoch() + 1, j.getEpochs())) + "/" +
+                                          std::to_string(j.getEpochs());
+                const std::string step = std::to_string(j.getStep()) + "/" + std::to_string(j.getStepsTotal());
+                const std::string time = formatDuration(elapsed) + "/" + formatDuration(left);
+                std::printf("%-5s %-10s %-14s %-10s %3u %-9s %-13s %-8.4f %9.0f %-15s %s\n", j.getId().cStr(),
+                            j.getUser().cStr(), j.getName().cStr(), stateName(j.getState()), j.getWorkers(),
+                            epoch.c_str(), step.c_str(), j.getLoss(), j.getSamplesPerSecond(), time.c_str(),
+                            j.getReason().cStr());
+              }
+              std::printf("\n%-28s %-12s %-7s %-5s %-5s %-5s %s\n", "WORKER", "HOST", "DEVICE", "STATE",
+                          "JOB", "RANK", "HEARTBEAT");
+              for (auto w : r.getWorkers())
+                std::printf("%-28s %-12s %-7s %-5s %-5s %-5s %.1fs ago\n", w.getId().cStr(), w.getHost().cStr(),
+                            w.getDevice().cStr(), w.getBusy() ? "busy" : "idle",
+                            w.getBusy() ? w.getJobId().cStr() : "-",
+                            w.getBusy() ? std::to_string(w.getRank()).c_str() : "-",
+                            w.getHeartbeatAgeMs() / 1e3);
+              return 0;
+            });
+          }};
+}
+
+Command addCancelCommand(CLI::App& app) {
+  auto* cmd = app.add_subcommand("cancel", "Stop a job on all its workers");
+  auto c = std::make_shared<Common>();
+  auto id = std::make_shared<std::string>();
+  addCommon(cmd, *c);
+  cmd->add_option("job", *id, "The job")->required();
+  return {cmd, [=] {
+            return guarded("cancel", [&] {
+              Client client(findCoordinator(c->coordinator));
+              capnp::MallocMessageBuilder b;
+              wire::start(b).setCancelJob(*id);
+              client.call(b);
+              std::printf("job %s cancelled\n", id->c_str());
+              return 0;
+            });
+          }};
+}
+
+Command addResultCommand(CLI::App& app) {
+  auto* cmd = app.add_subcommand("result", "Show a finished job's metrics and learned values");
+  auto c = std::make_shared<Common>();
+  auto id = std::make_shared<std::string>();
+  auto params = std::make_shared<std::string>();
+  addCommon(cmd, *c);
+  cmd->add_option("job", *id, "The job")->required();
+  cmd->add_option("--params", *params, "Also write its parameter-state file here");
+  cmd->add_flag("--json", c->json, "Machine-readable output");
+  return {cmd, [=] {
+            return guarded("result", [&] {
+              Client client(findCoordinator(c->coordinator));
+              capnp::MallocMessageBuilder b;
+              wire::start(b).setResult(*id);
+              auto d = client.call(b);
+              auto r = d->message().getResultReply();
+              auto m = r.getState().getMetrics();
+              const std::string values = learnedValues(r.getState());
+              if (!params->empty()) {
+                capnp::MallocMessageBuilder out;
+                out.setRoot(r.getState());
+                saveParameterState(*params, out);
+              }
+              if (c->json) {
+                nlohmann::json out{{"job", toJson(r.getInfo())}, {"metrics", metricsJson(m)},
+                                   {"step", r.getState().getStep()}, {"epoch", r.getState().getEpoch()}};
+                if (!values.empty()) out["learned"] = values;
+                std::printf("%s\n", out.dump(2).c_str());
+                return 0;
+              }
+              std::printf("job %s (%s): %s at epoch %u, step %llu\n", id->c_str(), r.getInfo().getName().cStr(),
+                          stateName(r.getInfo().getState()), r.getState().getEpoch(),
+                          static_cast<unsigned long long>(r.getState().getStep()));
+              std::printf("train loss %.4f  test loss %.4f", m.getTrainLoss(), m.getTestLoss());
+              if (!std::isnan(m.getTestAccuracy())) std::printf("  test accuracy %.2f%%", 100 * m.getTestAccuracy());
+              std::printf("  %.0f samples/s\n", m.getSamplesPerSecond());
+              if (!values.empty()) std::printf("learned: %s\n", values.c_str());
+              if (!params->empty()) std::printf("parameters saved to %s\n", params->c_str());
+              return 0;
+            });
+          }};
+}
+
+Command addLogsCommand(CLI::App& app) {
+  auto* cmd = app.add_subcommand("logs", "Print a job's log");
+  auto c = std::make_shared<Common>();
+  auto id = std::make_shared<std::string>();
+  auto follow = std::make_shared<bool>(false);
+  addCommon(cmd, *c);
+  cmd->add_option("job", *id, "The job")->required();
+  cmd->add_flag("-f,--follow", *follow, "Keep printing until the job ends");
+  return {cmd, [=] {
+            return guarded("logs", [&] {
+              Client client(findCoordinator(c->coordinator));
+              uint64_t offset = 0;
+              while (true) {
+                capnp::MallocMessageBuilder b;
+                auto l = wire::start(b).initLogs();
+                l.setJobId(*id);
+                l.setOffset(offset);
+                auto d = client.call(b);
+                auto r = d->message().getLogsReply();
+                std::fwrite(r.getText().begin(), 1, r.getText().size(), stdout);
+                std::fflush(stdout);
+                offset = r.getNextOffset();
+                if (!*follow || (r.getFinished() && r.getText().size() == 0)) return 0;
+                if (r.getText().size() == 0) std::this_thread::sleep_for(std::chrono::milliseconds(500));
+              }
+            });
+          }};
+}
+
+}  // namespace tfmath::cli

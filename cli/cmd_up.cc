@@ -1,0 +1,134 @@
+// cmd_up.cc: `tfmath up`, the embedded default cluster: a coordinator and N local workers, stopped
+// together on Ctrl-C or SIGTERM. Children die with it even if it is killed (PR_SET_PDEATHSIG).
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+#include "commands.h"
+#include "signals.h"
+
+namespace tfmath::cli {
+
+namespace {
+
+struct UpOptions {
+  int workers = 0;
+  std::string stateDir, workerEndpoint = "tcp://127.0.0.1:*";
+};
+
+pid_t spawn(const std::vector<std::string>& args) {
+  const pid_t parent = getpid();
+  const pid_t pid = fork();
+  if (pid != 0) return pid;
+  prctl(PR_SET_PDEATHSIG, SIGTERM);
+  if (getppid() != parent) _exit(1);  // the parent died before prctl took effect
+  std::vector<char*> argv;
+  for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
+  execv("/proc/self/exe", argv.data());
+  std::perror("tfmath up: exec");
+  _exit(127);
+}
+
+// The worker endpoint the coordinator wrote into STATE/endpoints, or "" after `timeout`.
+std::string waitForEndpoint(const std::string& stateDir, pid_t coordinator) {
+  for (int i = 0; i < 200; ++i) {
+    std::ifstream in(stateDir + "/endpoints");
+    std::string kind, endpoint;
+    while (in >> kind >> endpoint)
+      if (kind == "worker") return endpoint;
+    if (waitpid(coordinator, nullptr, WNOHANG) == coordinator) return "";
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return "";
+}
+
+void stopAll(std::vector<pid_t>& children) {
+  for (pid_t p : children) kill(p, SIGTERM);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(40);
+  for (pid_t p : children) {
+    while (waitpid(p, nullptr, WNOHANG) == 0) {
+      if (std::chrono::steady_clock::now() > deadline) {
+        kill(p, SIGKILL);
+        waitpid(p, nullptr, 0);
+        break;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+  }
+  children.clear();
+}
+
+int up(UpOptions o) {
+  const auto& stop = stopOnSignals();
+  if (o.workers <= 0) o.workers = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  if (o.stateDir.empty()) {
+    const char* home = std::getenv("HOME");
+    o.stateDir = std::string(home ? home : ".") + "/.local/state/tfmath";
+  }
+  std::filesystem::create_directories(o.stateDir);
+  o.stateDir = std::filesystem::canonical(o.stateDir).string();
+  std::filesystem::remove(o.stateDir + "/endpoints");
+
+  std::vector<pid_t> children;
+  children.push_back(spawn({"tfmath", "coordinator", "--state-dir", o.stateDir,
+                            "--worker-endpoint", o.workerEndpoint}));
+  const std::string workerEndpoint = waitForEndpoint(o.stateDir, children[0]);
+  if (workerEndpoint.empty()) {
+    std::fprintf(stderr, "tfmath up: the coordinator did not start (see its messages above)\n");
+    stopAll(children);
+    return 1;
+  }
+  for (int i = 0; i < o.workers; ++i)
+    children.push_back(spawn({"tfmath", "worker", "--coordinator", workerEndpoint}));
+  const std::string client = "ipc://" + o.stateDir + "/coordinator.sock";
+  std::fprintf(stderr,
+               "tfmath up: a coordinator and %d worker(s); state in %s\n"
+               "  submit:  tfmath submit JOB.capnp --wait   (after the export line below)\n"
+               "  watch:   tfmath status\n"
+               "  stop:    Ctrl-C\n",
+               o.workers, o.stateDir.c_str());
+  std::printf("export TFMATH_COORDINATOR=%s\n", client.c_str());
+  std::fflush(stdout);
+
+  int code = 0;
+  while (!stop) {
+    int status = 0;
+    const pid_t gone = waitpid(-1, &status, WNOHANG);
+    if (gone == children[0]) {
+      std::fprintf(stderr, "tfmath up: the coordinator exited; stopping the workers\n");
+      children.erase(children.begin());
+      code = 1;
+      break;
+    }
+    if (gone > 0) {
+      std::fprintf(stderr, "tfmath up: worker %d exited\n", gone);
+      std::erase(children, gone);
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  std::fprintf(stderr, "tfmath up: stopping\n");
+  stopAll(children);
+  return code;
+}
+
+}  // namespace
+
+Command addUpCommand(CLI::App& app) {
+  auto* cmd = app.add_subcommand("up", "Start a local cluster: a coordinator and N workers");
+  auto o = std::make_shared<UpOptions>();
+  cmd->add_option("--workers", o->workers, "Workers to start (default: one per core)");
+  cmd->add_option("--state-dir", o->stateDir, "State directory (default ~/.local/state/tfmath)");
+  cmd->add_option("--worker-endpoint", o->workerEndpoint, "Where workers connect")->capture_default_str();
+  return {cmd, [o] { return up(*o); }};
+}
+
+}  // namespace tfmath::cli

@@ -1,0 +1,83 @@
+// report.cc: learned values and JSON.
+#include "report.h"
+
+#include <cmath>
+#include <cstring>
+#include <vector>
+
+namespace tfmath::cli {
+
+std::string learnedValues(proto::ParameterState::Reader state, size_t limit) {
+  size_t total = 0;
+  std::string prefix;
+  bool oneLayer = true;
+  for (auto t : state.getTensors()) {
+    total += t.getData().size() / sizeof(float);
+    const std::string name = t.getName();
+    const std::string layer = name.substr(0, name.find('.') + 1);
+    if (!prefix.empty() && layer != prefix) oneLayer = false;
+    prefix = layer;
+  }
+  if (total > limit) return "";
+  std::string out;
+  for (auto t : state.getTensors()) {
+    const std::string name = t.getName();
+    std::vector<float> v(t.getData().size() / sizeof(float));
+    std::memcpy(v.data(), t.getData().begin(), v.size() * sizeof(float));
+    out += (out.empty() ? "" : "  ") + (oneLayer ? name.substr(prefix.size()) : name) + " = ";
+    if (v.size() > 1) out += "[";
+    char text[32];
+    for (size_t i = 0; i < v.size(); ++i) {
+      std::snprintf(text, sizeof text, "%s%.4f", i ? ", " : "", v[i]);
+      out += text;
+    }
+    if (v.size() > 1) out += "]";
+  }
+  return out;
+}
+
+const char* stateName(proto::JobState s) {
+  switch (s) {
+    case proto::JobState::PENDING: return "PENDING";
+    case proto::JobState::RUNNING: return "RUNNING";
+    case proto::JobState::COMPLETED: return "COMPLETED";
+    case proto::JobState::FAILED: return "FAILED";
+    case proto::JobState::CANCELLED: return "CANCELLED";
+  }
+  return "?";
+}
+
+namespace {
+// JSON has no NaN; unmeasured figures are null.
+nlohmann::json number(double v) { return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(); }
+}  // namespace
+
+nlohmann::json toJson(proto::JobInfo::Reader i) {
+  nlohmann::json ranks = nlohmann::json::array();
+  for (auto r : i.getRanks()) ranks.push_back(std::string(r.cStr()));
+  return {{"id", i.getId().cStr()},       {"user", i.getUser().cStr()},
+          {"name", i.getName().cStr()},   {"state", stateName(i.getState())},
+          {"reason", i.getReason().cStr()}, {"workers", i.getWorkers()},
+          {"epoch", i.getEpoch()},        {"epochs", i.getEpochs()},
+          {"step", i.getStep()},          {"steps_total", i.getStepsTotal()},
+          {"loss", number(i.getLoss())},  {"samples_per_s", number(i.getSamplesPerSecond())},
+          {"submitted_ms", i.getSubmittedMs()}, {"started_ms", i.getStartedMs()},
+          {"finished_ms", i.getFinishedMs()},   {"ranks", ranks}};
+}
+
+nlohmann::json toJson(proto::WorkerInfo::Reader w) {
+  return {{"id", w.getId().cStr()},     {"host", w.getHost().cStr()},
+          {"device", w.getDevice().cStr()}, {"state", w.getBusy() ? "busy" : "idle"},
+          {"job", w.getJobId().cStr()}, {"rank", w.getRank()},
+          {"heartbeat_age_ms", w.getHeartbeatAgeMs()}, {"cores", w.getCores()},
+          {"memory_bytes", w.getMemoryBytes()}};
+}
+
+nlohmann::json metricsJson(proto::Metrics::Reader m) {
+  return {{"train_loss", number(m.getTrainLoss())},
+          {"test_loss", number(m.getTestLoss())},
+          {"test_accuracy", number(m.getTestAccuracy())},
+          {"samples_per_s", number(m.getSamplesPerSecond())}};
+}
+
+}  // namespace tfmath::cli

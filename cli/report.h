@@ -1,0 +1,21 @@
+// report.h: turning jobs and parameter states into what users read: learned values, JSON records.
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "params.capnp.h"
+#include "protocol.capnp.h"
+
+namespace tfmath::cli {
+
+// "w = 2.9981  b = 2.0113" when the state holds at most `limit` parameters; empty otherwise.
+// The layer prefix is dropped when there is only one layer with parameters.
+std::string learnedValues(proto::ParameterState::Reader state, size_t limit = 20);
+
+const char* stateName(proto::JobState state);
+nlohmann::json toJson(proto::JobInfo::Reader info);
+nlohmann::json toJson(proto::WorkerInfo::Reader worker);
+nlohmann::json metricsJson(proto::Metrics::Reader metrics);
+
+}  // namespace tfmath::cli

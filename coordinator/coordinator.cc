@@ -1,0 +1,602 @@
+// coordinator.cc: the coordinator's event loop and its handlers.
+#include "coordinator.h"
+
+#include <unistd.h>
+
+#include <cstdio>
+#include <ctime>
+
+#include "job_check.h"
+#include "job_error.h"
+#include "params_file.h"
+
+namespace tfmath {
+
+namespace {
+
+int64_t nowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+std::string timestamp() {
+  char text[32];
+  const std::time_t t = std::time(nullptr);
+  std::strftime(text, sizeof text, "%Y-%m-%d %H:%M:%S", std::localtime(&t));
+  return text;
+}
+
+const char* stateName(proto::JobState s) {
+  switch (s) {
+    case proto::JobState::PENDING: return "PENDING";
+    case proto::JobState::RUNNING: return "RUNNING";
+    case proto::JobState::COMPLETED: return "COMPLETED";
+    case proto::JobState::FAILED: return "FAILED";
+    case proto::JobState::CANCELLED: return "CANCELLED";
+  }
+  return "?";
+}
+
+bool finishedState(proto::JobState s) {
+  return s == proto::JobState::COMPLETED || s == proto::JobState::FAILED ||
+         s == proto::JobState::CANCELLED;
+}
+
+std::string peerName(const std::string& routing) {
+  std::string hex;
+  char b[3];
+  for (unsigned char c : routing) {
+    std::snprintf(b, sizeof b, "%02x", c);
+    hex += b;
+  }
+  return "peer " + hex;
+}
+
+}  // namespace
+
+struct Coordinator::Worker {
+  std::string id, peer, host, device;
+  uint32_t cores = 0;
+  uint64_t memory = 0;
+  std::string jobId;  // empty when idle
+  uint32_t rank = 0;
+  Clock::time_point lastHeard, lastSent;
+};
+
+struct Coordinator::Job {
+  capnp::MallocMessageBuilder jobMessage, infoMessage;
+  proto::Job::Reader job() { return jobMessage.getRoot<proto::Job>().asReader(); }
+  proto::JobInfo::Builder info() { return infoMessage.getRoot<proto::JobInfo>(); }
+  std::string id() { return info().getId().cStr(); }
+  std::map<std::string, std::string> store;                     // rendezvous store
+  std::vector<std::pair<std::string, std::string>> storeWaits;  // (peer, key) until set
+  std::vector<std::string> rankWorkers;                         // worker id per rank
+  std::vector<bool> rankDone;
+  bool cancelRequested = false;
+  std::string failure;  // the first failure reported, if any
+};
+
+Coordinator::Coordinator(CoordinatorOptions options)
+    : options_(std::move(options)),
+      state_(options_.stateDir),
+      clients_(context_, zmq::socket_type::router),
+      workers_(context_, zmq::socket_type::router) {
+  wire::configure(clients_);
+  wire::configure(workers_);
+  workers_.set(zmq::sockopt::router_mandatory, false);
+  clientEndpoint_ = options_.clientEndpoint.empty()
+                        ? "ipc://" + state_.root() + "/coordinator.sock"
+                        : options_.clientEndpoint;
+  clients_.bind(clientEndpoint_);
+  workers_.bind(options_.workerEndpoint);
+  clientEndpoint_ = clients_.get(zmq::sockopt::last_endpoint);
+  workerEndpoint_ = workers_.get(zmq::sockopt::last_endpoint);
+
+  // §7: a restarted coordinator lists every job it ever accepted. A job that was running when it
+  // stopped cannot be rejoined (elastic recovery is later work), so it is marked failed; pending
+  // jobs stay pending.
+  for (const std::string& id : state_.jobIds()) {
+    auto job = std::make_unique<Job>();
+    if (!state_.load(id, "job.bin", job->jobMessage, true) ||
+        !state_.load(id, "record.bin", job->infoMessage, false))
+      continue;
+    if (job->info().getState() == proto::JobState::RUNNING) {
+      job->info().setState(proto::JobState::FAILED);
+      job->info().setReason("the coordinator restarted while the job ran");
+      job->info().setFinishedMs(nowMs());
+      state_.saveRecord(job->info().asReader());
+    }
+    nextId_ = std::max<uint64_t>(nextId_, std::stoull(id) + 1);
+    jobs_.push_back(std::move(job));
+  }
+  log("coordinator up: clients on " + clientEndpoint_ + ", workers on " + workerEndpoint_ + ", " +
+      std::to_string(jobs_.size()) + " job(s) on record");
+}
+
+Coordinator::~Coordinator() = default;
+
+void Coordinator::log(const std::string& line) {
+  std::fprintf(stderr, "%s %s\n", timestamp().c_str(), line.c_str());
+  std::fflush(stderr);
+}
+
+Coordinator::Job* Coordinator::findJob(const std::string& id) {
+  for (auto& j : jobs_)
+    if (j->id() == id) return j.get();
+  return nullptr;
+}
+
+void Coordinator::run(const std::atomic<bool>& stop) {
+  zmq::pollitem_t items[] = {{clients_.handle(), 0, ZMQ_POLLIN, 0},
+                             {workers_.handle(), 0, ZMQ_POLLIN, 0}};
+  while (!stop) {
+    zmq::poll(items, 2, std::chrono::milliseconds(100));
+    for (int s = 0; s < 2; ++s) {
+      if (!(items[s].revents & ZMQ_POLLIN)) continue;
+      zmq::socket_t& socket = s == 0 ? clients_ : workers_;
+      std::vector<zmq::message_t> frames;
+      zmq::message_t frame;
+      do {
+        if (!socket.recv(frame, zmq::recv_flags::dontwait)) break;
+        frames.push_back(std::move(frame));
+      } while (frames.back().more() && frames.size() < 8);
+      while (!frames.empty() && frames.back().more()) {  // drain an over-long message
+        if (!socket.recv(frame, zmq::recv_flags::dontwait)) break;
+        frames.push_back(std::move(frame));
+        if (!frame.more()) break;
+      }
+      if (frames.empty()) continue;
+      const std::string peer = frames[0].to_string();
+      // §2 Frames: after the ROUTER's routing id, exactly one frame: the message.
+      if (frames.size() != 2) {
+        log("rejected a message of " + std::to_string(frames.size() - 1) + " frames from " +
+            peerName(peer) + " (§2: one frame per message)");
+        replyError(socket, peer, "malformed: a message is exactly one frame (docs/protocol.md §2)");
+        continue;
+      }
+      if (s == 0) onClient(peer, frames[1]);
+      else onWorkerSocket(peer, frames[1]);
+    }
+    heartbeats();
+  }
+}
+
+void Coordinator::reply(zmq::socket_t& socket, const std::string& peer, zmq::message_t body) {
+  socket.send(zmq::buffer(peer), zmq::send_flags::sndmore | zmq::send_flags::dontwait);
+  socket.send(body, zmq::send_flags::dontwait);
+}
+
+void Coordinator::replyError(zmq::socket_t& socket, const std::string& peer, const std::string& text) {
+  reply(socket, peer, wire::errorMessage(text));
+}
+
+void Coordinator::replyOk(zmq::socket_t& socket, const std::string& peer) {
+  capnp::MallocMessageBuilder b;
+  wire::start(b).setOk();
+  reply(socket, peer, wire::encode(b));
+}
+
+// ---- clients (§6) ----
+
+void Coordinator::onClient(const std::string& peer, const zmq::message_t& frame) {
+  try {
+    wire::Decoded d(frame);
+    auto m = d.message();
+    switch (m.which()) {
+      case proto::Message::SUBMIT: return submit(peer, m.getSubmit());
+      case proto::Message::STATUS: return status(peer, m.getStatus());
+      case proto::Message::CANCEL_JOB: return cancel(peer, m.getCancelJob());
+      case proto::Message::RESULT: return result(peer, m.getResult());
+      case proto::Message::LOGS: return logs(peer, m.getLogs());
+      default:
+        // §6: a client may send only the client requests.
+        return replyError(clients_, peer,
+                          "unexpected command " + std::to_string(static_cast<int>(m.which())) +
+                              " on the client socket (docs/protocol.md §6)");
+    }
+  } catch (const wire::ProtocolError& e) {
+    log("rejected a message from client " + peerName(peer) + ": " + e.what());
+    replyError(clients_, peer, std::string("malformed: ") + e.what());
+  } catch (const kj::Exception& e) {
+    replyError(clients_, peer, std::string("malformed: ") + e.getDescription().cStr());
+  }
+}
+
+void Coordinator::submit(const std::string& peer, proto::Submit::Reader s) {
+  // §6.1: the coordinator validates again; it trusts no client.
+  try {
+    validateJob(s.getJob());
+  } catch (const JobError& e) {
+    return replyError(clients_, peer, std::string("invalid job: ") + e.what());
+  } catch (const std::exception& e) {
+    return replyError(clients_, peer, std::string("invalid job: ") + e.what());
+  }
+  auto job = std::make_unique<Job>();
+  job->jobMessage.setRoot(s.getJob());
+  auto info = job->info();
+  const std::string id = std::to_string(nextId_++);
+  info.setId(id);
+  info.setUser(s.getUser().size() ? s.getUser() : "unknown");
+  info.setName(s.getJob().getName());
+  info.setState(proto::JobState::PENDING);
+  info.setWorkers(s.getJob().getWorkers());
+  info.setEpochs(s.getJob().getEpochs());
+  info.setSubmittedMs(nowMs());
+  state_.saveJob(id, job->job());
+  save(*job);
+  state_.appendLog(id, timestamp() + " submitted by " + std::string(info.getUser().cStr()) + "\n");
+  log("job " + id + " submitted: " + std::string(info.getName().cStr()) + " by " +
+      std::string(info.getUser().cStr()) + ", " + std::to_string(info.getWorkers()) + " worker(s)");
+  jobs_.push_back(std::move(job));
+  capnp::MallocMessageBuilder b;
+  wire::start(b).setSubmitted(id);
+  reply(clients_, peer, wire::encode(b));
+  schedule();
+}
+
+void Coordinator::status(const std::string& peer, const std::string& id) {
+  capnp::MallocMessageBuilder b;
+  auto r = wire::start(b).initStatusReply();
+  std::vector<Job*> chosen;
+  for (auto& j : jobs_)
+    if (id.empty() || j->id() == id) chosen.push_back(j.get());
+  if (!id.empty() && chosen.empty()) return replyError(clients_, peer, "no job " + id);
+  auto list = r.initJobs(static_cast<unsigned>(chosen.size()));
+  for (unsigned i = 0; i < chosen.size(); ++i) list.setWithCaveats(i, chosen[i]->info().asReader());
+  auto ws = r.initWorkers(static_cast<unsigned>(workersById_.size()));
+  unsigned i = 0;
+  const auto now = Clock::now();
+  for (auto& [wid, w] : workersById_) {
+    auto o = ws[i++];
+    o.setId(wid);
+    o.setHost(w->host);
+    o.setDevice(w->device);
+    o.setBusy(!w->jobId.empty());
+    o.setJobId(w->jobId);
+    o.setRank(w->rank);
+    o.setCores(w->cores);
+    o.setMemoryBytes(w->memory);
+    o.setHeartbeatAgeMs(static_cast<uint64_t>(
+        std::chrono::duration_cast<std::chrono::milliseconds>(now - w->lastHeard).count()));
+  }
+  reply(clients_, peer, wire::encode(b));
+}
+
+void Coordinator::cancel(const std::string& peer, const std::string& id) {
+  Job* job = findJob(id);
+  if (!job) return replyError(clients_, peer, "no job " + id);
+  auto info = job->info();
+  if (finishedState(info.getState()))
+    return replyError(clients_, peer, "job " + id + " has already ended: " + stateName(info.getState()));
+  if (info.getState() == proto::JobState::PENDING) {
+    endJob(*job, proto::JobState::CANCELLED, "cancelled while pending");
+  } else {
+    // §5.5: every rank is told; they agree on a step to stop at, so none waits in a collective.
+    job->cancelRequested = true;
+    for (const std::string& wid : job->rankWorkers) {
+      auto it = workersById_.find(wid);
+      if (it == workersById_.end()) continue;
+      capnp::MallocMessageBuilder b;
+      wire::start(b).setCancel(id);
+      sendToWorker(*it->second, b);
+    }
+    log("job " + id + " cancel requested");
+  }
+  replyOk(clients_, peer);
+}
+
+void Coordinator::result(const std::string& peer, const std::string& id) {
+  Job* job = findJob(id);
+  if (!job) return replyError(clients_, peer, "no job " + id);
+  if (!state_.hasCheckpoint(id))
+    return replyError(clients_, peer, "job " + id + " has no result yet (" +
+                                          stateName(job->info().getState()) + ")");
+  try {
+    ParameterStateFile file(state_.checkpointPath(id));
+    capnp::MallocMessageBuilder b;
+    auto r = wire::start(b).initResultReply();
+    r.setInfo(job->info().asReader());
+    r.setState(file.state());
+    reply(clients_, peer, wire::encode(b));
+  } catch (const std::exception& e) {
+    replyError(clients_, peer, std::string("cannot read the result: ") + e.what());
+  }
+}
+
+void Coordinator::logs(const std::string& peer, proto::LogsRequest::Reader req) {
+  Job* job = findJob(req.getJobId());
+  if (!job) return replyError(clients_, peer, "no job " + std::string(req.getJobId().cStr()));
+  const std::string text = state_.readLog(job->id(), req.getOffset(), 1 << 20);
+  capnp::MallocMessageBuilder b;
+  auto r = wire::start(b).initLogsReply();
+  r.setText(text);
+  r.setNextOffset(req.getOffset() + text.size());
+  r.setFinished(finishedState(job->info().getState()));
+  reply(clients_, peer, wire::encode(b));
+}
+
+// ---- workers and job sessions (§5) ----
+
+void Coordinator::onWorkerSocket(const std::string& peer, const zmq::message_t& frame) {
+  try {
+    wire::Decoded d(frame);
+    auto m = d.message();
+    auto known = workerByPeer_.find(peer);
+    if (known != workerByPeer_.end()) {
+      auto it = workersById_.find(known->second);
+      if (it != workersById_.end()) it->second->lastHeard = Clock::now();
+    }
+    switch (m.which()) {
+      case proto::Message::REGISTER: return registerWorker(peer, m.getRegister());
+      case proto::Message::HEARTBEAT:
+        if (known == workerByPeer_.end()) {
+          // §5.1: a heartbeat from a peer that never registered is answered with an error, so a
+          // worker that outlived a coordinator restart registers again.
+          replyError(workers_, peer, "not registered");
+        }
+        return;
+      case proto::Message::ATTACH:
+      case proto::Message::PROGRESS:
+      case proto::Message::CHECKPOINT:
+      case proto::Message::FINISHED:
+      case proto::Message::STORE_SET:
+      case proto::Message::STORE_GET:
+        return onSession(peer, m);
+      default:
+        return replyError(workers_, peer,
+                          "unexpected command " + std::to_string(static_cast<int>(m.which())) +
+                              " on the worker socket (docs/protocol.md §5)");
+    }
+  } catch (const wire::ProtocolError& e) {
+    log("rejected a message from worker-side " + peerName(peer) + ": " + e.what());
+    replyError(workers_, peer, std::string("malformed: ") + e.what());
+  } catch (const kj::Exception& e) {
+    replyError(workers_, peer, std::string("malformed: ") + e.getDescription().cStr());
+  }
+}
+
+void Coordinator::registerWorker(const std::string& peer, proto::Register::Reader reg) {
+  const std::string id = reg.getWorkerId();
+  if (id.empty()) return replyError(workers_, peer, "register.workerId: must not be empty");
+  auto it = workersById_.find(id);
+  if (it != workersById_.end()) {
+    // §5.1: registering again means the worker reconnected and holds no job any more.
+    if (!it->second->jobId.empty()) loseWorker(id, "re-registered, so it lost its rank");
+    else workerByPeer_.erase(it->second->peer);
+  }
+  it = workersById_.find(id);
+  if (it == workersById_.end()) {
+    log("worker " + id + " joined (" + std::string(reg.getDevice().cStr()) + ", " +
+        std::to_string(reg.getCores()) + " cores)");
+    it = workersById_.emplace(id, std::make_unique<Worker>()).first;
+  }
+  Worker& w = *it->second;
+  w.id = id;
+  w.peer = peer;
+  w.host = reg.getHost();
+  w.device = reg.getDevice();
+  w.cores = reg.getCores();
+  w.memory = reg.getMemoryBytes();
+  w.jobId.clear();
+  w.lastHeard = Clock::now();
+  workerByPeer_[peer] = id;
+  replyOk(workers_, peer);
+  schedule();
+}
+
+void Coordinator::onSession(const std::string& peer, proto::Message::Reader m) {
+  if (m.isAttach()) {
+    Job* job = findJob(m.getAttach().getJobId());
+    const uint32_t rank = m.getAttach().getRank();
+    if (!job || job->info().getState() != proto::JobState::RUNNING || rank >= job->rankWorkers.size())
+      return replyError(workers_, peer, "attach: no running job " +
+                                            std::string(m.getAttach().getJobId().cStr()) +
+                                            " with rank " + std::to_string(rank));
+    sessionByPeer_[peer] = {job->id(), rank};
+    return replyOk(workers_, peer);
+  }
+  auto s = sessionByPeer_.find(peer);
+  // §5.3: every job-session message comes after attach.
+  if (s == sessionByPeer_.end()) return replyError(workers_, peer, "not attached to a job");
+  Job* job = findJob(s->second.first);
+  const uint32_t rank = s->second.second;
+  if (!job) return replyError(workers_, peer, "no such job");
+  switch (m.which()) {
+    case proto::Message::STORE_SET: {
+      const std::string key = m.getStoreSet().getKey();
+      auto v = m.getStoreSet().getValue();
+      job->store[key] = std::string(reinterpret_cast<const char*>(v.begin()), v.size());
+      replyOk(workers_, peer);
+      // Answer the gets that waited for this key.
+      for (auto w = job->storeWaits.begin(); w != job->storeWaits.end();) {
+        if (w->second != key) {
+          ++w;
+          continue;
+        }
+        capnp::MallocMessageBuilder b;
+        auto e = wire::start(b).initStoreValue();
+        e.setKey(key);
+        e.setValue(kj::arrayPtr(reinterpret_cast<const kj::byte*>(job->store[key].data()),
+                                job->store[key].size()));
+        reply(workers_, w->first, wire::encode(b));
+        w = job->storeWaits.erase(w);
+      }
+      return;
+    }
+    case proto::Message::STORE_GET: {
+      const std::string key = m.getStoreGet();
+      auto it = job->store.find(key);
+      if (it == job->store.end()) {
+        job->storeWaits.push_back({peer, key});  // §5.4: answered once the key is set
+        return;
+      }
+      capnp::MallocMessageBuilder b;
+      auto e = wire::start(b).initStoreValue();
+      e.setKey(key);
+      e.setValue(kj::arrayPtr(reinterpret_cast<const kj::byte*>(it->second.data()), it->second.size()));
+      return reply(workers_, peer, wire::encode(b));
+    }
+    case proto::Message::PROGRESS: {
+      auto p = m.getProgress();
+      auto info = job->info();
+      info.setEpoch(p.getEpoch());
+      info.setStep(p.getStep());
+      info.setStepsTotal(p.getStepsTotal());
+      info.setLoss(p.getLoss());
+      info.setSamplesPerSecond(p.getSamplesPerSecond());
+      if (p.getLine().size()) state_.appendLog(job->id(), timestamp() + " " + std::string(p.getLine().cStr()) + "\n");
+      return;  // no reply (§5.3)
+    }
+    case proto::Message::CHECKPOINT:
+      if (rank != 0) return replyError(workers_, peer, "checkpoint: only rank 0 sends checkpoints");
+      try {
+        state_.saveCheckpoint(job->id(), m.getCheckpoint());
+        save(*job);
+        return replyOk(workers_, peer);
+      } catch (const std::exception& e) {
+        log("job " + job->id() + ": cannot store checkpoint: " + e.what());
+        return replyError(workers_, peer, std::string("cannot store the checkpoint: ") + e.what());
+      }
+    case proto::Message::FINISHED:
+      replyOk(workers_, peer);
+      sessionByPeer_.erase(peer);
+      return rankFinished(*job, rank, m.getFinished().getOk(),
+                          "rank " + std::to_string(rank) + " on worker " + job->rankWorkers[rank] +
+                              ": " + std::string(m.getFinished().getReason().cStr()));
+    default:
+      return;
+  }
+}
+
+void Coordinator::rankFinished(Job& job, uint32_t rank, bool ok, const std::string& reason) {
+  if (rank < job.rankWorkers.size()) {
+    auto w = workersById_.find(job.rankWorkers[rank]);
+    if (w != workersById_.end() && w->second->jobId == job.id()) w->second->jobId.clear();
+    job.rankDone[rank] = true;
+  }
+  if (!ok && job.failure.empty()) {
+    job.failure = reason;
+    // The other ranks cannot go on without this one; tell them to stop.
+    for (const std::string& wid : job.rankWorkers) {
+      auto it = workersById_.find(wid);
+      if (it == workersById_.end() || it->second->jobId != job.id()) continue;
+      capnp::MallocMessageBuilder b;
+      wire::start(b).setCancel(job.id());
+      sendToWorker(*it->second, b);
+    }
+  }
+  bool all = true;
+  for (bool d : job.rankDone) all = all && d;
+  if (!all || finishedState(job.info().getState())) {
+    if (all) schedule();
+    return;
+  }
+  if (!job.failure.empty()) endJob(job, proto::JobState::FAILED, job.failure);
+  else if (job.cancelRequested) endJob(job, proto::JobState::CANCELLED, "cancelled by the user");
+  else if (!state_.hasCheckpoint(job.id()))
+    endJob(job, proto::JobState::FAILED, "rank 0 finished without storing a result");
+  else endJob(job, proto::JobState::COMPLETED, "");
+  schedule();
+}
+
+void Coordinator::endJob(Job& job, proto::JobState state, const std::string& reason) {
+  auto info = job.info();
+  if (finishedState(info.getState())) return;
+  info.setState(state);
+  info.setReason(reason);
+  info.setFinishedMs(nowMs());
+  job.storeWaits.clear();
+  save(job);
+  state_.appendLog(job.id(), timestamp() + " " + stateName(state) + (reason.empty() ? "" : ": " + reason) + "\n");
+  log("job " + job.id() + " finished: " + stateName(state) + (reason.empty() ? "" : " (" + reason + ")"));
+}
+
+void Coordinator::save(Job& job) { state_.saveRecord(job.info().asReader()); }
+
+void Coordinator::schedule() {
+  // §5.2: FIFO. The oldest pending job runs first; later ones wait behind it.
+  size_t idle = 0;
+  for (auto& [id, w] : workersById_) idle += w->jobId.empty();
+  bool blocked = false;
+  for (auto& jp : jobs_) {
+    Job& job = *jp;
+    auto info = job.info();
+    if (info.getState() != proto::JobState::PENDING) continue;
+    const uint32_t want = info.getWorkers();
+    if (blocked || idle < want) {
+      const std::string reason =
+          blocked ? "waiting behind an earlier job"
+                  : "needs " + std::to_string(want) + " worker(s), " + std::to_string(idle) + " idle";
+      if (reason != std::string(info.getReason().cStr())) {
+        info.setReason(reason);
+        save(job);
+      }
+      blocked = true;
+      continue;
+    }
+    job.rankWorkers.clear();
+    for (auto& [id, w] : workersById_)
+      if (w->jobId.empty() && job.rankWorkers.size() < want) job.rankWorkers.push_back(id);
+    job.rankDone.assign(want, false);
+    idle -= want;
+    info.setState(proto::JobState::RUNNING);
+    info.setReason("");
+    info.setStartedMs(nowMs());
+    auto ranks = info.initRanks(want);
+    for (uint32_t r = 0; r < want; ++r) {
+      ranks.set(r, job.rankWorkers[r]);
+      Worker& w = *workersById_[job.rankWorkers[r]];
+      w.jobId = job.id();
+      w.rank = r;
+      capnp::MallocMessageBuilder b;
+      auto a = wire::start(b).initAssign();
+      a.setJobId(job.id());
+      a.setJob(job.job());
+      a.setRank(r);
+      a.setWorldSize(want);
+      sendToWorker(w, b);
+    }
+    save(job);
+    state_.appendLog(job.id(), timestamp() + " started on " + std::to_string(want) + " worker(s)\n");
+    log("job " + job.id() + " started on " + std::to_string(want) + " worker(s)");
+  }
+}
+
+void Coordinator::sendToWorker(Worker& w, capnp::MallocMessageBuilder& message) {
+  reply(workers_, w.peer, wire::encode(message));
+  w.lastSent = Clock::now();
+}
+
+void Coordinator::heartbeats() {
+  const auto now = Clock::now();
+  std::vector<std::string> dead;
+  for (auto& [id, w] : workersById_) {
+    // §4: silent for kHeartbeatLiveness intervals means dead.
+    if (now - w->lastHeard > wire::kHeartbeatInterval * wire::kHeartbeatLiveness) {
+      dead.push_back(id);
+    } else if (now - w->lastSent >= wire::kHeartbeatInterval) {
+      capnp::MallocMessageBuilder b;
+      wire::start(b).setHeartbeat();
+      sendToWorker(*w, b);
+    }
+  }
+  for (const auto& id : dead) loseWorker(id, "missed " + std::to_string(wire::kHeartbeatLiveness) + " heartbeats");
+}
+
+void Coordinator::loseWorker(const std::string& workerId, const std::string& why) {
+  auto it = workersById_.find(workerId);
+  if (it == workersById_.end()) return;
+  std::unique_ptr<Worker> w = std::move(it->second);
+  workersById_.erase(it);
+  workerByPeer_.erase(w->peer);
+  log("worker " + workerId + " lost: " + why);
+  if (w->jobId.empty()) return;
+  Job* job = findJob(w->jobId);
+  if (!job) return;
+  const std::string reason = "worker " + workerId + " (rank " + std::to_string(w->rank) + ") lost at step " +
+                             std::to_string(job->info().getStep()) + ": " + why;
+  rankFinished(*job, w->rank, false, reason);
+}
+
+}  // namespace tfmath

@@ -1,0 +1,78 @@
+// coordinator.h: the coordinator daemon: one thread polling two ROUTER sockets. Clients talk on one
+// (ipc:// in the state directory by default); workers and their job sessions on the other (tcp://).
+// It keeps the worker registry, schedules jobs FIFO onto idle workers, serves each job's rendezvous
+// store, stores checkpoints and results, and declares silent workers dead. Every rule it enforces is
+// in docs/protocol.md; comments cite the section. Not thread-safe: run() owns everything.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+#include <zmq.hpp>
+
+#include "state_dir.h"
+#include "wire.h"
+
+namespace tfmath {
+
+struct CoordinatorOptions {
+  std::string stateDir;
+  std::string clientEndpoint;  // default: ipc://STATE/coordinator.sock
+  std::string workerEndpoint = "tcp://127.0.0.1:5555";
+};
+
+class Coordinator {
+ public:
+  explicit Coordinator(CoordinatorOptions options);
+  ~Coordinator();
+  // Serves until `stop` becomes true.
+  void run(const std::atomic<bool>& stop);
+  // The endpoints actually bound (a tcp port of * is resolved).
+  const std::string& clientEndpoint() const { return clientEndpoint_; }
+  const std::string& workerEndpoint() const { return workerEndpoint_; }
+
+ private:
+  using Clock = std::chrono::steady_clock;
+  struct Worker;
+  struct Job;
+
+  void onClient(const std::string& peer, const zmq::message_t& frame);
+  void onWorkerSocket(const std::string& peer, const zmq::message_t& frame);
+  void reply(zmq::socket_t& socket, const std::string& peer, zmq::message_t body);
+  void replyError(zmq::socket_t& socket, const std::string& peer, const std::string& text);
+  void replyOk(zmq::socket_t& socket, const std::string& peer);
+
+  void submit(const std::string& peer, proto::Submit::Reader submit);
+  void status(const std::string& peer, const std::string& id);
+  void cancel(const std::string& peer, const std::string& id);
+  void result(const std::string& peer, const std::string& id);
+  void logs(const std::string& peer, proto::LogsRequest::Reader req);
+
+  void registerWorker(const std::string& peer, proto::Register::Reader reg);
+  void onSession(const std::string& peer, proto::Message::Reader m);
+  void schedule();
+  void sendToWorker(Worker& w, capnp::MallocMessageBuilder& message);
+  void heartbeats();
+  void loseWorker(const std::string& workerId, const std::string& why);
+  void endJob(Job& job, proto::JobState state, const std::string& reason);
+  void rankFinished(Job& job, uint32_t rank, bool ok, const std::string& reason);
+  void save(Job& job);
+  void log(const std::string& line);
+  Job* findJob(const std::string& id);
+
+  CoordinatorOptions options_;
+  StateDir state_;
+  zmq::context_t context_;
+  zmq::socket_t clients_, workers_;
+  std::string clientEndpoint_, workerEndpoint_;
+  std::map<std::string, std::unique_ptr<Worker>> workersById_;
+  std::map<std::string, std::string> workerByPeer_;  // routing id → worker id
+  std::map<std::string, std::pair<std::string, uint32_t>> sessionByPeer_;  // → (job, rank)
+  std::vector<std::unique_ptr<Job>> jobs_;  // submission order
+  uint64_t nextId_ = 1;
+};
+
+}  // namespace tfmath

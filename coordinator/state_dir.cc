@@ -1,0 +1,99 @@
+// state_dir.cc: files of the coordinator's state directory.
+#include "state_dir.h"
+
+#include <capnp/serialize.h>
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+
+#include "durable_file.h"
+#include "params_file.h"
+
+namespace tfmath {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+void saveMessage(const std::string& path, capnp::MessageBuilder& message) {
+  auto words = capnp::messageToFlatArray(message);
+  auto bytes = words.asBytes();
+  writeFileDurably(path, std::string_view(reinterpret_cast<const char*>(bytes.begin()), bytes.size()));
+}
+
+}  // namespace
+
+StateDir::StateDir(std::string root) : root_(std::move(root)) {
+  fs::create_directories(root_ + "/jobs");
+  ::chmod(root_.c_str(), 0700);
+}
+
+std::vector<std::string> StateDir::jobIds() const {
+  std::vector<std::string> ids;
+  for (const auto& entry : fs::directory_iterator(root_ + "/jobs")) {
+    const std::string name = entry.path().filename().string();
+    if (!name.empty() && std::all_of(name.begin(), name.end(), ::isdigit) &&
+        fs::exists(entry.path() / "record.bin"))
+      ids.push_back(name);
+  }
+  std::sort(ids.begin(), ids.end(), [](const std::string& a, const std::string& b) {
+    return std::stoull(a) < std::stoull(b);
+  });
+  return ids;
+}
+
+void StateDir::saveJob(const std::string& id, proto::Job::Reader job) const {
+  fs::create_directories(jobDir(id));
+  capnp::MallocMessageBuilder m;
+  m.setRoot(job);
+  saveMessage(jobDir(id) + "/job.bin", m);
+}
+
+void StateDir::saveRecord(proto::JobInfo::Reader info) const {
+  fs::create_directories(jobDir(info.getId()));
+  capnp::MallocMessageBuilder m;
+  m.setRoot(info);
+  saveMessage(jobDir(info.getId()) + "/record.bin", m);
+}
+
+void StateDir::saveCheckpoint(const std::string& id, proto::ParameterState::Reader state) const {
+  capnp::MallocMessageBuilder m;
+  m.setRoot(state);
+  saveParameterState(checkpointPath(id), m);
+}
+
+bool StateDir::load(const std::string& id, const char* file, capnp::MallocMessageBuilder& into,
+                    bool isJob) const {
+  const std::string path = jobDir(id) + "/" + file;
+  if (!fs::exists(path)) return false;
+  const std::string bytes = readWholeFile(path);
+  if (bytes.empty() || bytes.size() % sizeof(capnp::word)) return false;
+  auto words = kj::heapArray<capnp::word>(bytes.size() / sizeof(capnp::word));
+  std::memcpy(words.begin(), bytes.data(), bytes.size());
+  capnp::FlatArrayMessageReader reader(words);
+  if (isJob) into.setRoot(reader.getRoot<proto::Job>());
+  else into.setRoot(reader.getRoot<proto::JobInfo>());
+  return true;
+}
+
+bool StateDir::hasCheckpoint(const std::string& id) const { return fs::exists(checkpointPath(id)); }
+
+void StateDir::appendLog(const std::string& id, const std::string& text) const {
+  fs::create_directories(jobDir(id));
+  std::ofstream(jobDir(id) + "/log.txt", std::ios::app) << text;
+}
+
+std::string StateDir::readLog(const std::string& id, uint64_t offset, size_t max) const {
+  std::ifstream in(jobDir(id) + "/log.txt", std::ios::binary);
+  if (!in) return "";
+  in.seekg(static_cast<std::streamoff>(offset));
+  std::string out(max, '\0');
+  in.read(out.data(), static_cast<std::streamsize>(max));
+  out.resize(static_cast<size_t>(in.gcount()));
+  return out;
+}
+
+}  // namespace tfmath

@@ -1,0 +1,45 @@
+// state_dir.h: the coordinator's state directory (docs/protocol.md §7). Per job, in jobs/ID/:
+// job.bin (the Job), record.bin (its JobInfo), checkpoint.params (its latest ParameterState, which is
+// the result once it completes) and log.txt. Every file but the log is written durably (temp, fsync,
+// rename), so a restarted coordinator lists every job and serves every result. Not thread-safe.
+#pragma once
+
+#include <capnp/message.h>
+
+#include <string>
+#include <vector>
+
+#include "job.capnp.h"
+#include "params.capnp.h"
+#include "protocol.capnp.h"
+
+namespace tfmath {
+
+class StateDir {
+ public:
+  // Creates the folder (mode 0700) and jobs/ if missing.
+  explicit StateDir(std::string root);
+  const std::string& root() const { return root_; }
+  std::string jobDir(const std::string& id) const { return root_ + "/jobs/" + id; }
+
+  // Ids of the jobs on disk, oldest (smallest number) first.
+  std::vector<std::string> jobIds() const;
+
+  void saveJob(const std::string& id, proto::Job::Reader job) const;
+  void saveRecord(proto::JobInfo::Reader info) const;
+  void saveCheckpoint(const std::string& id, proto::ParameterState::Reader state) const;
+  // Reads a stored message of the given kind into `into`; false if the file is missing.
+  bool load(const std::string& id, const char* file, capnp::MallocMessageBuilder& into,
+            bool isJob) const;
+  bool hasCheckpoint(const std::string& id) const;
+  std::string checkpointPath(const std::string& id) const { return jobDir(id) + "/checkpoint.params"; }
+
+  void appendLog(const std::string& id, const std::string& text) const;
+  // Up to `max` bytes of the log from `offset`.
+  std::string readLog(const std::string& id, uint64_t offset, size_t max) const;
+
+ private:
+  std::string root_;
+};
+
+}  // namespace tfmath

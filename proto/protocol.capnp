@@ -1,0 +1,273 @@
+# protocol.capnp: every control-plane message between clients, the coordinator and workers. One
+# message per ZeroMQ frame; docs/protocol.md specifies the dialogs and the rules. Gradients never
+# travel in these messages: they go over Gloo.
+@0xbeef9719a7ab94aa;
+$import "/capnp/c++.capnp".namespace("tfmath::proto");
+using import "job.capnp".Job;
+using import "params.capnp".ParameterState;
+
+const protocolVersion :UInt16 = 1;
+# The version this build speaks. A peer MUST reject a message carrying another one (docs/protocol.md §3).
+
+struct Message {
+  # The one envelope of the protocol.
+
+  version @0 :UInt16;
+  # The sender's protocol version; must equal protocolVersion.
+
+  union {
+    register @1 :Register;
+    # Worker → coordinator, on the worker socket: I am here, idle. Repeated after a reconnect.
+
+    heartbeat @2 :Void;
+    # Both ways on the worker socket, every heartbeatIntervalMs when nothing else was sent.
+
+    assign @3 :Assign;
+    # Coordinator → worker: train this job as this rank.
+
+    cancel @4 :Text;
+    # Coordinator → worker: stop the job with this id.
+
+    attach @5 :Attach;
+    # Job session (a worker's training thread) → coordinator: the first message of a job session.
+
+    progress @6 :Progress;
+    # Job session → coordinator: a step's figures, every few steps; no reply.
+
+    checkpoint @7 :ParameterState;
+    # Job session (rank 0) → coordinator: parameter state to store durably; answered by ok.
+
+    finished @8 :Finished;
+    # Job session → coordinator: this rank stopped training; answered by ok.
+
+    storeSet @9 :StoreEntry;
+    # Job session → coordinator: set a key of the job's rendezvous store; answered by ok.
+
+    storeGet @10 :Text;
+    # Job session → coordinator: the value of this key, answered by storeValue once it is set.
+
+    storeValue @11 :StoreEntry;
+    # Coordinator → job session: the answer to storeGet.
+
+    submit @12 :Submit;
+    # Client → coordinator: a new job; answered by submitted or error.
+
+    submitted @13 :Text;
+    # Coordinator → client: the new job's id.
+
+    status @14 :Text;
+    # Client → coordinator: one job's id, or empty for every job and worker; answered by statusReply.
+
+    statusReply @15 :StatusReply;
+    # Coordinator → client.
+
+    cancelJob @16 :Text;
+    # Client → coordinator: cancel this job; answered by ok or error.
+
+    result @17 :Text;
+    # Client → coordinator: this finished job's parameter state; answered by resultReply or error.
+
+    resultReply @18 :ResultReply;
+    # Coordinator → client.
+
+    logs @19 :LogsRequest;
+    # Client → coordinator: a job's log from a byte offset; answered by logsReply or error.
+
+    logsReply @20 :LogsReply;
+    # Coordinator → client.
+
+    ok @21 :Void;
+    # The request succeeded and has no other answer.
+
+    error @22 :Error;
+    # The request failed; the message says why.
+  }
+}
+
+struct Register {
+  # What a worker offers.
+  workerId @0 :Text;
+  # Unique per worker process: host:pid.
+  host @1 :Text;
+  # The host name, and the address other ranks reach this worker's Gloo device on.
+  device @2 :Text;
+  # "cpu" for a CPU slot.
+  cores @3 :UInt32;
+  # CPU cores this worker uses.
+  memoryBytes @4 :UInt64;
+  # Memory of the host.
+}
+
+struct Assign {
+  # One rank of one job.
+  jobId @0 :Text;
+  # The job's id.
+  job @1 :Job;
+  # The validated job, data paths absolute.
+  rank @2 :UInt32;
+  # This worker's rank, 0-based.
+  worldSize @3 :UInt32;
+  # Ranks in the job.
+  resume @4 :ParameterState;
+  # The state to start from; no tensors means start fresh.
+}
+
+struct Attach {
+  # Opens a job session.
+  jobId @0 :Text;
+  # The job the session trains.
+  rank @1 :UInt32;
+  # The rank it trains as.
+}
+
+struct Progress {
+  # Figures after a step, from rank 0.
+  epoch @0 :UInt32;
+  # 0-based epoch.
+  step @1 :UInt64;
+  # Global steps done.
+  stepsTotal @2 :UInt64;
+  # Global steps in the whole job.
+  loss @3 :Float64;
+  # The step's mean loss over the global batch.
+  samplesPerSecond @4 :Float64;
+  # Global training throughput so far.
+  line @5 :Text;
+  # A human-readable line for the job's log (epoch summaries); may be empty.
+}
+
+struct Finished {
+  # How a rank's training ended.
+  ok @0 :Bool;
+  # True when it trained to the end (or stopped on a cancel).
+  reason @1 :Text;
+  # Why it failed, when ok is false.
+}
+
+struct StoreEntry {
+  # One key of a job's rendezvous store (Gloo's bootstrap).
+  key @0 :Text;
+  # The key.
+  value @1 :Data;
+  # Its value.
+}
+
+struct Submit {
+  # A job from a client.
+  job @0 :Job;
+  # The job, validated by the client and validated again by the coordinator.
+  user @1 :Text;
+  # The submitting user, as the client reports it (authenticated in a later issue).
+}
+
+enum JobState {
+  # Slurm's states.
+  pending @0;
+  # Waiting for workers; reason says why.
+  running @1;
+  # Training.
+  completed @2;
+  # Trained to the end; the result is stored.
+  failed @3;
+  # Stopped by an error; reason says which.
+  cancelled @4;
+  # Stopped by a user.
+}
+
+struct JobInfo {
+  # A job's record, as stored in the state directory and shown by status.
+  id @0 :Text;
+  # The coordinator's id.
+  user @1 :Text;
+  # Who submitted it.
+  name @2 :Text;
+  # The job's name.
+  state @3 :JobState;
+  # Where it is.
+  reason @4 :Text;
+  # Why it is pending or failed.
+  workers @5 :UInt32;
+  # Workers it asked for.
+  epoch @6 :UInt32;
+  # Current 0-based epoch.
+  epochs @7 :UInt32;
+  # Epochs in the job.
+  step @8 :UInt64;
+  # Global steps done.
+  stepsTotal @9 :UInt64;
+  # Global steps in the job.
+  loss @10 :Float64;
+  # Latest step loss.
+  samplesPerSecond @11 :Float64;
+  # Latest throughput.
+  submittedMs @12 :Int64;
+  # Unix time in ms.
+  startedMs @13 :Int64;
+  # Unix time in ms; 0 until it runs.
+  finishedMs @14 :Int64;
+  # Unix time in ms; 0 until it ends.
+  ranks @15 :List(Text);
+  # Worker id of each rank while it runs (or ran).
+}
+
+struct WorkerInfo {
+  # A registered worker.
+  id @0 :Text;
+  # host:pid.
+  host @1 :Text;
+  # Its host.
+  device @2 :Text;
+  # Its device.
+  busy @3 :Bool;
+  # True while it trains a rank.
+  jobId @4 :Text;
+  # The job it trains, if busy.
+  rank @5 :UInt32;
+  # Its rank, if busy.
+  heartbeatAgeMs @6 :UInt64;
+  # Time since the coordinator last heard from it.
+  cores @7 :UInt32;
+  # Cores it reported.
+  memoryBytes @8 :UInt64;
+  # Memory it reported.
+}
+
+struct StatusReply {
+  # Jobs (oldest first) and workers.
+  jobs @0 :List(JobInfo);
+  # Every job, or the one asked for.
+  workers @1 :List(WorkerInfo);
+  # Every connected worker.
+}
+
+struct ResultReply {
+  # A finished job's result.
+  info @0 :JobInfo;
+  # The job's record.
+  state @1 :ParameterState;
+  # Its final parameter state (metrics included).
+}
+
+struct LogsRequest {
+  # Part of a job's log.
+  jobId @0 :Text;
+  # The job.
+  offset @1 :UInt64;
+  # Bytes to skip.
+}
+
+struct LogsReply {
+  # Log text from the offset asked for.
+  text @0 :Text;
+  # The text; at most 1 MiB.
+  nextOffset @1 :UInt64;
+  # Where the next request should start.
+  finished @2 :Bool;
+  # True when the job has ended, so no more text will come.
+}
+
+struct Error {
+  # Why a request failed.
+  message @0 :Text;
+  # For a person; names the field or the peer.
+}

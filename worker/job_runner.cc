@@ -1,0 +1,144 @@
+// job_runner.cc: the training thread of one rank.
+#include "job_runner.h"
+
+#include <cstdio>
+
+#include "gloo_communicator.h"
+#include "job_check.h"
+#include "job_session.h"
+#include "trainer.h"
+
+namespace tfmath {
+
+namespace {
+
+// Sends rank 0's progress and checkpoints over the job session.
+class SessionReporter : public TrainingObserver {
+ public:
+  SessionReporter(JobSession& session, Trainer& trainer, proto::Job::Reader job, const std::string& jobId)
+      : session_(session), trainer_(trainer), job_(job), jobId_(jobId) {}
+
+  void onStep(const StepReport& r) override {
+    const auto now = std::chrono::steady_clock::now();
+    if (now - lastProgress_ >= std::chrono::seconds(1) || r.stepInEpoch == r.stepsPerEpoch) {
+      lastProgress_ = now;
+      sendProgress(r, "");
+    }
+    const uint32_t every = job_.getCheckpointEvery();
+    if (every && r.globalStep % every == 0 && !trainer_.finished()) checkpoint(Evaluation{});
+  }
+
+  void onEpoch(const EpochReport& e) override {
+    char line[256];
+    std::snprintf(line, sizeof line, "epoch %u/%u: train loss %.4f  %s loss %.4f", e.epoch + 1,
+                  job_.getEpochs(), e.trainLoss, e.eval.onTestSet ? "test" : "train-set", e.eval.loss);
+    std::string text = line;
+    if (!std::isnan(e.eval.accuracy)) {
+      std::snprintf(line, sizeof line, "  accuracy %.2f%%", 100 * e.eval.accuracy);
+      text += line;
+    }
+    StepReport r{e.epoch, trainer_.stepsPerEpoch(), trainer_.stepsPerEpoch(), trainer_.globalStep(),
+                 e.trainLoss, trainer_.samplesPerSecond(), 0};
+    sendProgress(r, text);
+  }
+
+  void checkpoint(const Evaluation& eval) {
+    capnp::MallocMessageBuilder b;
+    auto state = wire::start(b).initCheckpoint();
+    trainer_.saveState(state, eval);
+    state.setJobId(jobId_);
+    session_.request(b);
+  }
+
+ private:
+  void sendProgress(const StepReport& r, const std::string& line) {
+    capnp::MallocMessageBuilder b;
+    auto p = wire::start(b).initProgress();
+    p.setEpoch(r.epoch);
+    p.setStep(r.globalStep);
+    p.setStepsTotal(trainer_.stepsPerEpoch() * job_.getEpochs());
+    p.setLoss(r.loss);
+    p.setSamplesPerSecond(r.samplesPerSecond);
+    p.setLine(line);
+    session_.send(b);
+  }
+
+  JobSession& session_;
+  Trainer& trainer_;
+  proto::Job::Reader job_;
+  std::string jobId_;
+  std::chrono::steady_clock::time_point lastProgress_{};
+};
+
+class Silent : public TrainingObserver {};
+
+}  // namespace
+
+JobRunner::JobRunner(zmq::context_t& context, RunnerSettings settings, proto::Assign::Reader assign)
+    : context_(context), settings_(std::move(settings)), jobId_(assign.getJobId()) {
+  assign_.setRoot(assign);
+  thread_ = std::thread([this] { train(); });
+}
+
+JobRunner::~JobRunner() {
+  cancel();
+  if (thread_.joinable()) thread_.join();
+}
+
+void JobRunner::cancel() {
+  cancelled_ = true;
+  if (auto* t = static_cast<Trainer*>(trainer_.load())) t->requestStop();
+}
+
+void JobRunner::train() {
+  auto assign = assign_.getRoot<proto::Assign>().asReader();
+  auto job = assign.getJob();
+  const uint32_t rank = assign.getRank();
+  std::unique_ptr<JobSession> session;
+  bool ok = true;
+  std::string reason;
+  try {
+    session = std::make_unique<JobSession>(context_, settings_.coordinatorEndpoint, jobId_, rank,
+                                           settings_.collectiveTimeout * 2);
+    const Data data = validateJob(job);  // the worker checks too: the data must be readable here
+    CoordinatorStore store(*session);
+    GlooCommunicator comm(store, static_cast<int>(rank), static_cast<int>(assign.getWorldSize()),
+                          settings_.glooHost, settings_.collectiveTimeout);
+    Trainer trainer(job, data, comm);
+    if (assign.getResume().getTensors().size()) trainer.resume(assign.getResume());
+    trainer_ = &trainer;
+    if (cancelled_) trainer.requestStop();
+    if (rank == 0) {
+      SessionReporter reporter(*session, trainer, job, jobId_);
+      trainer.run(reporter);
+      if (!trainer.stopped()) {
+        const Evaluation& last = trainer.lastEvaluation();
+        reporter.checkpoint(std::isnan(last.loss) ? trainer.evaluate() : last);
+      }
+    } else {
+      Silent silent;
+      trainer.run(silent);
+    }
+    trainer_ = nullptr;
+  } catch (const std::exception& e) {
+    trainer_ = nullptr;
+    ok = false;
+    reason = e.what();
+    std::fprintf(stderr, "tfmath-worker: job %s rank %u failed: %s\n", jobId_.c_str(), rank, e.what());
+  }
+  if (session) {
+    try {
+      capnp::MallocMessageBuilder b;
+      auto f = wire::start(b).initFinished();
+      f.setOk(ok);
+      f.setReason(reason);
+      session->request(b);
+      reported_ = true;
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "tfmath-worker: job %s: could not report the end: %s\n", jobId_.c_str(), e.what());
+    }
+  }
+  finished_ = true;
+}
+
+}  // namespace tfmath

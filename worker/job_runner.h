@@ -1,0 +1,48 @@
+// job_runner.h: one rank of one job, trained on its own thread: a job session to the coordinator,
+// Gloo through the coordinator's store, the shared Trainer, progress from rank 0 about once a
+// second, and rank 0's checkpoints every `checkpointEvery` steps and at the end. The worker's main
+// thread may call cancel() and finished(); everything else belongs to the training thread.
+#pragma once
+
+#include <capnp/message.h>
+
+#include <atomic>
+#include <memory>
+#include <string>
+#include <thread>
+#include <zmq.hpp>
+
+#include "protocol.capnp.h"
+
+namespace tfmath {
+
+struct RunnerSettings {
+  std::string coordinatorEndpoint;  // the worker endpoint the session connects to
+  std::string glooHost;             // the address this rank's Gloo device listens on
+  std::chrono::milliseconds collectiveTimeout{30000};
+};
+
+class JobRunner {
+ public:
+  // Starts training the assignment (copied) at once.
+  JobRunner(zmq::context_t& context, RunnerSettings settings, proto::Assign::Reader assign);
+  ~JobRunner();  // cancels and joins
+  const std::string& jobId() const { return jobId_; }
+  void cancel();
+  bool finished() const { return finished_; }
+  // True when the coordinator heard how the rank ended; false means the session itself failed.
+  bool reported() const { return reported_; }
+
+ private:
+  void train();
+
+  zmq::context_t& context_;
+  RunnerSettings settings_;
+  capnp::MallocMessageBuilder assign_;
+  std::string jobId_;
+  std::atomic<bool> cancelled_{false}, finished_{false}, reported_{false};
+  std::atomic<void*> trainer_{nullptr};  // the live Trainer, for cancel()
+  std::thread thread_;
+};
+
+}  // namespace tfmath

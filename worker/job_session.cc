@@ -1,0 +1,63 @@
+// job_session.cc: the job session and the store over it.
+#include "job_session.h"
+
+#include <stdexcept>
+
+namespace tfmath {
+
+JobSession::JobSession(zmq::context_t& context, const std::string& endpoint, const std::string& jobId,
+                       uint32_t rank, std::chrono::milliseconds timeout)
+    : socket_(context, zmq::socket_type::dealer), timeout_(timeout) {
+  wire::configure(socket_);
+  socket_.set(zmq::sockopt::rcvtimeo, static_cast<int>(timeout.count()));
+  socket_.connect(endpoint);
+  capnp::MallocMessageBuilder b;
+  auto a = wire::start(b).initAttach();
+  a.setJobId(jobId);
+  a.setRank(rank);
+  request(b);
+}
+
+void JobSession::send(capnp::MallocMessageBuilder& message) {
+  socket_.send(wire::encode(message), zmq::send_flags::none);
+}
+
+std::unique_ptr<wire::Decoded> JobSession::request(capnp::MallocMessageBuilder& message) {
+  send(message);
+  zmq::message_t frame;
+  if (!socket_.recv(frame))
+    throw std::runtime_error("the coordinator did not answer within " +
+                             std::to_string(timeout_.count() / 1000) + " s");
+  auto d = std::make_unique<wire::Decoded>(frame);
+  if (d->message().isError())
+    throw std::runtime_error("the coordinator refused: " +
+                             std::string(d->message().getError().getMessage().cStr()));
+  return d;
+}
+
+void CoordinatorStore::set(const std::string& key, const std::vector<char>& data) {
+  capnp::MallocMessageBuilder b;
+  auto e = wire::start(b).initStoreSet();
+  e.setKey(key);
+  e.setValue(kj::arrayPtr(reinterpret_cast<const kj::byte*>(data.data()), data.size()));
+  session_.request(b);
+}
+
+std::vector<char> CoordinatorStore::get(const std::string& key) {
+  capnp::MallocMessageBuilder b;
+  wire::start(b).setStoreGet(key);
+  auto d = session_.request(b);  // the coordinator answers once the key is set (§5.4)
+  if (!d->message().isStoreValue()) throw std::runtime_error("store: unexpected answer for " + key);
+  auto v = d->message().getStoreValue().getValue();
+  return std::vector<char>(v.begin(), v.end());
+}
+
+void CoordinatorStore::wait(const std::vector<std::string>& keys) {
+  for (const auto& key : keys) get(key);
+}
+
+void CoordinatorStore::wait(const std::vector<std::string>& keys, const std::chrono::milliseconds&) {
+  wait(keys);  // each get is bounded by the session's timeout
+}
+
+}  // namespace tfmath

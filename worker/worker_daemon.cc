@@ -1,0 +1,138 @@
+// worker_daemon.cc: registration, heartbeats, reconnects and assignments.
+#include "worker_daemon.h"
+
+#include <unistd.h>
+
+#include <cstdio>
+#include <thread>
+
+#include "wire.h"
+
+namespace tfmath {
+
+namespace {
+
+std::string hostName() {
+  char name[256] = {0};
+  gethostname(name, sizeof name - 1);
+  return name;
+}
+
+void say(const std::string& line) {
+  std::fprintf(stderr, "tfmath-worker: %s\n", line.c_str());
+  std::fflush(stderr);
+}
+
+}  // namespace
+
+WorkerDaemon::WorkerDaemon(WorkerOptions options) : options_(std::move(options)) {
+  host_ = options_.glooHost;
+  if (host_.empty()) {
+    const bool loopback = options_.coordinator.find("127.0.0.1") != std::string::npos ||
+                          options_.coordinator.find("localhost") != std::string::npos;
+    host_ = loopback ? "127.0.0.1" : hostName();
+  }
+  id_ = hostName() + ":" + std::to_string(getpid());
+}
+
+WorkerDaemon::~WorkerDaemon() = default;
+
+void WorkerDaemon::send(capnp::MallocMessageBuilder& message) {
+  socket_->send(wire::encode(message), zmq::send_flags::dontwait);
+  lastSent_ = std::chrono::steady_clock::now();
+}
+
+void WorkerDaemon::connect() {
+  socket_ = std::make_unique<zmq::socket_t>(context_, zmq::socket_type::dealer);
+  wire::configure(*socket_);
+  socket_->connect(options_.coordinator);
+  capnp::MallocMessageBuilder b;
+  auto r = wire::start(b).initRegister();
+  r.setWorkerId(id_);
+  r.setHost(host_);
+  r.setDevice("cpu");
+  r.setCores(1);
+  r.setMemoryBytes(static_cast<uint64_t>(sysconf(_SC_PHYS_PAGES)) *
+                   static_cast<uint64_t>(sysconf(_SC_PAGE_SIZE)));
+  send(b);
+  lastHeard_ = std::chrono::steady_clock::now();
+}
+
+void WorkerDaemon::handle(const zmq::message_t& frame) {
+  std::unique_ptr<wire::Decoded> d;
+  try {
+    d = std::make_unique<wire::Decoded>(frame);
+  } catch (const wire::ProtocolError& e) {
+    say(std::string("ignored a malformed message from the coordinator: ") + e.what());
+    return;
+  }
+  auto m = d->message();
+  switch (m.which()) {
+    case proto::Message::ASSIGN: {
+      if (runner_ && !runner_->finished()) {
+        say("ignored an assignment while busy with job " + runner_->jobId());
+        return;
+      }
+      runner_.reset();
+      RunnerSettings settings{options_.coordinator, host_, options_.collectiveTimeout};
+      say("job " + std::string(m.getAssign().getJobId().cStr()) + ": rank " +
+          std::to_string(m.getAssign().getRank()) + " of " + std::to_string(m.getAssign().getWorldSize()));
+      runner_ = std::make_unique<JobRunner>(context_, settings, m.getAssign());
+      return;
+    }
+    case proto::Message::CANCEL:
+      if (runner_ && runner_->jobId() == std::string(m.getCancel().cStr())) runner_->cancel();
+      return;
+    case proto::Message::ERROR:
+      // §5.1: "not registered" after a coordinator restart: register again.
+      say("coordinator: " + std::string(m.getError().getMessage().cStr()) + "; registering again");
+      connect();
+      return;
+    default:
+      return;  // heartbeat, ok
+  }
+}
+
+void WorkerDaemon::run(const std::atomic<bool>& stop) {
+  auto backoff = std::chrono::milliseconds(500);
+  connect();
+  say(id_ + " registering with " + options_.coordinator);
+  while (!stop) {
+    zmq::pollitem_t item{socket_->handle(), 0, ZMQ_POLLIN, 0};
+    zmq::poll(&item, 1, std::chrono::milliseconds(100));
+    const auto now = std::chrono::steady_clock::now();
+    if (item.revents & ZMQ_POLLIN) {
+      zmq::message_t frame;
+      while (socket_->recv(frame, zmq::recv_flags::dontwait)) {
+        lastHeard_ = now;
+        backoff = std::chrono::milliseconds(500);
+        handle(frame);
+      }
+    }
+    if (runner_ && runner_->finished()) {
+      const bool reported = runner_->reported();
+      runner_.reset();
+      if (!reported) connect();  // the coordinator never heard the end: re-register to free us
+    }
+    if (now - lastHeard_ > wire::kHeartbeatInterval * wire::kHeartbeatLiveness) {
+      // §4: the coordinator is gone. Abort the job (its collective times out rather than hangs),
+      // then reconnect with exponential backoff.
+      say("lost the coordinator; reconnecting in " + std::to_string(backoff.count()) + " ms");
+      if (runner_) runner_->cancel();
+      std::this_thread::sleep_for(backoff);
+      backoff = std::min(backoff * 2, std::chrono::milliseconds(30000));
+      connect();
+      continue;
+    }
+    if (now - lastSent_ >= wire::kHeartbeatInterval) {
+      capnp::MallocMessageBuilder b;
+      wire::start(b).setHeartbeat();
+      send(b);
+    }
+  }
+  if (runner_) runner_->cancel();
+  runner_.reset();
+  say("stopped");
+}
+
+}  // namespace tfmath

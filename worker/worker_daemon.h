@@ -1,0 +1,42 @@
+// worker_daemon.h: the worker process's main loop (docs/protocol.md §5.1): registers with the
+// coordinator, heartbeats both ways, reconnects with exponential backoff when the coordinator goes
+// silent, and runs at most one JobRunner at a time. Owned by the thread that calls run().
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <string>
+#include <zmq.hpp>
+
+#include "job_runner.h"
+
+namespace tfmath {
+
+struct WorkerOptions {
+  std::string coordinator;  // the coordinator's worker endpoint, tcp://HOST:PORT
+  std::string glooHost;     // empty: 127.0.0.1 for a loopback coordinator, else this host's name
+  std::chrono::milliseconds collectiveTimeout{30000};
+};
+
+class WorkerDaemon {
+ public:
+  explicit WorkerDaemon(WorkerOptions options);
+  ~WorkerDaemon();
+  // Serves until `stop` becomes true; then cancels any job and returns.
+  void run(const std::atomic<bool>& stop);
+  const std::string& id() const { return id_; }
+
+ private:
+  void connect();
+  void send(capnp::MallocMessageBuilder& message);
+  void handle(const zmq::message_t& frame);
+
+  WorkerOptions options_;
+  std::string id_, host_;
+  zmq::context_t context_;
+  std::unique_ptr<zmq::socket_t> socket_;
+  std::unique_ptr<JobRunner> runner_;
+  std::chrono::steady_clock::time_point lastHeard_, lastSent_;
+};
+
+}  // namespace tfmath
