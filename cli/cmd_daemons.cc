@@ -39,13 +39,21 @@ Command addCoordinatorCommand(CLI::App& app) {
 Command addWorkerCommand(CLI::App& app) {
   auto* cmd = app.add_subcommand("worker", "Run a worker daemon (one per CPU slot)");
   auto o = std::make_shared<WorkerOptions>();
-  cmd->add_option("--coordinator", o->coordinator, "The coordinator's worker endpoint, tcp://HOST:PORT")
+  cmd->add_option("--coordinator", o->coordinator,
+                  "The coordinator's worker endpoint, tcp://HOST:PORT")
       ->required();
-  cmd->add_option("--gloo-host", o->glooHost,
-                  "Address other ranks reach this worker's Gloo device on (default: 127.0.0.1 for a "
-                  "loopback coordinator, else this host's name)");
-  return {cmd, [o] {
+  cmd->add_option(
+      "--gloo-host", o->glooHost,
+      "Address other ranks reach this worker's Gloo device on (default: 127.0.0.1 for a "
+      "loopback coordinator, else this host's name)");
+  auto timeoutSeconds = std::make_shared<int>(30);
+  cmd->add_option("--collective-timeout", *timeoutSeconds,
+                  "Seconds a collective (Gloo) may wait for the other ranks before the job fails")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  return {cmd, [o, timeoutSeconds] {
             try {
+              o->collectiveTimeout = std::chrono::seconds(*timeoutSeconds);
               WorkerDaemon worker(*o);
               worker.run(stopOnSignals());
               return 0;

@@ -29,11 +29,16 @@ std::string timestamp() {
 
 const char* stateName(proto::JobState s) {
   switch (s) {
-    case proto::JobState::PENDING: return "PENDING";
-    case proto::JobState::RUNNING: return "RUNNING";
-    case proto::JobState::COMPLETED: return "COMPLETED";
-    case proto::JobState::FAILED: return "FAILED";
-    case proto::JobState::CANCELLED: return "CANCELLED";
+    case proto::JobState::PENDING:
+      return "PENDING";
+    case proto::JobState::RUNNING:
+      return "RUNNING";
+    case proto::JobState::COMPLETED:
+      return "COMPLETED";
+    case proto::JobState::FAILED:
+      return "FAILED";
+    case proto::JobState::CANCELLED:
+      return "CANCELLED";
   }
   return "?";
 }
@@ -85,9 +90,8 @@ Coordinator::Coordinator(CoordinatorOptions options)
   wire::configure(clients_);
   wire::configure(workers_);
   workers_.set(zmq::sockopt::router_mandatory, false);
-  clientEndpoint_ = options_.clientEndpoint.empty()
-                        ? "ipc://" + state_.root() + "/coordinator.sock"
-                        : options_.clientEndpoint;
+  clientEndpoint_ = options_.clientEndpoint.empty() ? "ipc://" + state_.root() + "/coordinator.sock"
+                                                    : options_.clientEndpoint;
   clients_.bind(clientEndpoint_);
   workers_.bind(options_.workerEndpoint);
   clientEndpoint_ = clients_.get(zmq::sockopt::last_endpoint);
@@ -131,7 +135,12 @@ void Coordinator::run(const std::atomic<bool>& stop) {
   zmq::pollitem_t items[] = {{clients_.handle(), 0, ZMQ_POLLIN, 0},
                              {workers_.handle(), 0, ZMQ_POLLIN, 0}};
   while (!stop) {
-    zmq::poll(items, 2, std::chrono::milliseconds(100));
+    try {
+      zmq::poll(items, 2, std::chrono::milliseconds(100));
+    } catch (const zmq::error_t& e) {
+      if (e.num() == EINTR) continue;  // a signal: the loop condition decides
+      throw;
+    }
     for (int s = 0; s < 2; ++s) {
       if (!(items[s].revents & ZMQ_POLLIN)) continue;
       zmq::socket_t& socket = s == 0 ? clients_ : workers_;
@@ -155,8 +164,10 @@ void Coordinator::run(const std::atomic<bool>& stop) {
         replyError(socket, peer, "malformed: a message is exactly one frame (docs/protocol.md §2)");
         continue;
       }
-      if (s == 0) onClient(peer, frames[1]);
-      else onWorkerSocket(peer, frames[1]);
+      if (s == 0)
+        onClient(peer, frames[1]);
+      else
+        onWorkerSocket(peer, frames[1]);
     }
     heartbeats();
   }
@@ -167,7 +178,8 @@ void Coordinator::reply(zmq::socket_t& socket, const std::string& peer, zmq::mes
   socket.send(body, zmq::send_flags::dontwait);
 }
 
-void Coordinator::replyError(zmq::socket_t& socket, const std::string& peer, const std::string& text) {
+void Coordinator::replyError(zmq::socket_t& socket, const std::string& peer,
+                             const std::string& text) {
   reply(socket, peer, wire::errorMessage(text));
 }
 
@@ -184,11 +196,16 @@ void Coordinator::onClient(const std::string& peer, const zmq::message_t& frame)
     wire::Decoded d(frame);
     auto m = d.message();
     switch (m.which()) {
-      case proto::Message::SUBMIT: return submit(peer, m.getSubmit());
-      case proto::Message::STATUS: return status(peer, m.getStatus());
-      case proto::Message::CANCEL_JOB: return cancel(peer, m.getCancelJob());
-      case proto::Message::RESULT: return result(peer, m.getResult());
-      case proto::Message::LOGS: return logs(peer, m.getLogs());
+      case proto::Message::SUBMIT:
+        return submit(peer, m.getSubmit());
+      case proto::Message::STATUS:
+        return status(peer, m.getStatus());
+      case proto::Message::CANCEL_JOB:
+        return cancel(peer, m.getCancelJob());
+      case proto::Message::RESULT:
+        return result(peer, m.getResult());
+      case proto::Message::LOGS:
+        return logs(peer, m.getLogs());
       default:
         // §6: a client may send only the client requests.
         return replyError(clients_, peer,
@@ -268,7 +285,8 @@ void Coordinator::cancel(const std::string& peer, const std::string& id) {
   if (!job) return replyError(clients_, peer, "no job " + id);
   auto info = job->info();
   if (finishedState(info.getState()))
-    return replyError(clients_, peer, "job " + id + " has already ended: " + stateName(info.getState()));
+    return replyError(clients_, peer,
+                      "job " + id + " has already ended: " + stateName(info.getState()));
   if (info.getState() == proto::JobState::PENDING) {
     endJob(*job, proto::JobState::CANCELLED, "cancelled while pending");
   } else {
@@ -290,8 +308,9 @@ void Coordinator::result(const std::string& peer, const std::string& id) {
   Job* job = findJob(id);
   if (!job) return replyError(clients_, peer, "no job " + id);
   if (!state_.hasCheckpoint(id))
-    return replyError(clients_, peer, "job " + id + " has no result yet (" +
-                                          stateName(job->info().getState()) + ")");
+    return replyError(
+        clients_, peer,
+        "job " + id + " has no result yet (" + stateName(job->info().getState()) + ")");
   try {
     ParameterStateFile file(state_.checkpointPath(id));
     capnp::MallocMessageBuilder b;
@@ -328,7 +347,8 @@ void Coordinator::onWorkerSocket(const std::string& peer, const zmq::message_t& 
       if (it != workersById_.end()) it->second->lastHeard = Clock::now();
     }
     switch (m.which()) {
-      case proto::Message::REGISTER: return registerWorker(peer, m.getRegister());
+      case proto::Message::REGISTER:
+        return registerWorker(peer, m.getRegister());
       case proto::Message::HEARTBEAT:
         if (known == workerByPeer_.end()) {
           // §5.1: a heartbeat from a peer that never registered is answered with an error, so a
@@ -362,8 +382,10 @@ void Coordinator::registerWorker(const std::string& peer, proto::Register::Reade
   auto it = workersById_.find(id);
   if (it != workersById_.end()) {
     // §5.1: registering again means the worker reconnected and holds no job any more.
-    if (!it->second->jobId.empty()) loseWorker(id, "re-registered, so it lost its rank");
-    else workerByPeer_.erase(it->second->peer);
+    if (!it->second->jobId.empty())
+      loseWorker(id, "re-registered, so it lost its rank");
+    else
+      workerByPeer_.erase(it->second->peer);
   }
   it = workersById_.find(id);
   if (it == workersById_.end()) {
@@ -389,10 +411,11 @@ void Coordinator::onSession(const std::string& peer, proto::Message::Reader m) {
   if (m.isAttach()) {
     Job* job = findJob(m.getAttach().getJobId());
     const uint32_t rank = m.getAttach().getRank();
-    if (!job || job->info().getState() != proto::JobState::RUNNING || rank >= job->rankWorkers.size())
-      return replyError(workers_, peer, "attach: no running job " +
-                                            std::string(m.getAttach().getJobId().cStr()) +
-                                            " with rank " + std::to_string(rank));
+    if (!job || job->info().getState() != proto::JobState::RUNNING ||
+        rank >= job->rankWorkers.size())
+      return replyError(workers_, peer,
+                        "attach: no running job " + std::string(m.getAttach().getJobId().cStr()) +
+                            " with rank " + std::to_string(rank));
     sessionByPeer_[peer] = {job->id(), rank};
     return replyOk(workers_, peer);
   }
@@ -434,7 +457,8 @@ void Coordinator::onSession(const std::string& peer, proto::Message::Reader m) {
       capnp::MallocMessageBuilder b;
       auto e = wire::start(b).initStoreValue();
       e.setKey(key);
-      e.setValue(kj::arrayPtr(reinterpret_cast<const kj::byte*>(it->second.data()), it->second.size()));
+      e.setValue(
+          kj::arrayPtr(reinterpret_cast<const kj::byte*>(it->second.data()), it->second.size()));
       return reply(workers_, peer, wire::encode(b));
     }
     case proto::Message::PROGRESS: {
@@ -445,7 +469,8 @@ void Coordinator::onSession(const std::string& peer, proto::Message::Reader m) {
       info.setStepsTotal(p.getStepsTotal());
       info.setLoss(p.getLoss());
       info.setSamplesPerSecond(p.getSamplesPerSecond());
-      if (p.getLine().size()) state_.appendLog(job->id(), timestamp() + " " + std::string(p.getLine().cStr()) + "\n");
+      if (p.getLine().size())
+        state_.appendLog(job->id(), timestamp() + " " + std::string(p.getLine().cStr()) + "\n");
       return;  // no reply (§5.3)
     }
     case proto::Message::CHECKPOINT:
@@ -492,11 +517,14 @@ void Coordinator::rankFinished(Job& job, uint32_t rank, bool ok, const std::stri
     if (all) schedule();
     return;
   }
-  if (!job.failure.empty()) endJob(job, proto::JobState::FAILED, job.failure);
-  else if (job.cancelRequested) endJob(job, proto::JobState::CANCELLED, "cancelled by the user");
+  if (!job.failure.empty())
+    endJob(job, proto::JobState::FAILED, job.failure);
+  else if (job.cancelRequested)
+    endJob(job, proto::JobState::CANCELLED, "cancelled by the user");
   else if (!state_.hasCheckpoint(job.id()))
     endJob(job, proto::JobState::FAILED, "rank 0 finished without storing a result");
-  else endJob(job, proto::JobState::COMPLETED, "");
+  else
+    endJob(job, proto::JobState::COMPLETED, "");
   schedule();
 }
 
@@ -508,8 +536,10 @@ void Coordinator::endJob(Job& job, proto::JobState state, const std::string& rea
   info.setFinishedMs(nowMs());
   job.storeWaits.clear();
   save(job);
-  state_.appendLog(job.id(), timestamp() + " " + stateName(state) + (reason.empty() ? "" : ": " + reason) + "\n");
-  log("job " + job.id() + " finished: " + stateName(state) + (reason.empty() ? "" : " (" + reason + ")"));
+  state_.appendLog(job.id(), timestamp() + " " + stateName(state) +
+                                 (reason.empty() ? "" : ": " + reason) + "\n");
+  log("job " + job.id() + " finished: " + stateName(state) +
+      (reason.empty() ? "" : " (" + reason + ")"));
 }
 
 void Coordinator::save(Job& job) { state_.saveRecord(job.info().asReader()); }
@@ -525,9 +555,9 @@ void Coordinator::schedule() {
     if (info.getState() != proto::JobState::PENDING) continue;
     const uint32_t want = info.getWorkers();
     if (blocked || idle < want) {
-      const std::string reason =
-          blocked ? "waiting behind an earlier job"
-                  : "needs " + std::to_string(want) + " worker(s), " + std::to_string(idle) + " idle";
+      const std::string reason = blocked ? "waiting behind an earlier job"
+                                         : "needs " + std::to_string(want) + " worker(s), " +
+                                               std::to_string(idle) + " idle";
       if (reason != std::string(info.getReason().cStr())) {
         info.setReason(reason);
         save(job);
@@ -558,7 +588,8 @@ void Coordinator::schedule() {
       sendToWorker(w, b);
     }
     save(job);
-    state_.appendLog(job.id(), timestamp() + " started on " + std::to_string(want) + " worker(s)\n");
+    state_.appendLog(job.id(),
+                     timestamp() + " started on " + std::to_string(want) + " worker(s)\n");
     log("job " + job.id() + " started on " + std::to_string(want) + " worker(s)");
   }
 }
@@ -581,7 +612,8 @@ void Coordinator::heartbeats() {
       sendToWorker(*w, b);
     }
   }
-  for (const auto& id : dead) loseWorker(id, "missed " + std::to_string(wire::kHeartbeatLiveness) + " heartbeats");
+  for (const auto& id : dead)
+    loseWorker(id, "missed " + std::to_string(wire::kHeartbeatLiveness) + " heartbeats");
 }
 
 void Coordinator::loseWorker(const std::string& workerId, const std::string& why) {
@@ -594,8 +626,10 @@ void Coordinator::loseWorker(const std::string& workerId, const std::string& why
   if (w->jobId.empty()) return;
   Job* job = findJob(w->jobId);
   if (!job) return;
-  const std::string reason = "worker " + workerId + " (rank " + std::to_string(w->rank) + ") lost at step " +
-                             std::to_string(job->info().getStep()) + ": " + why;
+  const std::string reason = "worker " + workerId + " (rank " + std::to_string(w->rank) +
+                             ") lost at step " + std::to_string(job->info().getStep()) + ": " + why;
+  // A lost worker is the cause when its peers' collectives failed first: its reason wins.
+  job->failure = reason;
   rankFinished(*job, w->rank, false, reason);
 }
 

@@ -76,7 +76,8 @@ void WorkerDaemon::handle(const zmq::message_t& frame) {
       runner_.reset();
       RunnerSettings settings{options_.coordinator, host_, options_.collectiveTimeout};
       say("job " + std::string(m.getAssign().getJobId().cStr()) + ": rank " +
-          std::to_string(m.getAssign().getRank()) + " of " + std::to_string(m.getAssign().getWorldSize()));
+          std::to_string(m.getAssign().getRank()) + " of " +
+          std::to_string(m.getAssign().getWorldSize()));
       runner_ = std::make_unique<JobRunner>(context_, settings, m.getAssign());
       return;
     }
@@ -99,7 +100,12 @@ void WorkerDaemon::run(const std::atomic<bool>& stop) {
   say(id_ + " registering with " + options_.coordinator);
   while (!stop) {
     zmq::pollitem_t item{socket_->handle(), 0, ZMQ_POLLIN, 0};
-    zmq::poll(&item, 1, std::chrono::milliseconds(100));
+    try {
+      zmq::poll(&item, 1, std::chrono::milliseconds(100));
+    } catch (const zmq::error_t& e) {
+      if (e.num() == EINTR) continue;  // a signal: the loop condition decides
+      throw;
+    }
     const auto now = std::chrono::steady_clock::now();
     if (item.revents & ZMQ_POLLIN) {
       zmq::message_t frame;

@@ -1,0 +1,130 @@
+// cluster_fixture.h: a real cluster on loopback for end-to-end tests: a `tfmath coordinator`
+// process and N `tfmath worker` processes, a temp state directory, and the CLI run as a user runs
+// it.
+#pragma once
+
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <array>
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "test_util.h"
+
+namespace tfmath::testing {
+
+struct CommandResult {
+  int exitCode;
+  std::string output;  // stdout and stderr together
+};
+
+// Runs the tfmath binary with `args` through the shell.
+inline CommandResult tfmath(const std::string& args) {
+  const std::string cmd = std::string(TFMATH_BINARY) + " " + args + " 2>&1";
+  FILE* p = popen(cmd.c_str(), "r");
+  std::string out;
+  std::array<char, 4096> buf;
+  while (size_t n = fread(buf.data(), 1, buf.size(), p)) out.append(buf.data(), n);
+  const int status = pclose(p);
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
+}
+
+inline pid_t spawnTfmath(const std::vector<std::string>& args, const std::string& logPath) {
+  const pid_t pid = fork();
+  if (pid != 0) return pid;
+  FILE* log = std::fopen(logPath.c_str(), "a");
+  dup2(fileno(log), 1);
+  dup2(fileno(log), 2);
+  std::vector<char*> argv{const_cast<char*>(TFMATH_BINARY)};
+  for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
+  execv(TFMATH_BINARY, argv.data());
+  _exit(127);
+}
+
+class Cluster {
+ public:
+  explicit Cluster(int workers) {
+    startCoordinator();
+    for (int i = 0; i < workers; ++i) addWorker();
+    waitForWorkers(workers);
+  }
+  ~Cluster() {
+    for (pid_t p : workers_) stop(p);
+    stop(coordinator_);
+  }
+
+  void startCoordinator() {
+    std::remove((dir_.path() + "/endpoints").c_str());
+    coordinator_ = spawnTfmath({"coordinator", "--state-dir", dir_.path(), "--worker-endpoint",
+                                workerEndpoint_.empty() ? "tcp://127.0.0.1:*" : workerEndpoint_},
+                               dir_.path() + "/coordinator.log");
+    for (int i = 0; i < 200 && workerEndpoint_.empty(); ++i) {
+      std::ifstream in(dir_.path() + "/endpoints");
+      std::string kind, endpoint;
+      while (in >> kind >> endpoint)
+        if (kind == "worker") workerEndpoint_ = endpoint;
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    for (int i = 0; i < 200; ++i) {
+      if (std::ifstream(dir_.path() + "/endpoints").good()) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+  }
+  void addWorker() {
+    workers_.push_back(
+        spawnTfmath({"worker", "--coordinator", workerEndpoint_, "--collective-timeout", "5"},
+                    dir_.path() + "/worker" + std::to_string(workers_.size()) + ".log"));
+  }
+  // Waits until `n` workers are registered (by asking status).
+  void waitForWorkers(int n) {
+    for (int i = 0; i < 100; ++i) {
+      auto r = run("status --json");
+      size_t count = 0, at = 0;
+      while ((at = r.output.find("\"heartbeat_age_ms\"", at)) != std::string::npos) ++count, ++at;
+      if (static_cast<int>(count) >= n) return;
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+  }
+  // Stops the coordinator (SIGTERM, or SIGKILL when `kill`), keeping its state directory.
+  void stopCoordinator(bool kill = false) { stop(coordinator_, kill); }
+  void killWorker(size_t i) { stop(workers_.at(i), true); }
+
+  // Runs a CLI command against this cluster.
+  CommandResult run(const std::string& args) const {
+    return tfmath(args + " --coordinator " + clientEndpoint());
+  }
+  std::string clientEndpoint() const { return "ipc://" + dir_.path() + "/coordinator.sock"; }
+  const std::string& workerEndpoint() const { return workerEndpoint_; }
+  const TempDir& dir() const { return dir_; }
+  std::string coordinatorLog() const { return slurp(dir_.path() + "/coordinator.log"); }
+
+  static std::string slurp(const std::string& path) {
+    std::ifstream in(path);
+    return std::string(std::istreambuf_iterator<char>(in), {});
+  }
+
+ private:
+  static void stop(pid_t& pid, bool kill = false) {
+    if (pid <= 0) return;
+    ::kill(pid, kill ? SIGKILL : SIGTERM);
+    for (int i = 0; i < 400 && waitpid(pid, nullptr, WNOHANG) == 0; ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    ::kill(pid, SIGKILL);
+    waitpid(pid, nullptr, 0);
+    pid = -1;
+  }
+
+  TempDir dir_;
+  std::string workerEndpoint_;
+  pid_t coordinator_ = -1;
+  std::vector<pid_t> workers_;
+};
+
+}  // namespace tfmath::testing

@@ -1,0 +1,317 @@
+// cluster_test.cc: end to end on loopback with a real coordinator and real worker processes:
+// training results, equivalence with `tfmath run`, cancel, pending, a killed worker, a coordinator
+// restart, and the coordinator's answers to bad input.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstring>
+#include <nlohmann/json.hpp>
+
+#include "cluster_fixture.h"
+#include "params_file.h"
+#include "wire.h"
+
+namespace tfmath {
+namespace {
+
+using testing::Cluster;
+using testing::TempDir;
+
+// Waits until `job` reaches `state` (PENDING, RUNNING, ...); returns its status record.
+nlohmann::json waitForState(const Cluster& c, const std::string& job, const std::string& state,
+                            int seconds = 60) {
+  nlohmann::json last;
+  for (int i = 0; i < seconds * 10; ++i) {
+    auto r = c.run("status " + job + " --json");
+    if (r.exitCode == 0) {
+      last = nlohmann::json::parse(r.output)["jobs"][0];
+      if (last["state"] == state) return last;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  ADD_FAILURE() << "job " << job << " never reached " << state << "; last: " << last.dump();
+  return last;
+}
+
+std::string submit(const Cluster& c, const std::string& jobFile) {
+  auto r = c.run("submit " + jobFile);
+  EXPECT_EQ(r.exitCode, 0) << r.output;
+  return r.output.substr(0, r.output.find('\n'));
+}
+
+// Max over every tensor of |a − b| / max(|b|∞, 1e-3): the relative distance of two parameter files.
+double relativeDistance(const std::string& a, const std::string& b) {
+  ParameterStateFile fa(a), fb(b);
+  auto ta = fa.state().getTensors(), tb = fb.state().getTensors();
+  EXPECT_EQ(ta.size(), tb.size());
+  double worst = 0;
+  for (unsigned i = 0; i < ta.size() && i < tb.size(); ++i) {
+    const size_t n = ta[i].getData().size() / 4;
+    EXPECT_EQ(n, tb[i].getData().size() / 4);
+    std::vector<float> x(n), y(n);
+    std::memcpy(x.data(), ta[i].getData().begin(), n * 4);
+    std::memcpy(y.data(), tb[i].getData().begin(), n * 4);
+    double scale = 1e-3, diff = 0;
+    for (size_t k = 0; k < n; ++k) {
+      scale = std::max(scale, std::abs(double(y[k])));
+      diff = std::max(diff, std::abs(double(x[k]) - y[k]));
+    }
+    worst = std::max(worst, diff / scale);
+  }
+  return worst;
+}
+
+TEST(Cluster, LinregOnTwoWorkersRecoversWeightAndBias) {
+  Cluster c(2);
+  auto r = c.run("submit " + std::string(TFMATH_SOURCE_DIR) + "/examples/linreg.capnp --wait");
+  ASSERT_EQ(r.exitCode, 0) << r.output << c.coordinatorLog();
+  const std::string id = r.output.substr(0, r.output.find('\n'));
+  r = c.run("result " + id + " --json");
+  ASSERT_EQ(r.exitCode, 0) << r.output;
+  auto result = nlohmann::json::parse(r.output);
+  EXPECT_EQ(result["job"]["state"], "COMPLETED");
+  EXPECT_EQ(result["job"]["ranks"].size(), 2u);
+  const std::string learned = result["learned"];
+  float w = 0, b = 0;
+  ASSERT_EQ(std::sscanf(learned.c_str(), "w = %f  b = %f", &w, &b), 2) << learned;
+  EXPECT_NEAR(w, 3.0, 0.1);
+  EXPECT_NEAR(b, 2.0, 0.1);
+}
+
+// W workers with global batch B end where `tfmath run` with batch B ends (DESIGN §7), for W = 1, 2
+// and 3, batches that 3 does not divide, on linreg and on an MLP over a Fashion-MNIST subset.
+TEST(Cluster, MatchesTheSingleProcessRunForOneTwoAndThreeWorkers) {
+  Cluster c(3);
+  TempDir dir;
+  const std::string jobs[] = {
+      "seed = 5, data = (linear = (samples = 200, weights = [1.5, -2.0, 0.5], bias = 1.0, noise = "
+      "0.1)),"
+      "model = [(dense = (units = 1))], loss = mse, optimizer = (sgd = (learningRate = 0.1, "
+      "momentum = 0.5)),"
+      "batchSize = 10, epochs = 1,",
+      "seed = 9," + testing::fashionData(1000, 200) +
+          "model = [(flatten = void), (dense = (units = 32, activation = relu)), (dense = (units = "
+          "10))],"
+          "loss = softmaxCrossEntropy, optimizer = (adam = ()), batchSize = 100, epochs = 1,"};
+  for (size_t j = 0; j < 2; ++j) {
+    const std::string single = dir.path() + "/single" + std::to_string(j) + ".params";
+    const std::string base =
+        dir.write("base" + std::to_string(j) + ".capnp", testing::jobText(jobs[j]));
+    auto r = testing::tfmath("run " + base + " --save " + single);
+    ASSERT_EQ(r.exitCode, 0) << r.output;
+    for (int w : {1, 2, 3}) {
+      const std::string file =
+          dir.write("j" + std::to_string(j) + "w" + std::to_string(w) + ".capnp",
+                    testing::jobText(jobs[j] + "workers = " + std::to_string(w)));
+      r = c.run("submit " + file + " --wait");
+      ASSERT_EQ(r.exitCode, 0) << r.output << c.coordinatorLog();
+      const std::string id = r.output.substr(0, r.output.find('\n'));
+      const std::string out =
+          dir.path() + "/cluster" + std::to_string(j) + std::to_string(w) + ".params";
+      r = c.run("result " + id + " --params " + out);
+      ASSERT_EQ(r.exitCode, 0) << r.output;
+      EXPECT_LE(relativeDistance(out, single), 1e-5) << "job " << j << " with " << w << " workers";
+    }
+  }
+}
+
+const std::string kLongJob = testing::jobText(
+    testing::fashionData(60000, 100) +
+    "model = [(conv2d = (filters = 8, kernelSize = 3, activation = relu)), (flatten = void),"
+    "(dense = (units = 10))], loss = softmaxCrossEntropy, optimizer = (adam = ()),"
+    "batchSize = 32, epochs = 20, workers = 2,");
+
+TEST(Cluster, CancelStopsARunningJobAndFreesItsWorkers) {
+  Cluster c(2);
+  TempDir dir;
+  const std::string id = submit(c, dir.write("long.capnp", kLongJob));
+  waitForState(c, id, "RUNNING");
+  const auto start = std::chrono::steady_clock::now();
+  auto r = c.run("cancel " + id);
+  ASSERT_EQ(r.exitCode, 0) << r.output;
+  auto info = waitForState(c, id, "CANCELLED", 10);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(5));
+  // Both workers are idle again and can run the next job.
+  auto next = c.run("submit " + std::string(TFMATH_SOURCE_DIR) + "/examples/linreg.capnp --wait");
+  EXPECT_EQ(next.exitCode, 0) << next.output;
+  // Cancelling it again, or a job that does not exist, is an error that names the job.
+  r = c.run("cancel " + id);
+  EXPECT_NE(r.exitCode, 0);
+  EXPECT_NE(r.output.find("already ended"), std::string::npos) << r.output;
+  r = c.run("cancel 999");
+  EXPECT_NE(r.exitCode, 0);
+  EXPECT_NE(r.output.find("no job 999"), std::string::npos) << r.output;
+}
+
+TEST(Cluster, PendingJobSaysWhatItWaitsFor) {
+  Cluster c(1);
+  const std::string id = submit(c, std::string(TFMATH_SOURCE_DIR) + "/examples/linreg.capnp");
+  auto info = waitForState(c, id, "PENDING", 5);
+  EXPECT_EQ(info["reason"], "needs 2 worker(s), 1 idle");
+  c.addWorker();
+  waitForState(c, id, "COMPLETED");
+}
+
+TEST(Cluster, KilledWorkerFailsItsJobAndTheOtherWorkerIsFreed) {
+  Cluster c(2);
+  TempDir dir;
+  const std::string id = submit(c, dir.write("long.capnp", kLongJob));
+  waitForState(c, id, "RUNNING");
+  std::this_thread::sleep_for(std::chrono::seconds(1));
+  c.killWorker(1);
+  auto info = waitForState(c, id, "FAILED", 20);
+  const std::string reason = info["reason"];
+  EXPECT_NE(reason.find("lost at step"), std::string::npos) << reason;
+  EXPECT_NE(reason.find("worker "), std::string::npos) << reason;
+  // The surviving worker leaves its collective (timeout 5 s) and is idle again.
+  c.addWorker();
+  auto r = c.run("submit " + std::string(TFMATH_SOURCE_DIR) + "/examples/linreg.capnp --wait");
+  EXPECT_EQ(r.exitCode, 0) << r.output << c.coordinatorLog();
+}
+
+TEST(Cluster, RestartedCoordinatorListsEveryJobAndServesResults) {
+  Cluster c(2);
+  auto r = c.run("submit " + std::string(TFMATH_SOURCE_DIR) + "/examples/linreg.capnp --wait");
+  ASSERT_EQ(r.exitCode, 0) << r.output;
+  const std::string id = r.output.substr(0, r.output.find('\n'));
+  auto before = c.run("result " + id + " --json");
+  c.stopCoordinator();
+  c.startCoordinator();
+  auto status = c.run("status --json");
+  ASSERT_EQ(status.exitCode, 0) << status.output;
+  auto jobs = nlohmann::json::parse(status.output)["jobs"];
+  ASSERT_EQ(jobs.size(), 1u);
+  EXPECT_EQ(jobs[0]["state"], "COMPLETED");
+  auto after = c.run("result " + id + " --json");
+  EXPECT_EQ(after.output, before.output);
+  // Workers re-register with the new coordinator and take new jobs; ids keep counting.
+  r = c.run("submit " + std::string(TFMATH_SOURCE_DIR) + "/examples/linreg.capnp --wait");
+  EXPECT_EQ(r.exitCode, 0) << r.output << c.coordinatorLog();
+  EXPECT_EQ(r.output.substr(0, r.output.find('\n')), "2");
+}
+
+// ---- bad input straight to the sockets ----
+
+class RawPeer {
+ public:
+  explicit RawPeer(const std::string& endpoint) : socket_(context_, zmq::socket_type::dealer) {
+    socket_.set(zmq::sockopt::rcvtimeo, 5000);
+    socket_.set(zmq::sockopt::linger, 0);
+    socket_.connect(endpoint);
+  }
+  // Sends raw frames; returns the error text of the answer ("" if none came or it was not an
+  // error).
+  std::string send(const std::vector<std::string>& frames) {
+    for (size_t i = 0; i < frames.size(); ++i)
+      socket_.send(zmq::buffer(frames[i]),
+                   i + 1 < frames.size() ? zmq::send_flags::sndmore : zmq::send_flags::none);
+    return answer();
+  }
+  std::string send(capnp::MallocMessageBuilder& m, bool keepVersion = false) {
+    if (!keepVersion) return sendRaw(wire::encode(m));
+    auto words = capnp::messageToFlatArray(m);
+    return sendRaw(zmq::message_t(words.asBytes().begin(), words.asBytes().size()));
+  }
+  std::string answer() {
+    zmq::message_t frame;
+    if (!socket_.recv(frame)) return "";
+    wire::Decoded d(frame);
+    return d.message().isError() ? d.message().getError().getMessage().cStr() : "(not an error)";
+  }
+
+ private:
+  std::string sendRaw(zmq::message_t m) {
+    socket_.send(m, zmq::send_flags::none);
+    return answer();
+  }
+  zmq::context_t context_;
+  zmq::socket_t socket_;
+};
+
+TEST(Cluster, CoordinatorAnswersBadInputAndKeepsServing) {
+  Cluster c(1);
+  RawPeer client(c.clientEndpoint());
+  RawPeer worker(c.workerEndpoint());
+  // Bytes that are not Cap'n Proto.
+  EXPECT_NE(client.send({"hello, coordinator"}).find("malformed"), std::string::npos);
+  EXPECT_NE(client.send({std::string(64, '\xff')}).find("malformed"), std::string::npos);
+  // Two frames where one is allowed.
+  EXPECT_NE(client.send({"12345678", "12345678"}).find("one frame"), std::string::npos);
+  // A wrong protocol version.
+  {
+    capnp::MallocMessageBuilder b;
+    b.initRoot<proto::Message>().setVersion(99);
+    b.getRoot<proto::Message>().setStatus("");
+    EXPECT_NE(client.send(b, true).find("protocol version 99"), std::string::npos);
+  }
+  // A command that does not belong on the client socket, and one not for the worker socket.
+  {
+    capnp::MallocMessageBuilder b;
+    wire::start(b).setHeartbeat();
+    EXPECT_NE(client.send(b).find("unexpected command"), std::string::npos);
+    capnp::MallocMessageBuilder s;
+    wire::start(s).setStatus("");
+    EXPECT_NE(worker.send(s).find("unexpected command"), std::string::npos);
+  }
+  // An invalid job sent past the CLI's checks: the coordinator validates again.
+  {
+    capnp::MallocMessageBuilder b;
+    auto job = wire::start(b).initSubmit().initJob();
+    job.initData().initLinear().setSamples(10);
+    job.getData().getLinear().initWeights(1).set(0, 1.0);
+    job.initModel(1)[0].initDense().setUnits(1);
+    job.initOptimizer().initSgd().setLearningRate(0.1);
+    job.setEpochs(1);
+    job.setBatchSize(0);
+    EXPECT_NE(client.send(b).find("invalid job: batchSize: must be > 0"), std::string::npos);
+  }
+  // Session commands before attaching, and an attach to a job that does not run.
+  {
+    capnp::MallocMessageBuilder b;
+    wire::start(b).setStoreGet("key");
+    EXPECT_NE(worker.send(b).find("not attached"), std::string::npos);
+    capnp::MallocMessageBuilder a;
+    wire::start(a).initAttach().setJobId("77");
+    EXPECT_NE(worker.send(a).find("no running job 77"), std::string::npos);
+  }
+  // A worker that registers twice is one worker.
+  {
+    for (int i = 0; i < 2; ++i) {
+      capnp::MallocMessageBuilder b;
+      auto r = wire::start(b).initRegister();
+      r.setWorkerId("twice:1");
+      r.setDevice("cpu");
+      EXPECT_EQ(worker.send(b), "(not an error)");
+    }
+    auto status = nlohmann::json::parse(c.run("status --json").output);
+    int seen = 0;
+    for (auto& w : status["workers"]) seen += w["id"] == "twice:1";
+    EXPECT_EQ(seen, 1);
+  }
+  // A message over the size limit: ZeroMQ drops that connection; the coordinator serves on.
+  {
+    RawPeer big(c.clientEndpoint());
+    std::string huge(static_cast<size_t>(wire::kMaxMessageBytes) + 8, '\0');
+    EXPECT_EQ(big.send({huge}), "");
+  }
+  // After all that, it still answers and still trains.
+  auto r = c.run("status");
+  EXPECT_EQ(r.exitCode, 0) << r.output;
+  EXPECT_NE(c.coordinatorLog().find("rejected a message"), std::string::npos);
+}
+
+TEST(Cluster, ClientWithoutCoordinatorFailsClearlyAndFast) {
+  TempDir dir;
+  const auto start = std::chrono::steady_clock::now();
+  auto r = testing::tfmath("status --coordinator ipc://" + dir.path() + "/nothing.sock");
+  EXPECT_NE(r.exitCode, 0);
+  EXPECT_NE(r.output.find("did not answer"), std::string::npos) << r.output;
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(20));
+  r = testing::tfmath("status");  // nothing configured at all
+  if (!std::getenv("TFMATH_COORDINATOR")) {
+    EXPECT_NE(r.output.find("no coordinator"), std::string::npos) << r.output;
+  }
+}
+
+}  // namespace
+}  // namespace tfmath
