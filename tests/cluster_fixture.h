@@ -95,6 +95,8 @@ class Cluster {
   // Stops the coordinator (SIGTERM, or SIGKILL when `kill`), keeping its state directory.
   void stopCoordinator(bool kill = false) { stop(coordinator_, kill); }
   void killWorker(size_t i) { stop(workers_.at(i), true); }
+  // SIGSTOP: the worker's sockets stay open but it says nothing (killed at teardown).
+  void freezeWorker(size_t i) { ::kill(workers_.at(i), SIGSTOP); }
 
   // Runs a CLI command against this cluster.
   CommandResult run(const std::string& args) const {
@@ -114,6 +116,7 @@ class Cluster {
   static void stop(pid_t& pid, bool kill = false) {
     if (pid <= 0) return;
     ::kill(pid, kill ? SIGKILL : SIGTERM);
+    ::kill(pid, SIGCONT);  // a frozen process must run to see SIGTERM
     for (int i = 0; i < 400 && waitpid(pid, nullptr, WNOHANG) == 0; ++i)
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
     ::kill(pid, SIGKILL);

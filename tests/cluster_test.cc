@@ -169,6 +169,23 @@ TEST(Cluster, KilledWorkerFailsItsJobAndTheOtherWorkerIsFreed) {
   EXPECT_EQ(r.exitCode, 0) << r.output << c.coordinatorLog();
 }
 
+TEST(Cluster, FrozenWorkerFailsItsJobAndItsPeerLeavesTheCollective) {
+  // SIGSTOP keeps the sockets open, so only timeouts can notice: the coordinator's heartbeat (3 s)
+  // and the surviving rank's collective timeout (5 s here).
+  Cluster c(2);
+  TempDir dir;
+  const std::string id = submit(c, dir.write("long.capnp", kLongJob));
+  waitForState(c, id, "RUNNING");
+  std::this_thread::sleep_for(std::chrono::seconds(1));
+  c.freezeWorker(1);
+  auto info = waitForState(c, id, "FAILED", 30);
+  const std::string reason = info["reason"];
+  EXPECT_NE(reason.find("missed 3 heartbeats"), std::string::npos) << reason;
+  c.addWorker();
+  auto r = c.run("submit " + std::string(TFMATH_SOURCE_DIR) + "/examples/linreg.capnp --wait");
+  EXPECT_EQ(r.exitCode, 0) << r.output << c.coordinatorLog();
+}
+
 TEST(Cluster, RestartedCoordinatorListsEveryJobAndServesResults) {
   Cluster c(2);
   auto r = c.run("submit " + std::string(TFMATH_SOURCE_DIR) + "/examples/linreg.capnp --wait");

@@ -1,8 +1,6 @@
 // gloo_communicator.cc: Gloo set-up and allreduce.
 #include "gloo_communicator.h"
 
-#include <gloo/allreduce.h>
-#include <gloo/math.h>
 #include <gloo/transport/tcp/device.h>
 
 namespace tfmath {
@@ -16,27 +14,28 @@ GlooCommunicator::GlooCommunicator(gloo::rendezvous::Store& store, int rank, int
   context_ = std::make_shared<gloo::rendezvous::Context>(rank, size);
   context_->setTimeout(timeout);
   context_->connectFullMesh(store, device);
+  for (int r = 0; r < size; ++r)
+    if (r != rank) context_->getPair(r)->setSync(true, false);
 }
 
 void GlooCommunicator::allreduceSum(std::span<float> grads, std::span<double> stats) {
-  {
-    gloo::AllreduceOptions opts(context_);
-    opts.setOutput(grads.data(), grads.size());
-    opts.setReduceFunction(
-        static_cast<void (*)(void*, const void*, const void*, size_t)>(&gloo::sum<float>));
-    opts.setTimeout(timeout_);
-    opts.setTag(0);
-    gloo::allreduce(opts);
+  if (size_ == 1) return;
+  if (!gradients_ || gradientsAt_ != grads.data() || gradientsSize_ != grads.size()) {
+    gradientsAt_ = grads.data();
+    gradientsSize_ = grads.size();
+    gradients_ = std::make_unique<gloo::AllreduceRing<float>>(
+        context_, std::vector<float*>{gradientsAt_}, static_cast<int>(gradientsSize_));
   }
-  if (!stats.empty()) {
-    gloo::AllreduceOptions opts(context_);
-    opts.setOutput(stats.data(), stats.size());
-    opts.setReduceFunction(
-        static_cast<void (*)(void*, const void*, const void*, size_t)>(&gloo::sum<double>));
-    opts.setTimeout(timeout_);
-    opts.setTag(1);
-    gloo::allreduce(opts);
+  gradients_->run();
+  if (stats.empty()) return;
+  if (!statistics_ || stats_.size() != stats.size()) {
+    stats_.assign(stats.size(), 0.0);
+    statistics_ = std::make_unique<gloo::AllreduceRing<double>>(
+        context_, std::vector<double*>{stats_.data()}, static_cast<int>(stats_.size()));
   }
+  std::copy(stats.begin(), stats.end(), stats_.begin());
+  statistics_->run();
+  std::copy(stats_.begin(), stats_.end(), stats.begin());
 }
 
 }  // namespace tfmath
