@@ -119,7 +119,7 @@ const std::string kLongJob = testing::jobText(
     testing::fashionData(60000, 100) +
     "model = [(conv2d = (filters = 8, kernelSize = 3, activation = relu)), (flatten = void),"
     "(dense = (units = 10))], loss = softmaxCrossEntropy, optimizer = (adam = ()),"
-    "batchSize = 32, epochs = 20, workers = 2,");
+    "batchSize = 32, epochs = 200, workers = 2,");
 
 TEST(Cluster, CancelStopsARunningJobAndFreesItsWorkers) {
   Cluster c(2);
@@ -141,6 +141,76 @@ TEST(Cluster, CancelStopsARunningJobAndFreesItsWorkers) {
   r = c.run("cancel 999");
   EXPECT_NE(r.exitCode, 0);
   EXPECT_NE(r.output.find("no job 999"), std::string::npos) << r.output;
+}
+
+TEST(Cluster, TwoJobsRunAtOnceOnFourWorkers) {
+  Cluster c(4);
+  TempDir dir;
+  const std::string a = submit(c, dir.write("a.capnp", kLongJob)),
+                    b = submit(c, dir.write("b.capnp", kLongJob));
+  auto ia = waitForState(c, a, "RUNNING"), ib = waitForState(c, b, "RUNNING");
+  ASSERT_EQ(ia["ranks"].size(), 2u);
+  ASSERT_EQ(ib["ranks"].size(), 2u);
+  for (auto& w : ia["ranks"])
+    EXPECT_TRUE(std::find(ib["ranks"].begin(), ib["ranks"].end(), w) == ib["ranks"].end());
+  // A third job waits behind them, with its reason.
+  const std::string third = submit(c, std::string(TFMATH_SOURCE_DIR) + "/examples/linreg.capnp");
+  EXPECT_EQ(waitForState(c, third, "PENDING", 5)["reason"], "needs 2 worker(s), 0 idle");
+  // Cancelling one frees its two workers for the third, at once, while the other job runs on.
+  EXPECT_EQ(c.run("cancel " + a).exitCode, 0);
+  waitForState(c, third, "COMPLETED");
+  EXPECT_EQ(waitForState(c, b, "RUNNING")["state"], "RUNNING");
+  EXPECT_EQ(c.run("cancel " + b).exitCode, 0) << "the long job ended before the test did";
+}
+
+TEST(Cluster, SubmitFromStdinAndFindTheCoordinatorInAConfigFile) {
+  Cluster c(2);
+  TempDir home;
+  home.write(".config/tfmath/client.conf",
+             "# written by the test\ncoordinator = " + c.clientEndpoint() + "\n");
+  // As `ssh cluster tfmath-submit - < job.capnp` runs it: the job text on stdin, nothing else set.
+  const std::string cmd = "cd " + home.path() +
+                          " && env -u TFMATH_COORDINATOR HOME=" + home.path() + " " +
+                          std::string(TFMATH_BINARY) + "-submit - --wait < " +
+                          std::string(TFMATH_SOURCE_DIR) + "/examples/linreg.capnp 2>&1";
+  FILE* p = popen(cmd.c_str(), "r");
+  char buf[4096];
+  std::string out;
+  while (size_t n = fread(buf, 1, sizeof buf, p)) out.append(buf, n);
+  EXPECT_EQ(pclose(p), 0) << out;
+  auto r = c.run("status 1 --json");
+  ASSERT_EQ(r.exitCode, 0) << r.output;
+  EXPECT_EQ(nlohmann::json::parse(r.output)["jobs"][0]["state"], "COMPLETED");
+  // A bad job on stdin is refused locally with its position, before anything is sent.
+  const std::string bad = "cd " + home.path() +
+                          " && echo 'const job :UInt32 = 1' | env HOME=" + home.path() + " " +
+                          std::string(TFMATH_BINARY) + "-submit - 2>&1";
+  p = popen(bad.c_str(), "r");
+  out.clear();
+  while (size_t n = fread(buf, 1, sizeof buf, p)) out.append(buf, n);
+  EXPECT_NE(pclose(p), 0);
+  EXPECT_NE(out.find("<stdin>"), std::string::npos) << out;
+}
+
+TEST(Cluster, UpStopsEveryProcessItStarted) {
+  TempDir dir;
+  const pid_t up = testing::spawnTfmath({"up", "--workers", "2", "--state-dir", dir.path()},
+                                        dir.path() + "/up.log");
+  std::vector<pid_t> children;
+  for (int i = 0; i < 100 && children.size() < 3; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    children.clear();
+    std::ifstream list("/proc/" + std::to_string(up) + "/task/" + std::to_string(up) + "/children");
+    for (pid_t p; list >> p;) children.push_back(p);
+  }
+  ASSERT_EQ(children.size(), 3u) << Cluster::slurp(dir.path() + "/up.log");
+  EXPECT_NE(Cluster::slurp(dir.path() + "/up.log").find("export TFMATH_COORDINATOR=ipc://"),
+            std::string::npos);
+  kill(up, SIGTERM);
+  int status = 0;
+  waitpid(up, &status, 0);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  for (pid_t p : children) EXPECT_NE(kill(p, 0), 0) << "pid " << p << " outlived tfmath up";
 }
 
 TEST(Cluster, PendingJobSaysWhatItWaitsFor) {

@@ -69,8 +69,16 @@ void WorkerDaemon::handle(const zmq::message_t& frame) {
   auto m = d->message();
   switch (m.which()) {
     case proto::Message::ASSIGN: {
+      // The coordinator assigns again as soon as the last rank reported its end, which can be a
+      // moment before that rank's thread has exited: give it that moment.
+      for (int i = 0; i < 200 && runner_ && !runner_->finished(); ++i)
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
       if (runner_ && !runner_->finished()) {
-        say("ignored an assignment while busy with job " + runner_->jobId());
+        // §5.1: a worker that cannot take an assignment registers again, which frees the job's
+        // other ranks instead of leaving them waiting for this one.
+        say("cannot take job " + std::string(m.getAssign().getJobId().cStr()) +
+            " while busy with job " + runner_->jobId() + "; registering again");
+        connect();
         return;
       }
       runner_.reset();
