@@ -36,7 +36,8 @@ std::string findCoordinator(const std::string& flag) {
   if (const char* env = std::getenv("TFMATH_COORDINATOR"); env && *env) return env;
   if (auto e = fromConfig("/etc/tfmath/client.conf"); !e.empty()) return e;
   if (const char* home = std::getenv("HOME"))
-    if (auto e = fromConfig(std::string(home) + "/.config/tfmath/client.conf"); !e.empty()) return e;
+    if (auto e = fromConfig(std::string(home) + "/.config/tfmath/client.conf"); !e.empty())
+      return e;
   throw ClientError(
       "no coordinator: pass --coordinator, set TFMATH_COORDINATOR (tfmath up prints the line), or "
       "write `coordinator = ENDPOINT` in ~/.config/tfmath/client.conf");

@@ -54,11 +54,6 @@ std::unique_ptr<wire::Decoded> jobStatus(Client& client, const std::string& id) 
   return client.call(b);
 }
 
-bool ended(proto::JobState s) {
-  return s == proto::JobState::COMPLETED || s == proto::JobState::FAILED ||
-         s == proto::JobState::CANCELLED;
-}
-
 // Follows a job until it ends; a bar on a terminal, a line per change otherwise. Returns its state.
 proto::JobState follow(Client& client, const std::string& id) {
   const bool tty = isatty(STDERR_FILENO);
@@ -70,21 +65,26 @@ proto::JobState follow(Client& client, const std::string& id) {
     char line[256];
     if (info.getState() == proto::JobState::RUNNING) {
       const int width = 24, filled = static_cast<int>(done * width);
-      std::snprintf(line, sizeof line, "job %s RUNNING [%s%s] %3.0f%%  epoch %u/%u  loss %.4f  %.0f samples/s",
-                    id.c_str(), std::string(filled, '#').c_str(), std::string(width - filled, ' ').c_str(),
-                    100 * done, info.getEpoch() + 1, info.getEpochs(), info.getLoss(),
-                    info.getSamplesPerSecond());
+      std::snprintf(line, sizeof line,
+                    "job %s RUNNING [%s%s] %3.0f%%  epoch %u/%u  loss %.4f  %.0f samples/s",
+                    id.c_str(), std::string(filled, '#').c_str(),
+                    std::string(width - filled, ' ').c_str(), 100 * done, info.getEpoch() + 1,
+                    info.getEpochs(), info.getLoss(), info.getSamplesPerSecond());
     } else {
-      std::snprintf(line, sizeof line, "job %s %s%s%s", id.c_str(), stateName(info.getState()),
-                    info.getReason().size() ? ": " : "", info.getReason().cStr());
+      std::snprintf(line, sizeof line, "job %s %s%s%s", id.c_str(),
+                    wire::jobStateName(info.getState()), info.getReason().size() ? ": " : "",
+                    info.getReason().cStr());
     }
     const std::string text = line;
     // Off a terminal, one line per state or epoch change keeps logs short.
-    const std::string key = std::string(stateName(info.getState())) + std::to_string(info.getEpoch());
-    if (tty) std::fprintf(stderr, "\r\033[K%s", text.c_str());
-    else if (key != last) std::fprintf(stderr, "%s\n", text.c_str());
+    const std::string key =
+        std::string(wire::jobStateName(info.getState())) + std::to_string(info.getEpoch());
+    if (tty)
+      std::fprintf(stderr, "\r\033[K%s", text.c_str());
+    else if (key != last)
+      std::fprintf(stderr, "%s\n", text.c_str());
     last = key;
-    if (ended(info.getState())) {
+    if (wire::jobEnded(info.getState())) {
       if (tty) std::fprintf(stderr, "\n");
       return info.getState();
     }
@@ -119,8 +119,10 @@ Command addSubmitCommand(CLI::App& app) {
               s.setJob(job.job());
               s.setUser(currentUser());
               const std::string id = client.call(b)->message().getSubmitted();
-              if (c->json) std::printf("%s\n", nlohmann::json{{"id", id}}.dump().c_str());
-              else std::printf("%s\n", id.c_str());
+              if (c->json)
+                std::printf("%s\n", nlohmann::json{{"id", id}}.dump().c_str());
+              else
+                std::printf("%s\n", id.c_str());
               std::fflush(stdout);
               if (!*wait) return 0;
               return follow(client, id) == proto::JobState::COMPLETED ? 0 : 1;
@@ -141,7 +143,8 @@ Command addStatusCommand(CLI::App& app) {
               auto d = jobStatus(client, *id);
               auto r = d->message().getStatusReply();
               if (c->json) {
-                nlohmann::json out{{"jobs", nlohmann::json::array()}, {"workers", nlohmann::json::array()}};
+                nlohmann::json out{{"jobs", nlohmann::json::array()},
+                                   {"workers", nlohmann::json::array()}};
                 for (auto j : r.getJobs()) out["jobs"].push_back(toJson(j));
                 for (auto w : r.getWorkers()) out["workers"].push_back(toJson(w));
                 std::printf("%s\n", out.dump(2).c_str());
@@ -150,29 +153,33 @@ Command addStatusCommand(CLI::App& app) {
               const int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
                                       std::chrono::system_clock::now().time_since_epoch())
                                       .count();
-              std::printf("%-5s %-10s %-14s %-10s %3s %-9s %-13s %-8s %9s %-15s %s\n", "JOB", "USER",
-                          "NAME", "STATE", "W", "EPOCH", "STEP", "LOSS", "SAMPLES/S", "ELAPSED/ETA",
-                          "REASON");
+              std::printf("%-5s %-10s %-14s %-10s %3s %-9s %-13s %-8s %9s %-15s %s\n", "JOB",
+                          "USER", "NAME", "STATE", "W", "EPOCH", "STEP", "LOSS", "SAMPLES/S",
+                          "ELAPSED/ETA", "REASON");
               for (auto j : r.getJobs()) {
                 const int64_t end = j.getFinishedMs() ? j.getFinishedMs() : now;
                 const double elapsed = j.getStartedMs() ? (end - j.getStartedMs()) / 1e3 : 0;
-                const double left = j.getStep() && j.getStepsTotal() > j.getStep() && !j.getFinishedMs()
-                                        ? elapsed * double(j.getStepsTotal() - j.getStep()) / j.getStep()
-                                        : 0;
-                const std::string epoch = std::to_string(std::min(j.getEpoch() + 1, j.getEpochs())) + "/" +
-                                          std::to_string(j.getEpochs());
-                const std::string step = std::to_string(j.getStep()) + "/" + std::to_string(j.getStepsTotal());
+                const double left =
+                    j.getStep() && j.getStepsTotal() > j.getStep() && !j.getFinishedMs()
+                        ? elapsed * double(j.getStepsTotal() - j.getStep()) / j.getStep()
+                        : 0;
+                const std::string epoch =
+                    std::to_string(std::min(j.getEpoch() + 1, j.getEpochs())) + "/" +
+                    std::to_string(j.getEpochs());
+                const std::string step =
+                    std::to_string(j.getStep()) + "/" + std::to_string(j.getStepsTotal());
                 const std::string time = formatDuration(elapsed) + "/" + formatDuration(left);
-                std::printf("%-5s %-10s %-14s %-10s %3u %-9s %-13s %-8.4f %9.0f %-15s %s\n", j.getId().cStr(),
-                            j.getUser().cStr(), j.getName().cStr(), stateName(j.getState()), j.getWorkers(),
-                            epoch.c_str(), step.c_str(), j.getLoss(), j.getSamplesPerSecond(), time.c_str(),
+                std::printf("%-5s %-10s %-14s %-10s %3u %-9s %-13s %-8.4f %9.0f %-15s %s\n",
+                            j.getId().cStr(), j.getUser().cStr(), j.getName().cStr(),
+                            wire::jobStateName(j.getState()), j.getWorkers(), epoch.c_str(),
+                            step.c_str(), j.getLoss(), j.getSamplesPerSecond(), time.c_str(),
                             j.getReason().cStr());
               }
-              std::printf("\n%-28s %-12s %-7s %-5s %-5s %-5s %s\n", "WORKER", "HOST", "DEVICE", "STATE",
-                          "JOB", "RANK", "HEARTBEAT");
+              std::printf("\n%-28s %-12s %-7s %-5s %-5s %-5s %s\n", "WORKER", "HOST", "DEVICE",
+                          "STATE", "JOB", "RANK", "HEARTBEAT");
               for (auto w : r.getWorkers())
-                std::printf("%-28s %-12s %-7s %-5s %-5s %-5s %.1fs ago\n", w.getId().cStr(), w.getHost().cStr(),
-                            w.getDevice().cStr(), w.getBusy() ? "busy" : "idle",
+                std::printf("%-28s %-12s %-7s %-5s %-5s %-5s %.1fs ago\n", w.getId().cStr(),
+                            w.getHost().cStr(), w.getDevice().cStr(), w.getBusy() ? "busy" : "idle",
                             w.getBusy() ? w.getJobId().cStr() : "-",
                             w.getBusy() ? std::to_string(w.getRank()).c_str() : "-",
                             w.getHeartbeatAgeMs() / 1e3);
@@ -223,17 +230,21 @@ Command addResultCommand(CLI::App& app) {
                 saveParameterState(*params, out);
               }
               if (c->json) {
-                nlohmann::json out{{"job", toJson(r.getInfo())}, {"metrics", metricsJson(m)},
-                                   {"step", r.getState().getStep()}, {"epoch", r.getState().getEpoch()}};
+                nlohmann::json out{{"job", toJson(r.getInfo())},
+                                   {"metrics", metricsJson(m)},
+                                   {"step", r.getState().getStep()},
+                                   {"epoch", r.getState().getEpoch()}};
                 if (!values.empty()) out["learned"] = values;
                 std::printf("%s\n", out.dump(2).c_str());
                 return 0;
               }
-              std::printf("job %s (%s): %s at epoch %u, step %llu\n", id->c_str(), r.getInfo().getName().cStr(),
-                          stateName(r.getInfo().getState()), r.getState().getEpoch(),
+              std::printf("job %s (%s): %s at epoch %u, step %llu\n", id->c_str(),
+                          r.getInfo().getName().cStr(), wire::jobStateName(r.getInfo().getState()),
+                          r.getState().getEpoch(),
                           static_cast<unsigned long long>(r.getState().getStep()));
               std::printf("train loss %.4f  test loss %.4f", m.getTrainLoss(), m.getTestLoss());
-              if (!std::isnan(m.getTestAccuracy())) std::printf("  test accuracy %.2f%%", 100 * m.getTestAccuracy());
+              if (!std::isnan(m.getTestAccuracy()))
+                std::printf("  test accuracy %.2f%%", 100 * m.getTestAccuracy());
               std::printf("  %.0f samples/s\n", m.getSamplesPerSecond());
               if (!values.empty()) std::printf("learned: %s\n", values.c_str());
               if (!params->empty()) std::printf("parameters saved to %s\n", params->c_str());
@@ -265,7 +276,8 @@ Command addLogsCommand(CLI::App& app) {
                 std::fflush(stdout);
                 offset = r.getNextOffset();
                 if (!*follow || (r.getFinished() && r.getText().size() == 0)) return 0;
-                if (r.getText().size() == 0) std::this_thread::sleep_for(std::chrono::milliseconds(500));
+                if (r.getText().size() == 0)
+                  std::this_thread::sleep_for(std::chrono::milliseconds(500));
               }
             });
           }};

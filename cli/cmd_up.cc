@@ -69,7 +69,8 @@ void stopAll(std::vector<pid_t>& children) {
 
 int up(UpOptions o) {
   const auto& stop = stopOnSignals();
-  if (o.workers <= 0) o.workers = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  if (o.workers <= 0)
+    o.workers = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   if (o.stateDir.empty()) {
     const char* home = std::getenv("HOME");
     o.stateDir = std::string(home ? home : ".") + "/.local/state/tfmath";
@@ -79,8 +80,8 @@ int up(UpOptions o) {
   std::filesystem::remove(o.stateDir + "/endpoints");
 
   std::vector<pid_t> children;
-  children.push_back(spawn({"tfmath", "coordinator", "--state-dir", o.stateDir,
-                            "--worker-endpoint", o.workerEndpoint}));
+  children.push_back(spawn(
+      {"tfmath", "coordinator", "--state-dir", o.stateDir, "--worker-endpoint", o.workerEndpoint}));
   const std::string workerEndpoint = waitForEndpoint(o.stateDir, children[0]);
   if (workerEndpoint.empty()) {
     std::fprintf(stderr, "tfmath up: the coordinator did not start (see its messages above)\n");
@@ -127,7 +128,8 @@ Command addUpCommand(CLI::App& app) {
   auto o = std::make_shared<UpOptions>();
   cmd->add_option("--workers", o->workers, "Workers to start (default: one per core)");
   cmd->add_option("--state-dir", o->stateDir, "State directory (default ~/.local/state/tfmath)");
-  cmd->add_option("--worker-endpoint", o->workerEndpoint, "Where workers connect")->capture_default_str();
+  cmd->add_option("--worker-endpoint", o->workerEndpoint, "Where workers connect")
+      ->capture_default_str();
   return {cmd, [o] { return up(*o); }};
 }
 

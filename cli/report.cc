@@ -5,6 +5,8 @@
 #include <cstring>
 #include <vector>
 
+#include "wire.h"
+
 namespace tfmath::cli {
 
 std::string learnedValues(proto::ParameterState::Reader state, size_t limit) {
@@ -36,17 +38,6 @@ std::string learnedValues(proto::ParameterState::Reader state, size_t limit) {
   return out;
 }
 
-const char* stateName(proto::JobState s) {
-  switch (s) {
-    case proto::JobState::PENDING: return "PENDING";
-    case proto::JobState::RUNNING: return "RUNNING";
-    case proto::JobState::COMPLETED: return "COMPLETED";
-    case proto::JobState::FAILED: return "FAILED";
-    case proto::JobState::CANCELLED: return "CANCELLED";
-  }
-  return "?";
-}
-
 namespace {
 // JSON has no NaN; unmeasured figures are null.
 nlohmann::json number(double v) { return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(); }
@@ -55,21 +46,33 @@ nlohmann::json number(double v) { return std::isfinite(v) ? nlohmann::json(v) : 
 nlohmann::json toJson(proto::JobInfo::Reader i) {
   nlohmann::json ranks = nlohmann::json::array();
   for (auto r : i.getRanks()) ranks.push_back(std::string(r.cStr()));
-  return {{"id", i.getId().cStr()},       {"user", i.getUser().cStr()},
-          {"name", i.getName().cStr()},   {"state", stateName(i.getState())},
-          {"reason", i.getReason().cStr()}, {"workers", i.getWorkers()},
-          {"epoch", i.getEpoch()},        {"epochs", i.getEpochs()},
-          {"step", i.getStep()},          {"steps_total", i.getStepsTotal()},
-          {"loss", number(i.getLoss())},  {"samples_per_s", number(i.getSamplesPerSecond())},
-          {"submitted_ms", i.getSubmittedMs()}, {"started_ms", i.getStartedMs()},
-          {"finished_ms", i.getFinishedMs()},   {"ranks", ranks}};
+  return {{"id", i.getId().cStr()},
+          {"user", i.getUser().cStr()},
+          {"name", i.getName().cStr()},
+          {"state", wire::jobStateName(i.getState())},
+          {"reason", i.getReason().cStr()},
+          {"workers", i.getWorkers()},
+          {"epoch", i.getEpoch()},
+          {"epochs", i.getEpochs()},
+          {"step", i.getStep()},
+          {"steps_total", i.getStepsTotal()},
+          {"loss", number(i.getLoss())},
+          {"samples_per_s", number(i.getSamplesPerSecond())},
+          {"submitted_ms", i.getSubmittedMs()},
+          {"started_ms", i.getStartedMs()},
+          {"finished_ms", i.getFinishedMs()},
+          {"ranks", ranks}};
 }
 
 nlohmann::json toJson(proto::WorkerInfo::Reader w) {
-  return {{"id", w.getId().cStr()},     {"host", w.getHost().cStr()},
-          {"device", w.getDevice().cStr()}, {"state", w.getBusy() ? "busy" : "idle"},
-          {"job", w.getJobId().cStr()}, {"rank", w.getRank()},
-          {"heartbeat_age_ms", w.getHeartbeatAgeMs()}, {"cores", w.getCores()},
+  return {{"id", w.getId().cStr()},
+          {"host", w.getHost().cStr()},
+          {"device", w.getDevice().cStr()},
+          {"state", w.getBusy() ? "busy" : "idle"},
+          {"job", w.getJobId().cStr()},
+          {"rank", w.getRank()},
+          {"heartbeat_age_ms", w.getHeartbeatAgeMs()},
+          {"cores", w.getCores()},
           {"memory_bytes", w.getMemoryBytes()}};
 }
 

@@ -13,7 +13,6 @@ namespace tfmath::cli {
 // The layer prefix is dropped when there is only one layer with parameters.
 std::string learnedValues(proto::ParameterState::Reader state, size_t limit = 20);
 
-const char* stateName(proto::JobState state);
 nlohmann::json toJson(proto::JobInfo::Reader info);
 nlohmann::json toJson(proto::WorkerInfo::Reader worker);
 nlohmann::json metricsJson(proto::Metrics::Reader metrics);

@@ -16,8 +16,8 @@ int main(int argc, char** argv) {
                        std::string("tfmath 0.1.0 (gemm: ") + tfmath::gemmBackend() + ")");
   std::vector<c::Command> commands;
   for (auto add : {c::addRunCommand, c::addSubmitCommand, c::addStatusCommand, c::addCancelCommand,
-                   c::addLogsCommand, c::addResultCommand, c::addUpCommand, c::addCoordinatorCommand,
-                   c::addWorkerCommand, c::addOpsCommand})
+                   c::addLogsCommand, c::addResultCommand, c::addUpCommand,
+                   c::addCoordinatorCommand, c::addWorkerCommand, c::addOpsCommand})
     commands.push_back(add(app));
   // tfmath-NAME ARGS... is tfmath NAME ARGS...
   std::vector<std::string> args(argv, argv + argc);

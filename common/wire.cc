@@ -39,6 +39,27 @@ Decoded::Decoded(const zmq::message_t& frame) {
   }
 }
 
+const char* jobStateName(proto::JobState s) {
+  switch (s) {
+    case proto::JobState::PENDING:
+      return "PENDING";
+    case proto::JobState::RUNNING:
+      return "RUNNING";
+    case proto::JobState::COMPLETED:
+      return "COMPLETED";
+    case proto::JobState::FAILED:
+      return "FAILED";
+    case proto::JobState::CANCELLED:
+      return "CANCELLED";
+  }
+  return "?";
+}
+
+bool jobEnded(proto::JobState s) {
+  return s == proto::JobState::COMPLETED || s == proto::JobState::FAILED ||
+         s == proto::JobState::CANCELLED;
+}
+
 zmq::message_t errorMessage(const std::string& text) {
   capnp::MallocMessageBuilder b;
   start(b).initError().setMessage(text);

@@ -56,6 +56,11 @@ inline proto::Message::Builder start(capnp::MallocMessageBuilder& builder) {
   return m;
 }
 
+// Slurm's name of a job state: PENDING, RUNNING, COMPLETED, FAILED or CANCELLED.
+const char* jobStateName(proto::JobState state);
+// True for the states a job never leaves: COMPLETED, FAILED, CANCELLED.
+bool jobEnded(proto::JobState state);
+
 // An encoded error message carrying `text`.
 zmq::message_t errorMessage(const std::string& text);
 

@@ -27,27 +27,6 @@ std::string timestamp() {
   return text;
 }
 
-const char* stateName(proto::JobState s) {
-  switch (s) {
-    case proto::JobState::PENDING:
-      return "PENDING";
-    case proto::JobState::RUNNING:
-      return "RUNNING";
-    case proto::JobState::COMPLETED:
-      return "COMPLETED";
-    case proto::JobState::FAILED:
-      return "FAILED";
-    case proto::JobState::CANCELLED:
-      return "CANCELLED";
-  }
-  return "?";
-}
-
-bool finishedState(proto::JobState s) {
-  return s == proto::JobState::COMPLETED || s == proto::JobState::FAILED ||
-         s == proto::JobState::CANCELLED;
-}
-
 std::string peerName(const std::string& routing) {
   std::string hex;
   char b[3];
@@ -102,9 +81,7 @@ Coordinator::Coordinator(CoordinatorOptions options)
   // jobs stay pending.
   for (const std::string& id : state_.jobIds()) {
     auto job = std::make_unique<Job>();
-    if (!state_.load(id, "job.bin", job->jobMessage, true) ||
-        !state_.load(id, "record.bin", job->infoMessage, false))
-      continue;
+    if (!state_.loadJob(id, job->jobMessage) || !state_.loadRecord(id, job->infoMessage)) continue;
     if (job->info().getState() == proto::JobState::RUNNING) {
       job->info().setState(proto::JobState::FAILED);
       job->info().setReason("the coordinator restarted while the job ran");
@@ -284,9 +261,9 @@ void Coordinator::cancel(const std::string& peer, const std::string& id) {
   Job* job = findJob(id);
   if (!job) return replyError(clients_, peer, "no job " + id);
   auto info = job->info();
-  if (finishedState(info.getState()))
+  if (wire::jobEnded(info.getState()))
     return replyError(clients_, peer,
-                      "job " + id + " has already ended: " + stateName(info.getState()));
+                      "job " + id + " has already ended: " + wire::jobStateName(info.getState()));
   if (info.getState() == proto::JobState::PENDING) {
     endJob(*job, proto::JobState::CANCELLED, "cancelled while pending");
   } else {
@@ -310,7 +287,7 @@ void Coordinator::result(const std::string& peer, const std::string& id) {
   if (!state_.hasCheckpoint(id))
     return replyError(
         clients_, peer,
-        "job " + id + " has no result yet (" + stateName(job->info().getState()) + ")");
+        "job " + id + " has no result yet (" + wire::jobStateName(job->info().getState()) + ")");
   try {
     ParameterStateFile file(state_.checkpointPath(id));
     capnp::MallocMessageBuilder b;
@@ -331,7 +308,7 @@ void Coordinator::logs(const std::string& peer, proto::LogsRequest::Reader req) 
   auto r = wire::start(b).initLogsReply();
   r.setText(text);
   r.setNextOffset(req.getOffset() + text.size());
-  r.setFinished(finishedState(job->info().getState()));
+  r.setFinished(wire::jobEnded(job->info().getState()));
   reply(clients_, peer, wire::encode(b));
 }
 
@@ -513,7 +490,7 @@ void Coordinator::rankFinished(Job& job, uint32_t rank, bool ok, const std::stri
   }
   bool all = true;
   for (bool d : job.rankDone) all = all && d;
-  if (!all || finishedState(job.info().getState())) {
+  if (!all || wire::jobEnded(job.info().getState())) {
     if (all) schedule();
     return;
   }
@@ -530,15 +507,15 @@ void Coordinator::rankFinished(Job& job, uint32_t rank, bool ok, const std::stri
 
 void Coordinator::endJob(Job& job, proto::JobState state, const std::string& reason) {
   auto info = job.info();
-  if (finishedState(info.getState())) return;
+  if (wire::jobEnded(info.getState())) return;
   info.setState(state);
   info.setReason(reason);
   info.setFinishedMs(nowMs());
   job.storeWaits.clear();
   save(job);
-  state_.appendLog(job.id(), timestamp() + " " + stateName(state) +
+  state_.appendLog(job.id(), timestamp() + " " + wire::jobStateName(state) +
                                  (reason.empty() ? "" : ": " + reason) + "\n");
-  log("job " + job.id() + " finished: " + stateName(state) +
+  log("job " + job.id() + " finished: " + wire::jobStateName(state) +
       (reason.empty() ? "" : " (" + reason + ")"));
 }
 

@@ -1,8 +1,8 @@
 // coordinator.h: the coordinator daemon: one thread polling two ROUTER sockets. Clients talk on one
 // (ipc:// in the state directory by default); workers and their job sessions on the other (tcp://).
 // It keeps the worker registry, schedules jobs FIFO onto idle workers, serves each job's rendezvous
-// store, stores checkpoints and results, and declares silent workers dead. Every rule it enforces is
-// in docs/protocol.md; comments cite the section. Not thread-safe: run() owns everything.
+// store, stores checkpoints and results, and declares silent workers dead. Every rule it enforces
+// is in docs/protocol.md; comments cite the section. Not thread-safe: run() owns everything.
 #pragma once
 
 #include <atomic>
@@ -71,7 +71,7 @@ class Coordinator {
   std::map<std::string, std::unique_ptr<Worker>> workersById_;
   std::map<std::string, std::string> workerByPeer_;  // routing id → worker id
   std::map<std::string, std::pair<std::string, uint32_t>> sessionByPeer_;  // → (job, rank)
-  std::vector<std::unique_ptr<Job>> jobs_;  // submission order
+  std::vector<std::unique_ptr<Job>> jobs_;                                 // submission order
   uint64_t nextId_ = 1;
 };
 

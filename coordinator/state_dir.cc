@@ -21,7 +21,8 @@ namespace {
 void saveMessage(const std::string& path, capnp::MessageBuilder& message) {
   auto words = capnp::messageToFlatArray(message);
   auto bytes = words.asBytes();
-  writeFileDurably(path, std::string_view(reinterpret_cast<const char*>(bytes.begin()), bytes.size()));
+  writeFileDurably(path,
+                   std::string_view(reinterpret_cast<const char*>(bytes.begin()), bytes.size()));
 }
 
 }  // namespace
@@ -65,18 +66,29 @@ void StateDir::saveCheckpoint(const std::string& id, proto::ParameterState::Read
   saveParameterState(checkpointPath(id), m);
 }
 
-bool StateDir::load(const std::string& id, const char* file, capnp::MallocMessageBuilder& into,
-                    bool isJob) const {
-  const std::string path = jobDir(id) + "/" + file;
+namespace {
+
+// Reads a stored message whose root is a T into `into`; false if the file is missing or empty.
+template <typename T>
+bool loadMessage(const std::string& path, capnp::MallocMessageBuilder& into) {
   if (!fs::exists(path)) return false;
   const std::string bytes = readWholeFile(path);
   if (bytes.empty() || bytes.size() % sizeof(capnp::word)) return false;
   auto words = kj::heapArray<capnp::word>(bytes.size() / sizeof(capnp::word));
   std::memcpy(words.begin(), bytes.data(), bytes.size());
   capnp::FlatArrayMessageReader reader(words);
-  if (isJob) into.setRoot(reader.getRoot<proto::Job>());
-  else into.setRoot(reader.getRoot<proto::JobInfo>());
+  into.setRoot(reader.getRoot<T>());
   return true;
+}
+
+}  // namespace
+
+bool StateDir::loadJob(const std::string& id, capnp::MallocMessageBuilder& into) const {
+  return loadMessage<proto::Job>(jobDir(id) + "/job.bin", into);
+}
+
+bool StateDir::loadRecord(const std::string& id, capnp::MallocMessageBuilder& into) const {
+  return loadMessage<proto::JobInfo>(jobDir(id) + "/record.bin", into);
 }
 
 bool StateDir::hasCheckpoint(const std::string& id) const { return fs::exists(checkpointPath(id)); }

@@ -1,7 +1,8 @@
 // state_dir.h: the coordinator's state directory (docs/protocol.md §7). Per job, in jobs/ID/:
-// job.bin (the Job), record.bin (its JobInfo), checkpoint.params (its latest ParameterState, which is
-// the result once it completes) and log.txt. Every file but the log is written durably (temp, fsync,
-// rename), so a restarted coordinator lists every job and serves every result. Not thread-safe.
+// job.bin (the Job), record.bin (its JobInfo), checkpoint.params (its latest ParameterState, which
+// is the result once it completes) and log.txt. Every file but the log is written durably (temp,
+// fsync, rename), so a restarted coordinator lists every job and serves every result. Not
+// thread-safe.
 #pragma once
 
 #include <capnp/message.h>
@@ -28,11 +29,13 @@ class StateDir {
   void saveJob(const std::string& id, proto::Job::Reader job) const;
   void saveRecord(proto::JobInfo::Reader info) const;
   void saveCheckpoint(const std::string& id, proto::ParameterState::Reader state) const;
-  // Reads a stored message of the given kind into `into`; false if the file is missing.
-  bool load(const std::string& id, const char* file, capnp::MallocMessageBuilder& into,
-            bool isJob) const;
+  // Reads the job's stored Job (job.bin) or JobInfo (record.bin) into `into`; false if missing.
+  bool loadJob(const std::string& id, capnp::MallocMessageBuilder& into) const;
+  bool loadRecord(const std::string& id, capnp::MallocMessageBuilder& into) const;
   bool hasCheckpoint(const std::string& id) const;
-  std::string checkpointPath(const std::string& id) const { return jobDir(id) + "/checkpoint.params"; }
+  std::string checkpointPath(const std::string& id) const {
+    return jobDir(id) + "/checkpoint.params";
+  }
 
   void appendLog(const std::string& id, const std::string& text) const;
   // Up to `max` bytes of the log from `offset`.

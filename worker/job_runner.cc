@@ -15,7 +15,8 @@ namespace {
 // Sends rank 0's progress and checkpoints over the job session.
 class SessionReporter : public TrainingObserver {
  public:
-  SessionReporter(JobSession& session, Trainer& trainer, proto::Job::Reader job, const std::string& jobId)
+  SessionReporter(JobSession& session, Trainer& trainer, proto::Job::Reader job,
+                  const std::string& jobId)
       : session_(session), trainer_(trainer), job_(job), jobId_(jobId) {}
 
   void onStep(const StepReport& r) override {
@@ -31,14 +32,20 @@ class SessionReporter : public TrainingObserver {
   void onEpoch(const EpochReport& e) override {
     char line[256];
     std::snprintf(line, sizeof line, "epoch %u/%u: train loss %.4f  %s loss %.4f", e.epoch + 1,
-                  job_.getEpochs(), e.trainLoss, e.eval.onTestSet ? "test" : "train-set", e.eval.loss);
+                  job_.getEpochs(), e.trainLoss, e.eval.onTestSet ? "test" : "train-set",
+                  e.eval.loss);
     std::string text = line;
     if (!std::isnan(e.eval.accuracy)) {
       std::snprintf(line, sizeof line, "  accuracy %.2f%%", 100 * e.eval.accuracy);
       text += line;
     }
-    StepReport r{e.epoch, trainer_.stepsPerEpoch(), trainer_.stepsPerEpoch(), trainer_.globalStep(),
-                 e.trainLoss, trainer_.samplesPerSecond(), 0};
+    StepReport r{e.epoch,
+                 trainer_.stepsPerEpoch(),
+                 trainer_.stepsPerEpoch(),
+                 trainer_.globalStep(),
+                 e.trainLoss,
+                 trainer_.samplesPerSecond(),
+                 0};
     sendProgress(r, text);
   }
 
@@ -87,7 +94,7 @@ JobRunner::~JobRunner() {
 
 void JobRunner::cancel() {
   cancelled_ = true;
-  if (auto* t = static_cast<Trainer*>(trainer_.load())) t->requestStop();
+  if (Trainer* t = trainer_.load()) t->requestStop();
 }
 
 void JobRunner::train() {
@@ -124,7 +131,8 @@ void JobRunner::train() {
     trainer_ = nullptr;
     ok = false;
     reason = e.what();
-    std::fprintf(stderr, "tfmath-worker: job %s rank %u failed: %s\n", jobId_.c_str(), rank, e.what());
+    std::fprintf(stderr, "tfmath-worker: job %s rank %u failed: %s\n", jobId_.c_str(), rank,
+                 e.what());
   }
   if (session) {
     try {
@@ -135,7 +143,8 @@ void JobRunner::train() {
       session->request(b);
       reported_ = true;
     } catch (const std::exception& e) {
-      std::fprintf(stderr, "tfmath-worker: job %s: could not report the end: %s\n", jobId_.c_str(), e.what());
+      std::fprintf(stderr, "tfmath-worker: job %s: could not report the end: %s\n", jobId_.c_str(),
+                   e.what());
     }
   }
   finished_ = true;

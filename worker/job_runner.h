@@ -16,6 +16,8 @@
 
 namespace tfmath {
 
+class Trainer;
+
 struct RunnerSettings {
   std::string coordinatorEndpoint;  // the worker endpoint the session connects to
   std::string glooHost;             // the address this rank's Gloo device listens on
@@ -41,7 +43,7 @@ class JobRunner {
   capnp::MallocMessageBuilder assign_;
   std::string jobId_;
   std::atomic<bool> cancelled_{false}, finished_{false}, reported_{false};
-  std::atomic<void*> trainer_{nullptr};  // the live Trainer, for cancel()
+  std::atomic<Trainer*> trainer_{nullptr};  // the live Trainer, for cancel()
   std::thread thread_;
 };
 

@@ -5,8 +5,8 @@
 
 namespace tfmath {
 
-JobSession::JobSession(zmq::context_t& context, const std::string& endpoint, const std::string& jobId,
-                       uint32_t rank, std::chrono::milliseconds timeout)
+JobSession::JobSession(zmq::context_t& context, const std::string& endpoint,
+                       const std::string& jobId, uint32_t rank, std::chrono::milliseconds timeout)
     : socket_(context, zmq::socket_type::dealer), timeout_(timeout) {
   wire::configure(socket_);
   socket_.set(zmq::sockopt::rcvtimeo, static_cast<int>(timeout.count()));
@@ -56,7 +56,8 @@ void CoordinatorStore::wait(const std::vector<std::string>& keys) {
   for (const auto& key : keys) get(key);
 }
 
-void CoordinatorStore::wait(const std::vector<std::string>& keys, const std::chrono::milliseconds&) {
+void CoordinatorStore::wait(const std::vector<std::string>& keys,
+                            const std::chrono::milliseconds&) {
   wait(keys);  // each get is bounded by the session's timeout
 }
 
