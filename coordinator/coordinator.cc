@@ -37,6 +37,15 @@ std::string peerName(const std::string& routing) {
   return "peer " + hex;
 }
 
+// The answer to a store get.
+zmq::message_t storeValue(const std::string& key, const std::string& value) {
+  capnp::MallocMessageBuilder b;
+  auto e = wire::start(b).initStoreValue();
+  e.setKey(key);
+  e.setValue(kj::arrayPtr(reinterpret_cast<const kj::byte*>(value.data()), value.size()));
+  return wire::encode(b);
+}
+
 }  // namespace
 
 struct Coordinator::Worker {
@@ -414,12 +423,7 @@ void Coordinator::onSession(const std::string& peer, proto::Message::Reader m) {
           ++w;
           continue;
         }
-        capnp::MallocMessageBuilder b;
-        auto e = wire::start(b).initStoreValue();
-        e.setKey(key);
-        e.setValue(kj::arrayPtr(reinterpret_cast<const kj::byte*>(job->store[key].data()),
-                                job->store[key].size()));
-        reply(workers_, w->first, wire::encode(b));
+        reply(workers_, w->first, storeValue(key, job->store[key]));
         w = job->storeWaits.erase(w);
       }
       return;
@@ -431,12 +435,7 @@ void Coordinator::onSession(const std::string& peer, proto::Message::Reader m) {
         job->storeWaits.push_back({peer, key});  // §5.4: answered once the key is set
         return;
       }
-      capnp::MallocMessageBuilder b;
-      auto e = wire::start(b).initStoreValue();
-      e.setKey(key);
-      e.setValue(
-          kj::arrayPtr(reinterpret_cast<const kj::byte*>(it->second.data()), it->second.size()));
-      return reply(workers_, peer, wire::encode(b));
+      return reply(workers_, peer, storeValue(key, it->second));
     }
     case proto::Message::PROGRESS: {
       auto p = m.getProgress();

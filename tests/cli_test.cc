@@ -2,8 +2,6 @@
 // parameter file, and docs/ops.md kept in step with the op registry.
 #include <gtest/gtest.h>
 
-#include <array>
-#include <cstdio>
 #include <fstream>
 #include <sstream>
 
@@ -17,32 +15,18 @@ namespace {
 
 using testing::TempDir;
 
-struct Result {
-  int exitCode;
-  std::string output;  // stdout and stderr together
-};
-
-Result runTfmath(const std::string& args) {
-  const std::string cmd = std::string(TFMATH_BINARY) + " " + args + " 2>&1";
-  FILE* p = popen(cmd.c_str(), "r");
-  std::string out;
-  std::array<char, 4096> buf;
-  while (size_t n = fread(buf.data(), 1, buf.size(), p)) out.append(buf.data(), n);
-  const int status = pclose(p);
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
-}
-
 TEST(Cli, OpsMarkdownIsTheCommittedDoc) {
   const std::string committed = readWholeFile(std::string(TFMATH_SOURCE_DIR) + "/docs/ops.md");
   EXPECT_EQ(committed, opsMarkdown())
       << "docs/ops.md is stale: run `tfmath ops --markdown > docs/ops.md`";
-  EXPECT_EQ(runTfmath("ops --markdown").output, opsMarkdown());
+  EXPECT_EQ(testing::tfmath("ops --markdown").output, opsMarkdown());
 }
 
 TEST(Cli, RunLinregPrintsLearnedValuesAndSavesParameters) {
   TempDir dir;
-  const Result r = runTfmath("run " + std::string(TFMATH_SOURCE_DIR) +
-                             "/examples/linreg.capnp --save " + dir.path() + "/out.params");
+  const testing::CommandResult r =
+      testing::tfmath("run " + std::string(TFMATH_SOURCE_DIR) + "/examples/linreg.capnp --save " +
+                      dir.path() + "/out.params");
   ASSERT_EQ(r.exitCode, 0) << r.output;
   EXPECT_NE(r.output.find("epoch 10/10: train loss"), std::string::npos) << r.output;
   EXPECT_NE(r.output.find("learned: w = "), std::string::npos) << r.output;
@@ -58,7 +42,8 @@ TEST(Cli, BadJobExitsTwoWithTheFieldAndTrainsNothing) {
       testing::jobText(
           "data = (linear = (samples = 20, weights = [1.0])), model = [(dense = (units = 1))],"
           "optimizer = (sgd = (learningRate = 0.1)), batchSize = 0, epochs = 1"));
-  const Result r = runTfmath("run " + job + " --save " + dir.path() + "/x.params");
+  const testing::CommandResult r =
+      testing::tfmath("run " + job + " --save " + dir.path() + "/x.params");
   EXPECT_EQ(r.exitCode, 2);
   EXPECT_NE(r.output.find("batchSize: must be > 0"), std::string::npos) << r.output;
   EXPECT_EQ(r.output.find("epoch"), std::string::npos) << r.output;
@@ -67,12 +52,12 @@ TEST(Cli, BadJobExitsTwoWithTheFieldAndTrainsNothing) {
 
 TEST(Cli, MissingJobFileAndCorruptResumeFileAreClear) {
   TempDir dir;
-  Result r = runTfmath("run " + dir.path() + "/nope.capnp");
+  testing::CommandResult r = testing::tfmath("run " + dir.path() + "/nope.capnp");
   EXPECT_EQ(r.exitCode, 2);
   EXPECT_NE(r.output.find("nope.capnp: cannot open the job file"), std::string::npos) << r.output;
   const std::string junk = dir.write("junk.params", "this is not a capnp message!!!!!");
-  r = runTfmath("run " + std::string(TFMATH_SOURCE_DIR) + "/examples/linreg.capnp --resume " +
-                junk);
+  r = testing::tfmath("run " + std::string(TFMATH_SOURCE_DIR) + "/examples/linreg.capnp --resume " +
+                      junk);
   EXPECT_EQ(r.exitCode, 2);
   EXPECT_NE(r.output.find("not a tfmath parameter-state file"), std::string::npos) << r.output;
 }

@@ -7,7 +7,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <array>
 #include <chrono>
 #include <cstdio>
 #include <fstream>
@@ -18,22 +17,6 @@
 #include "test_util.h"
 
 namespace tfmath::testing {
-
-struct CommandResult {
-  int exitCode;
-  std::string output;  // stdout and stderr together
-};
-
-// Runs the tfmath binary with `args` through the shell.
-inline CommandResult tfmath(const std::string& args) {
-  const std::string cmd = std::string(TFMATH_BINARY) + " " + args + " 2>&1";
-  FILE* p = popen(cmd.c_str(), "r");
-  std::string out;
-  std::array<char, 4096> buf;
-  while (size_t n = fread(buf.data(), 1, buf.size(), p)) out.append(buf.data(), n);
-  const int status = pclose(p);
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
-}
 
 inline pid_t spawnTfmath(const std::vector<std::string>& args, const std::string& logPath) {
   const pid_t pid = fork();

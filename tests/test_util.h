@@ -1,6 +1,10 @@
 // test_util.h: helpers shared by the tests: temporary folders, writing files, job text.
 #pragma once
 
+#include <sys/wait.h>
+
+#include <array>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -27,6 +31,26 @@ class TempDir {
  private:
   std::string path_;
 };
+
+struct CommandResult {
+  int exitCode;
+  std::string output;  // stdout and stderr together
+};
+
+// Runs `command` through the shell, as a user would type it.
+inline CommandResult shell(const std::string& command) {
+  FILE* p = popen((command + " 2>&1").c_str(), "r");
+  std::string out;
+  std::array<char, 4096> buf;
+  while (size_t n = fread(buf.data(), 1, buf.size(), p)) out.append(buf.data(), n);
+  const int status = pclose(p);
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
+}
+
+// Runs the tfmath binary under test with `args`.
+inline CommandResult tfmath(const std::string& args) {
+  return shell(std::string(TFMATH_BINARY) + " " + args);
+}
 
 inline const std::string kFashion = "/usr/share/datasets/fashion-mnist/";
 
