@@ -26,7 +26,7 @@ namespace tfmath {
 
 class GlooCommunicator final : public Communicator {
  public:
-  static constexpr size_t kSegmentBytes = 128 << 10;
+  static constexpr size_t kSegmentBytes = 512 << 10;
 
   // Connects all `size` ranks; `host` is the address this rank's Gloo device listens on.
   GlooCommunicator(gloo::rendezvous::Store& store, int rank, int size, const std::string& host,
