@@ -1,14 +1,16 @@
 // gloo_communicator.h: the cluster's gradient hand-off for CPU ranks: Gloo's ring allreduce over
 // TCP, bootstrapped through a rendezvous store. Every collective has a timeout, so none waits
-// forever.
+// forever. Not thread-safe: used by the one training thread.
 //
 // The ring runs on synchronous pairs: the training thread reads and writes the sockets itself. In
 // Gloo's default mode its event-loop thread moves the data and spins while it waits
 // (pytorch/gloo#246); with one worker per core that thread takes the other worker's core
-// (fashion_mlp on 2 workers: 47.7k samples/s against 97.6k). A synchronous ring deadlocks when both
-// ranks write more than the kernel buffers at once (a 64 MB ring does), so the buffer is reduced in
-// segments of kSegmentBytes, whose per-round writes (kSegmentBytes / world) always fit a socket's
-// buffers. Not thread-safe: used by the one training thread.
+// (fashion_mlp on 2 workers: 47.7k samples/s against 104k). A synchronous ring deadlocks when both
+// ranks write more than their sockets buffer at once (one 64 MB ring did), so the buffer is reduced
+// in segments of kSegmentBytes: each round writes kSegmentBytes / world (256 KB with 2 ranks),
+// which loopback and LAN sockets take whole. Smaller segments cost a round trip each (128 KB
+// segments: 71k samples/s). If a peer's buffers were smaller still, a write would end at the
+// collective timeout, not hang.
 #pragma once
 
 #include <gloo/allreduce_ring.h>
