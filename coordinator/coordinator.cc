@@ -278,6 +278,7 @@ void Coordinator::cancel(const std::string& peer, const std::string& id) {
   } else {
     // §5.5: every rank is told; they agree on a step to stop at, so none waits in a collective.
     job->cancelRequested = true;
+    releaseStoreWaits(*job, "cancelled");
     for (const std::string& wid : job->rankWorkers) {
       auto it = workersById_.find(wid);
       if (it == workersById_.end()) continue;
@@ -470,14 +471,18 @@ void Coordinator::onSession(const std::string& peer, proto::Message::Reader m) {
   }
 }
 
-void Coordinator::rankFinished(Job& job, uint32_t rank, bool ok, const std::string& reason) {
+void Coordinator::rankFinished(Job& job, uint32_t rank, bool ok, const std::string& reason,
+                               bool workerLost) {
   if (rank < job.rankWorkers.size()) {
     auto w = workersById_.find(job.rankWorkers[rank]);
     if (w != workersById_.end() && w->second->jobId == job.id()) w->second->jobId.clear();
     job.rankDone[rank] = true;
   }
-  if (!ok && job.failure.empty()) {
-    job.failure = reason;
+  const bool firstFailure = !ok && job.failure.empty();
+  // A lost worker is the root cause when its peers' collectives failed first: its reason wins.
+  if (firstFailure || workerLost) job.failure = reason;
+  if (firstFailure) {
+    releaseStoreWaits(job, "a rank failed");
     // The other ranks cannot go on without this one; tell them to stop.
     for (const std::string& wid : job.rankWorkers) {
       auto it = workersById_.find(wid);
@@ -510,12 +515,20 @@ void Coordinator::endJob(Job& job, proto::JobState state, const std::string& rea
   info.setState(state);
   info.setReason(reason);
   info.setFinishedMs(nowMs());
-  job.storeWaits.clear();
+  releaseStoreWaits(job, wire::jobStateName(state));
   save(job);
   state_.appendLog(job.id(), timestamp() + " " + wire::jobStateName(state) +
                                  (reason.empty() ? "" : ": " + reason) + "\n");
   log("job " + job.id() + " finished: " + wire::jobStateName(state) +
       (reason.empty() ? "" : " (" + reason + ")"));
+}
+
+void Coordinator::releaseStoreWaits(Job& job, const std::string& why) {
+  // Ranks waiting on the store for a peer that will never come hear it now, not at their timeout.
+  for (const auto& [peer, key] : job.storeWaits)
+    replyError(workers_, peer,
+               "job " + job.id() + " is ending (" + why + ") while waiting for " + key);
+  job.storeWaits.clear();
 }
 
 void Coordinator::save(Job& job) { state_.saveRecord(job.info().asReader()); }
@@ -604,9 +617,7 @@ void Coordinator::loseWorker(const std::string& workerId, const std::string& why
   if (!job) return;
   const std::string reason = "worker " + workerId + " (rank " + std::to_string(w->rank) +
                              ") lost at step " + std::to_string(job->info().getStep()) + ": " + why;
-  // A lost worker is the cause when its peers' collectives failed first: its reason wins.
-  job->failure = reason;
-  rankFinished(*job, w->rank, false, reason);
+  rankFinished(*job, w->rank, false, reason, true);
 }
 
 }  // namespace tfmath

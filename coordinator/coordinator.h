@@ -58,7 +58,11 @@ class Coordinator {
   void heartbeats();
   void loseWorker(const std::string& workerId, const std::string& why);
   void endJob(Job& job, proto::JobState state, const std::string& reason);
-  void rankFinished(Job& job, uint32_t rank, bool ok, const std::string& reason);
+  // A rank stopped: ok, or failed for `reason`. The first failure stops the other ranks; a lost
+  // worker's reason replaces an earlier one (it is the cause of its peers' errors).
+  void rankFinished(Job& job, uint32_t rank, bool ok, const std::string& reason,
+                    bool workerLost = false);
+  void releaseStoreWaits(Job& job, const std::string& why);
   void save(Job& job);
   void log(const std::string& line);
   Job* findJob(const std::string& id);
