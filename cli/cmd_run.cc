@@ -40,7 +40,7 @@ int run(const RunOptions& o) {
               job.getName().cStr(), static_cast<long long>(data.train.size()),
               data.test ? (", " + std::to_string(data.test->size()) + " test").c_str() : "",
               trainer.model().values().size(), job.getBatchSize(), job.getEpochs());
-  ProgressPrinter progress(stdout, isatty(STDOUT_FILENO), job.getEpochs(), classification);
+  ProgressPrinter progress(stdout, isatty(STDOUT_FILENO), job.getEpochs());
   trainer.run(progress);
 
   const Evaluation eval =

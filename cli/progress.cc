@@ -15,8 +15,8 @@ std::string formatDuration(double seconds) {
   return text;
 }
 
-ProgressPrinter::ProgressPrinter(std::FILE* out, bool live, uint32_t epochs, bool classification)
-    : out_(out), live_(live), epochs_(epochs), classification_(classification) {}
+ProgressPrinter::ProgressPrinter(std::FILE* out, bool live, uint32_t epochs)
+    : out_(out), live_(live), epochs_(epochs) {}
 
 void ProgressPrinter::onStep(const StepReport& r) {
   const auto now = std::chrono::steady_clock::now();
@@ -34,13 +34,7 @@ void ProgressPrinter::onStep(const StepReport& r) {
 }
 
 void ProgressPrinter::onEpoch(const EpochReport& e) {
-  if (live_) std::fprintf(out_, "\r\033[K");
-  std::fprintf(out_, "epoch %u/%u: train loss %.4f  %s loss %.4f", e.epoch + 1, epochs_,
-               e.trainLoss, e.eval.onTestSet ? "test" : "train-set", e.eval.loss);
-  if (classification_)
-    std::fprintf(out_, "  %s accuracy %.2f%%", e.eval.onTestSet ? "test" : "train-set",
-                 100.0 * e.eval.accuracy);
-  std::fprintf(out_, "\n");
+  std::fprintf(out_, "%s%s\n", live_ ? "\r\033[K" : "", epochSummary(e, epochs_).c_str());
   std::fflush(out_);
 }
 

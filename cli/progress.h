@@ -12,7 +12,7 @@ namespace tfmath {
 class ProgressPrinter : public TrainingObserver {
  public:
   // Writes to `out`; `live` redraws one line in place (for a terminal).
-  ProgressPrinter(std::FILE* out, bool live, uint32_t epochs, bool classification);
+  ProgressPrinter(std::FILE* out, bool live, uint32_t epochs);
   void onStep(const StepReport& r) override;
   void onEpoch(const EpochReport& e) override;
 
@@ -20,7 +20,6 @@ class ProgressPrinter : public TrainingObserver {
   std::FILE* out_;
   bool live_;
   uint32_t epochs_;
-  bool classification_;
   std::chrono::steady_clock::time_point lastPrint_{};
 };
 

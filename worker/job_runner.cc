@@ -30,15 +30,6 @@ class SessionReporter : public TrainingObserver {
   }
 
   void onEpoch(const EpochReport& e) override {
-    char line[256];
-    std::snprintf(line, sizeof line, "epoch %u/%u: train loss %.4f  %s loss %.4f", e.epoch + 1,
-                  job_.getEpochs(), e.trainLoss, e.eval.onTestSet ? "test" : "train-set",
-                  e.eval.loss);
-    std::string text = line;
-    if (!std::isnan(e.eval.accuracy)) {
-      std::snprintf(line, sizeof line, "  accuracy %.2f%%", 100 * e.eval.accuracy);
-      text += line;
-    }
     StepReport r{e.epoch,
                  trainer_.stepsPerEpoch(),
                  trainer_.stepsPerEpoch(),
@@ -46,7 +37,7 @@ class SessionReporter : public TrainingObserver {
                  e.trainLoss,
                  trainer_.samplesPerSecond(),
                  0};
-    sendProgress(r, text);
+    sendProgress(r, epochSummary(e, job_.getEpochs()));
   }
 
   void checkpoint(const Evaluation& eval) {

@@ -2,6 +2,7 @@
 #include "trainer.h"
 
 #include <chrono>
+#include <cstdio>
 #include <cstring>
 
 #include "job_error.h"
@@ -45,6 +46,16 @@ void readTensor(proto::Tensor::Reader in, const std::string& name, const Shape& 
 }
 
 }  // namespace
+
+std::string epochSummary(const EpochReport& e, uint32_t epochs) {
+  const char* set = e.eval.onTestSet ? "test" : "train-set";
+  char text[256];
+  int n = std::snprintf(text, sizeof text, "epoch %u/%u: train loss %.4f  %s loss %.4f",
+                        e.epoch + 1, epochs, e.trainLoss, set, e.eval.loss);
+  if (!std::isnan(e.eval.accuracy))
+    std::snprintf(text + n, sizeof text - n, "  %s accuracy %.2f%%", set, 100.0 * e.eval.accuracy);
+  return text;
+}
 
 std::pair<int64_t, int64_t> rankSlice(int64_t batch, int rank, int world) {
   const int64_t base = batch / world, extra = batch % world;
