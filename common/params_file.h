@@ -7,6 +7,7 @@
 #include <memory>
 #include <string>
 
+#include "message_bytes.h"
 #include "params.capnp.h"
 
 namespace tfmath {
@@ -19,11 +20,10 @@ class ParameterStateFile {
  public:
   // Throws JobError naming the path when it is missing or is not a parameter-state message.
   explicit ParameterStateFile(const std::string& path);
-  proto::ParameterState::Reader state() const { return reader_->getRoot<proto::ParameterState>(); }
+  proto::ParameterState::Reader state() const { return message_->root<proto::ParameterState>(); }
 
  private:
-  kj::Array<capnp::word> words_;
-  std::unique_ptr<capnp::FlatArrayMessageReader> reader_;
+  std::unique_ptr<MessageBytes> message_;
 };
 
 }  // namespace tfmath

@@ -11,6 +11,7 @@
 #include <string>
 #include <zmq.hpp>
 
+#include "message_bytes.h"
 #include "protocol.capnp.h"
 
 namespace tfmath::wire {
@@ -20,7 +21,7 @@ namespace tfmath::wire {
 constexpr std::chrono::milliseconds kHeartbeatInterval{1000};
 constexpr int kHeartbeatLiveness = 3;
 // §2 Limits: no message may exceed this (ZMQ_MAXMSGSIZE on every socket); reading one may visit at
-// most 8× its own words (Cap'n Proto's traversal limit), so no message can make a peer loop.
+// most 8× its own words (Cap'n Proto's traversal limit, see MessageBytes).
 constexpr int64_t kMaxMessageBytes = 64 << 20;
 // How long a client waits for an answer before it says the coordinator is not answering.
 constexpr std::chrono::milliseconds kClientTimeout{15000};
@@ -42,11 +43,10 @@ class Decoded {
  public:
   // Throws ProtocolError naming what is wrong.
   explicit Decoded(const zmq::message_t& frame);
-  proto::Message::Reader message() const { return reader_->getRoot<proto::Message>(); }
+  proto::Message::Reader message() const { return bytes_->root<proto::Message>(); }
 
  private:
-  kj::Array<capnp::word> words_;
-  std::unique_ptr<capnp::FlatArrayMessageReader> reader_;
+  std::unique_ptr<MessageBytes> bytes_;
 };
 
 // A fresh message with the version set; fill its union and encode it.

@@ -5,11 +5,11 @@
 #include <sys/stat.h>
 
 #include <algorithm>
-#include <cstring>
 #include <filesystem>
 #include <fstream>
 
 #include "durable_file.h"
+#include "message_bytes.h"
 #include "params_file.h"
 
 namespace tfmath {
@@ -74,10 +74,8 @@ bool loadMessage(const std::string& path, capnp::MallocMessageBuilder& into) {
   if (!fs::exists(path)) return false;
   const std::string bytes = readWholeFile(path);
   if (bytes.empty() || bytes.size() % sizeof(capnp::word)) return false;
-  auto words = kj::heapArray<capnp::word>(bytes.size() / sizeof(capnp::word));
-  std::memcpy(words.begin(), bytes.data(), bytes.size());
-  capnp::FlatArrayMessageReader reader(words);
-  into.setRoot(reader.getRoot<T>());
+  MessageBytes message(bytes.data(), bytes.size());
+  into.setRoot(message.root<T>());
   return true;
 }
 

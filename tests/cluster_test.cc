@@ -258,15 +258,16 @@ TEST(Cluster, FrozenWorkerFailsItsJobAndItsPeerLeavesTheCollective) {
 
 TEST(Cluster, RankWaitingForALostPeerIsReleasedAtOnce) {
   // Worker 1 freezes before the job starts: rank 0 waits in Gloo's rendezvous for it. When the
-  // coordinator declares worker 1 dead (3 s), it answers rank 0's waiting store get with an error at
-  // once, instead of leaving it to its own timeout (10 s here), and the job fails.
+  // coordinator declares worker 1 dead (3 s), it answers rank 0's waiting store get with an error
+  // at once, instead of leaving it to its own timeout (10 s here), and the job fails.
   Cluster c(2);
   c.freezeWorker(1);
   const auto start = std::chrono::steady_clock::now();
   const std::string id = submit(c, std::string(TFMATH_SOURCE_DIR) + "/examples/linreg.capnp");
   auto info = waitForState(c, id, "FAILED", 30);
   EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(8));
-  EXPECT_NE(std::string(info["reason"]).find("missed 3 heartbeats"), std::string::npos) << info.dump();
+  EXPECT_NE(std::string(info["reason"]).find("missed 3 heartbeats"), std::string::npos)
+      << info.dump();
 }
 
 TEST(Cluster, RestartedCoordinatorListsEveryJobAndServesResults) {
