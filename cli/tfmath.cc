@@ -22,7 +22,10 @@ int main(int argc, char** argv) {
   // tfmath-NAME ARGS... is tfmath NAME ARGS...
   std::vector<std::string> args(argv, argv + argc);
   const std::string self = std::filesystem::path(args[0]).filename().string();
-  if (self.rfind("tfmath-", 0) == 0) args.insert(args.begin() + 1, self.substr(7));
+  if (self.rfind("tfmath-", 0) == 0) {
+    args.insert(args.begin() + 1, self.substr(7));
+    args[0] = "tfmath";  // so that --help reads `tfmath submit ...`
+  }
   std::vector<const char*> cargs;
   for (const auto& a : args) cargs.push_back(a.c_str());
   CLI11_PARSE(app, static_cast<int>(cargs.size()), cargs.data());
