@@ -1,7 +1,8 @@
 // allreduce_bench.cc: tfmath's allreduce (GlooCommunicator: a segmented ring on synchronous pairs,
 // plus the per-step statistics) against raw Gloo between 2 processes on loopback, at 1 MB and 64
 // MB: gloo::allreduce and gloo::AllreduceRing in Gloo's default (event-loop) mode. Prints the
-// median time of each and the bus bandwidth, 2(n-1)/n * bytes / time. Usage: allreduce_bench [REPS]
+// median time of each, the bus bandwidth, 2(n-1)/n * bytes / time, and the CPU time tfmath's
+// allreduce takes per rank. Usage: allreduce_bench [REPS]
 #include <gloo/allreduce.h>
 #include <gloo/allreduce_ring.h>
 #include <gloo/math.h>
@@ -14,6 +15,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <ctime>
 #include <filesystem>
 #include <functional>
 #include <string>
@@ -35,6 +37,14 @@ double medianMs(int reps, const std::function<void()>& fn) {
   }
   std::sort(t.begin(), t.end());
   return t[t.size() / 2];
+}
+
+// CPU time this process has used, in ms: what an allreduce takes away from training on a shared
+// core.
+double processCpuMs() {
+  timespec t{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
+  return t.tv_sec * 1e3 + t.tv_nsec / 1e6;
 }
 
 std::shared_ptr<gloo::rendezvous::Context> connect(gloo::rendezvous::Store& store, int rank) {
@@ -70,15 +80,17 @@ void rankMain(int rank, const std::string& dir, int reps) {
     gloo::rendezvous::FileStore s3(dir + "/c" + sz);
     tfmath::GlooCommunicator comm(s3, rank, 2, "127.0.0.1", std::chrono::seconds(30));
     double stats[2] = {1, 0};
+    const double cpuBefore = processCpuMs();
     const double ours = medianMs(reps, [&] { comm.allreduceSum(data, stats); });
+    const double oursCpu = (processCpuMs() - cpuBefore) / (reps + 1);
     if (rank == 0) {
       auto bw = [&](double ms) {
         return double(bytes) / (ms / 1e3) / 1e9;
       };  // 2(n−1)/n = 1 for n = 2
       std::printf(
           "%-5s gloo::allreduce %8.3f ms %5.2f GB/s | gloo AllreduceRing %8.3f ms %5.2f GB/s"
-          " | tfmath %8.3f ms %5.2f GB/s | raw/tfmath: %.2fx, %.2fx\n",
-          sz.c_str(), rawDefault, bw(rawDefault), rawRing, bw(rawRing), ours, bw(ours),
+          " | tfmath %8.3f ms %5.2f GB/s, CPU %.3f ms per rank | raw/tfmath: %.2fx, %.2fx\n",
+          sz.c_str(), rawDefault, bw(rawDefault), rawRing, bw(rawRing), ours, bw(ours), oursCpu,
           rawDefault / ours, rawRing / ours);
     }
   }
