@@ -1,52 +1,88 @@
-// client.cc: coordinator discovery and requests.
+// client.cc: coordinator discovery, client keys, and requests.
 #include "client.h"
 
-#include <pwd.h>
-#include <unistd.h>
+#include <zmq.h>
 
+#include <atomic>
 #include <cstdlib>
-#include <fstream>
+#include <cstring>
+#include <filesystem>
+
+#include "curve_keys.h"
+#include "durable_file.h"
 
 namespace tfmath::cli {
 
 namespace {
 
-// The endpoint named by a `coordinator = ENDPOINT` line of `path`, or "".
-std::string fromConfig(const std::string& path) {
-  std::ifstream in(path);
-  std::string line;
-  while (std::getline(in, line)) {
-    line = line.substr(0, line.find('#'));
-    const auto eq = line.find('=');
-    if (eq == std::string::npos) continue;
-    auto trim = [](std::string s) {
-      s.erase(0, s.find_first_not_of(" \t"));
-      s.erase(s.find_last_not_of(" \t\r") + 1);
-      return s;
-    };
-    if (trim(line.substr(0, eq)) == "coordinator") return trim(line.substr(eq + 1));
+std::string homeConfig() {
+  const char* home = std::getenv("HOME");
+  return home ? std::string(home) + "/.config/tfmath" : "";
+}
+
+// A client setting: the environment variable `env`, else the `name = VALUE` line of
+// /etc/tfmath/client.conf, else of ~/.config/tfmath/client.conf, else "".
+std::string setting(const char* env, const std::string& name) {
+  if (const char* value = std::getenv(env); value && *value) return value;
+  for (const std::string& file :
+       {std::string("/etc/tfmath/client.conf"), homeConfig() + "/client.conf"}) {
+    if (file.starts_with("/client.conf") || !std::filesystem::exists(file)) continue;
+    if (auto value = configValue(readWholeFile(file), name); !value.empty()) return value;
   }
   return "";
+}
+
+// §8: a tcp endpoint is a CURVE server; the client presents its own key, which the coordinator's
+// authorized-clients file maps to a user. No coordinator key means a plaintext attempt, which the
+// coordinator refuses with a handshake error that call() reports.
+CurveClientKeys clientKeys() {
+  CurveClientKeys keys;
+  keys.serverPublicKey = setting("TFMATH_COORDINATOR_KEY", "coordinator-key");
+  if (keys.serverPublicKey.empty()) return keys;
+  try {
+    checkedPublicKey(keys.serverPublicKey, "coordinator-key");
+    std::string file = setting("TFMATH_CLIENT_KEY", "client-key");
+    if (file.empty()) file = homeConfig() + "/client.key";
+    if (!std::filesystem::exists(file))
+      throw ClientError("no client key at " + file +
+                        ": run `tfmath keygen` and have the coordinator's admin authorize it");
+    keys.own = readSecretKeyFile(file);
+  } catch (const KeyError& e) {
+    throw ClientError(e.what());
+  }
+  return keys;
 }
 
 }  // namespace
 
 std::string findCoordinator(const std::string& flag) {
   if (!flag.empty()) return flag;
-  if (const char* env = std::getenv("TFMATH_COORDINATOR"); env && *env) return env;
-  if (auto e = fromConfig("/etc/tfmath/client.conf"); !e.empty()) return e;
-  if (const char* home = std::getenv("HOME"))
-    if (auto e = fromConfig(std::string(home) + "/.config/tfmath/client.conf"); !e.empty())
-      return e;
+  if (auto endpoint = setting("TFMATH_COORDINATOR", "coordinator"); !endpoint.empty())
+    return endpoint;
   throw ClientError(
       "no coordinator: pass --coordinator, set TFMATH_COORDINATOR (tfmath up prints the line), or "
       "write `coordinator = ENDPOINT` in ~/.config/tfmath/client.conf");
 }
 
 Client::Client(const std::string& endpoint)
-    : endpoint_(endpoint), socket_(context_, zmq::socket_type::dealer) {
+    : endpoint_(endpoint),
+      socket_(context_, zmq::socket_type::dealer),
+      monitor_(context_, zmq::socket_type::pair) {
   wire::configure(socket_);
-  socket_.set(zmq::sockopt::rcvtimeo, static_cast<int>(wire::kClientTimeout.count()));
+  if (endpoint.starts_with("tcp://")) {
+    const CurveClientKeys keys = clientKeys();
+    if (!keys.empty()) keys.apply(socket_);
+    curve_ = !keys.empty();
+  }
+  // Handshake failures (a refused key, a plaintext attempt) come as monitor events.
+  static std::atomic<int> monitors{0};
+  const std::string monitorEndpoint = "inproc://client-monitor-" + std::to_string(monitors++);
+  if (zmq_socket_monitor(socket_.handle(), monitorEndpoint.c_str(),
+                         ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL |
+                             ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL |
+                             ZMQ_EVENT_HANDSHAKE_FAILED_AUTH) != 0)
+    throw ClientError("cannot monitor the connection: " + std::string(zmq_strerror(zmq_errno())));
+  monitor_.connect(monitorEndpoint);
   try {
     socket_.connect(endpoint);
   } catch (const zmq::error_t& e) {
@@ -54,12 +90,44 @@ Client::Client(const std::string& endpoint)
   }
 }
 
+void Client::throwHandshakeFailure() {
+  zmq::message_t event, address;
+  if (!monitor_.recv(event) || !monitor_.recv(address) || event.size() < 6) return;
+  uint16_t kind;
+  std::memcpy(&kind, event.data(), sizeof kind);
+  if (kind == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH)
+    throw ClientError("the coordinator at " + endpoint_ +
+                      " refused this client's key: ask its admin to add your public key "
+                      "(~/.config/tfmath/client.pub) and user name to its authorized_clients");
+  if (!curve_)
+    throw ClientError("the coordinator at " + endpoint_ +
+                      " requires an encrypted (CURVE) connection: set `coordinator-key = KEY` in "
+                      "~/.config/tfmath/client.conf or TFMATH_COORDINATOR_KEY (the key is in "
+                      "the coordinator's keys/coordinator.pub)");
+  throw ClientError("the encrypted handshake with the coordinator at " + endpoint_ +
+                    " failed: is coordinator-key its current public key (keys/coordinator.pub)?");
+}
+
 std::unique_ptr<wire::Decoded> Client::call(capnp::MallocMessageBuilder& request) {
   socket_.send(wire::encode(request), zmq::send_flags::none);
   zmq::message_t frame;
-  if (!socket_.recv(frame))
-    throw ClientError("the coordinator at " + endpoint_ + " did not answer within " +
-                      std::to_string(wire::kClientTimeout.count() / 1000) + " s; is it running?");
+  zmq::pollitem_t items[] = {{socket_.handle(), 0, ZMQ_POLLIN, 0},
+                             {monitor_.handle(), 0, ZMQ_POLLIN, 0}};
+  const auto deadline = std::chrono::steady_clock::now() + wire::kClientTimeout;
+  while (!(items[0].revents & ZMQ_POLLIN)) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0)
+      throw ClientError("the coordinator at " + endpoint_ + " did not answer within " +
+                        std::to_string(wire::kClientTimeout.count() / 1000) + " s; is it running?");
+    try {
+      zmq::poll(items, 2, left);
+    } catch (const zmq::error_t& e) {
+      if (e.num() != EINTR) throw;
+    }
+    if (items[1].revents & ZMQ_POLLIN) throwHandshakeFailure();
+  }
+  (void)socket_.recv(frame);
   std::unique_ptr<wire::Decoded> d;
   try {
     d = std::make_unique<wire::Decoded>(frame);
@@ -68,11 +136,6 @@ std::unique_ptr<wire::Decoded> Client::call(capnp::MallocMessageBuilder& request
   }
   if (d->message().isError()) throw ClientError(d->message().getError().getMessage().cStr());
   return d;
-}
-
-std::string currentUser() {
-  if (const passwd* pw = getpwuid(getuid())) return pw->pw_name;
-  return std::to_string(getuid());
 }
 
 }  // namespace tfmath::cli

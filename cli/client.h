@@ -1,6 +1,7 @@
 // client.h: how the CLI reaches the coordinator: finding its address (--coordinator, then
-// TFMATH_COORDINATOR, then /etc/tfmath/client.conf, then ~/.config/tfmath/client.conf) and one
-// request/answer exchange with a timeout, so a dead coordinator gives a clear error, not a hang.
+// TFMATH_COORDINATOR, then /etc/tfmath/client.conf, then ~/.config/tfmath/client.conf), its CURVE
+// keys for a tcp endpoint (docs/protocol.md §8), and one request/answer exchange with a timeout, so
+// a dead coordinator or a refused handshake gives a clear error, not a hang.
 #pragma once
 
 #include <memory>
@@ -19,7 +20,9 @@ class ClientError : public std::runtime_error {
 };
 
 // The coordinator's client endpoint; `flag` wins when non-empty. Throws ClientError when none is
-// configured. A config file holds a line `coordinator = ENDPOINT` (# starts a comment).
+// configured. A config file holds a line `coordinator = ENDPOINT` (# starts a comment); for a tcp
+// endpoint also `coordinator-key = KEY` (or TFMATH_COORDINATOR_KEY) and optionally
+// `client-key = FILE` (or TFMATH_CLIENT_KEY; default ~/.config/tfmath/client.key).
 std::string findCoordinator(const std::string& flag);
 
 class Client {
@@ -29,12 +32,13 @@ class Client {
   std::unique_ptr<wire::Decoded> call(capnp::MallocMessageBuilder& request);
 
  private:
-  std::string endpoint_;
-  zmq::context_t context_;
-  zmq::socket_t socket_;
-};
+  // Reads the monitor's event and throws the ClientError that explains it.
+  void throwHandshakeFailure();
 
-// The current user's login name.
-std::string currentUser();
+  std::string endpoint_;
+  bool curve_ = false;
+  zmq::context_t context_;
+  zmq::socket_t socket_, monitor_;
+};
 
 }  // namespace tfmath::cli

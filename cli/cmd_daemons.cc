@@ -1,14 +1,42 @@
 // cmd_daemons.cc: `tfmath coordinator` (tfmath-coordinator) and `tfmath worker` (tfmath-worker).
+#include <signal.h>
+#include <unistd.h>
+
 #include <cstdio>
 #include <fstream>
+#include <iostream>
+#include <thread>
 
 #include "commands.h"
 #include "coordinator.h"
+#include "curve_keys.h"
 #include "durable_file.h"
 #include "signals.h"
 #include "worker_daemon.h"
 
 namespace tfmath::cli {
+
+namespace {
+
+// §8: the SSH launcher writes the worker key and the coordinator's public key to the worker's
+// stdin, never on its command line. stdin then stays open; its end means the launcher is gone, so
+// the worker stops as on SIGTERM and no orphan outlives its cluster.
+CurveClientKeys workerKeysFromStdin() {
+  std::string text, line;
+  while (std::getline(std::cin, line) && line != "end") text += line + "\n";
+  CurveClientKeys keys{
+      checkedPublicKey(configValue(text, "coordinator-key"), "stdin: coordinator-key"),
+      parseKeyPair(text, "stdin")};
+  std::thread([] {
+    std::string ignored;
+    while (std::getline(std::cin, ignored)) {
+    }
+    kill(getpid(), SIGTERM);
+  }).detach();
+  return keys;
+}
+
+}  // namespace
 
 Command addCoordinatorCommand(CLI::App& app) {
   auto* cmd = app.add_subcommand("coordinator", "Run the coordinator daemon (one per cluster)");
@@ -20,6 +48,15 @@ Command addCoordinatorCommand(CLI::App& app) {
   cmd->add_option("--worker-endpoint", o->workerEndpoint,
                   "Where workers connect, e.g. tcp://*:5555 (a port of * picks a free one)")
       ->capture_default_str();
+  cmd->add_option("--keys", o->keysFolder,
+                  "The cluster's key folder: coordinator.key/.pub, worker.key/.pub; made where "
+                  "missing (default STATE-DIR/keys)");
+  cmd->add_option(
+      "--authorized-clients", o->authorizedClients,
+      "Lines `PUBLIC-KEY USER`: who may connect over tcp (default KEYS/authorized_clients)");
+  cmd->add_option("--admin", o->admins,
+                  "A user who may cancel and read any job (repeatable; the coordinator's own user "
+                  "always may)");
   return {cmd, [o] {
             try {
               Coordinator coordinator(*o);
@@ -44,16 +81,35 @@ Command addWorkerCommand(CLI::App& app) {
       ->required();
   cmd->add_option(
       "--gloo-host", o->glooHost,
-      "Address other ranks reach this worker's Gloo device on (default: 127.0.0.1 for a "
-      "loopback coordinator, else this host's name)");
+      "Address other ranks reach this worker's Gloo device on (default: this host's address on "
+      "the route to the coordinator)");
+  auto keys = std::make_shared<std::string>();
+  auto keysOnStdin = std::make_shared<bool>(false);
+  auto* keysOption = cmd->add_option(
+      "--keys", *keys, "The cluster's key folder (worker.key and coordinator.pub from it)");
+  cmd->add_flag("--keys-on-stdin", *keysOnStdin,
+                "Read the worker key file, plus a `coordinator-key = KEY` line, from stdin, then "
+                "exit when stdin closes (how `tfmath up --hostfile` starts workers over SSH)")
+      ->excludes(keysOption);
   auto timeoutSeconds = std::make_shared<int>(30);
   cmd->add_option("--collective-timeout", *timeoutSeconds,
                   "Seconds a collective (Gloo) may wait for the other ranks before the job fails")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
-  return {cmd, [o, timeoutSeconds] {
+  return {cmd, [o, timeoutSeconds, keys, keysOnStdin] {
             try {
               o->collectiveTimeout = std::chrono::seconds(*timeoutSeconds);
+              if (*keysOnStdin) {
+                o->keys = workerKeysFromStdin();
+              } else if (!keys->empty()) {
+                ClusterKeyFiles files(*keys);
+                o->keys.own = readSecretKeyFile(files.workerSecret());
+                o->keys.serverPublicKey = readPublicKeyFile(files.coordinatorPublic());
+              } else {
+                throw std::runtime_error(
+                    "pass --keys FOLDER (the cluster's keys) or --keys-on-stdin: the coordinator "
+                    "admits only workers with the cluster's worker key");
+              }
               WorkerDaemon worker(*o);
               worker.run(stopOnSignals());
               return 0;

@@ -117,7 +117,6 @@ Command addSubmitCommand(CLI::App& app) {
               capnp::MallocMessageBuilder b;
               auto s = wire::start(b).initSubmit();
               s.setJob(job.job());
-              s.setUser(currentUser());
               const std::string id = client.call(b)->message().getSubmitted();
               if (c->json)
                 std::printf("%s\n", nlohmann::json{{"id", id}}.dump().c_str());

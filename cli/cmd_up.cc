@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "commands.h"
+#include "curve_keys.h"
 #include "signals.h"
 
 namespace tfmath::cli {
@@ -79,9 +80,13 @@ int up(UpOptions o) {
   o.stateDir = std::filesystem::canonical(o.stateDir).string();
   std::filesystem::remove(o.stateDir + "/endpoints");
 
+  // §8: the local cluster's keys, made on first use; the coordinator and the workers share them.
+  const std::string keys = o.stateDir + "/keys";
+  ClusterKeyFiles(keys).createMissing();
+
   std::vector<pid_t> children;
-  children.push_back(spawn(
-      {"tfmath", "coordinator", "--state-dir", o.stateDir, "--worker-endpoint", o.workerEndpoint}));
+  children.push_back(spawn({"tfmath", "coordinator", "--state-dir", o.stateDir, "--keys", keys,
+                            "--worker-endpoint", o.workerEndpoint}));
   const std::string workerEndpoint = waitForEndpoint(o.stateDir, children[0]);
   if (workerEndpoint.empty()) {
     std::fprintf(stderr, "tfmath up: the coordinator did not start (see its messages above)\n");
@@ -89,7 +94,8 @@ int up(UpOptions o) {
     return 1;
   }
   for (int i = 0; i < o.workers; ++i)
-    children.push_back(spawn({"tfmath", "worker", "--coordinator", workerEndpoint}));
+    children.push_back(
+        spawn({"tfmath", "worker", "--coordinator", workerEndpoint, "--keys", keys}));
   const std::string client = "ipc://" + o.stateDir + "/coordinator.sock";
   std::fprintf(stderr,
                "tfmath up: a coordinator and %d worker(s); state in %s\n"

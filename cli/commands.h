@@ -23,5 +23,6 @@ Command addStatusCommand(CLI::App& app);
 Command addCancelCommand(CLI::App& app);
 Command addResultCommand(CLI::App& app);
 Command addLogsCommand(CLI::App& app);
+Command addKeygenCommand(CLI::App& app);
 
 }  // namespace tfmath::cli

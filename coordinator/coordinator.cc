@@ -1,11 +1,13 @@
 // coordinator.cc: the coordinator's event loop and its handlers.
 #include "coordinator.h"
 
+#include <pwd.h>
 #include <unistd.h>
 
 #include <cstdio>
 #include <ctime>
 
+#include "curve_keys.h"
 #include "job_check.h"
 #include "job_error.h"
 #include "params_file.h"
@@ -25,6 +27,13 @@ std::string timestamp() {
   const std::time_t t = std::time(nullptr);
   std::strftime(text, sizeof text, "%Y-%m-%d %H:%M:%S", std::localtime(&t));
   return text;
+}
+
+std::string userName(uid_t uid) {
+  passwd entry{}, *found = nullptr;
+  char buffer[4096];
+  if (getpwuid_r(uid, &entry, buffer, sizeof buffer, &found) == 0 && found) return entry.pw_name;
+  return "uid " + std::to_string(uid);
 }
 
 std::string peerName(const std::string& routing) {
@@ -80,6 +89,25 @@ Coordinator::Coordinator(CoordinatorOptions options)
   workers_.set(zmq::sockopt::router_mandatory, false);
   clientEndpoint_ = options_.clientEndpoint.empty() ? "ipc://" + state_.root() + "/coordinator.sock"
                                                     : options_.clientEndpoint;
+  clientsOverTcp_ = clientEndpoint_.starts_with("tcp://");
+  if (!clientsOverTcp_ && !clientEndpoint_.starts_with("ipc://"))
+    throw std::runtime_error("--client-endpoint " + clientEndpoint_ + ": must be ipc:// or tcp://");
+  if (!options_.workerEndpoint.starts_with("tcp://"))
+    throw std::runtime_error("--worker-endpoint " + options_.workerEndpoint + ": must be tcp://");
+  ownUser_ = userName(geteuid());
+
+  // §8: every tcp endpoint is a CURVE server; ZAP admits workers and authorized clients.
+  ClusterKeyFiles keys(options_.keysFolder.empty() ? state_.root() + "/keys" : options_.keysFolder);
+  if (keys.createMissing()) log("made new cluster keys in " + keys.folder);
+  const KeyPair own = readSecretKeyFile(keys.coordinatorSecret());
+  if (options_.authorizedClients.empty())
+    options_.authorizedClients = keys.folder + "/authorized_clients";
+  readAuthorizedClients(options_.authorizedClients);  // a bad file stops the start, not a handshake
+  authenticator_ = std::make_unique<Authenticator>(context_, readPublicKeyFile(keys.workerPublic()),
+                                                   options_.authorizedClients,
+                                                   [this](const std::string& line) { log(line); });
+  makeCurveServer(workers_, own, kWorkersDomain);
+  if (clientsOverTcp_) makeCurveServer(clients_, own, kClientsDomain);
   clients_.bind(clientEndpoint_);
   workers_.bind(options_.workerEndpoint);
   clientEndpoint_ = clients_.get(zmq::sockopt::last_endpoint);
@@ -119,14 +147,16 @@ Coordinator::Job* Coordinator::findJob(const std::string& id) {
 
 void Coordinator::run(const std::atomic<bool>& stop) {
   zmq::pollitem_t items[] = {{clients_.handle(), 0, ZMQ_POLLIN, 0},
-                             {workers_.handle(), 0, ZMQ_POLLIN, 0}};
+                             {workers_.handle(), 0, ZMQ_POLLIN, 0},
+                             {authenticator_->socket().handle(), 0, ZMQ_POLLIN, 0}};
   while (!stop) {
     try {
-      zmq::poll(items, 2, std::chrono::milliseconds(100));
+      zmq::poll(items, 3, std::chrono::milliseconds(100));
     } catch (const zmq::error_t& e) {
       if (e.num() == EINTR) continue;  // a signal: the loop condition decides
       throw;
     }
+    if (items[2].revents & ZMQ_POLLIN) authenticator_->handle();
     for (int s = 0; s < 2; ++s) {
       if (!(items[s].revents & ZMQ_POLLIN)) continue;
       zmq::socket_t& socket = s == 0 ? clients_ : workers_;
@@ -177,21 +207,56 @@ void Coordinator::replyOk(zmq::socket_t& socket, const std::string& peer) {
 
 // ---- clients (§6) ----
 
+std::string Coordinator::clientUser(const zmq::message_t& frame) const {
+  // §8: over tcp, the user the authorized-clients file gives the CURVE key (ZAP's User-Id); over
+  // ipc, the owner of the connecting process, which the kernel reports (SO_PEERCRED) and libzmq
+  // appends to the peer address as ":UID:GID:PID".
+  const char* property = zmq_msg_gets(frame.handle(), clientsOverTcp_ ? "User-Id" : "Peer-Address");
+  if (!property) return "";
+  if (clientsOverTcp_) return property;
+  const std::string address = property;
+  const auto pid = address.rfind(':');
+  const auto gid =
+      pid == std::string::npos || pid == 0 ? std::string::npos : address.rfind(':', pid - 1);
+  const auto uid =
+      gid == std::string::npos || gid == 0 ? std::string::npos : address.rfind(':', gid - 1);
+  if (uid == std::string::npos) return "";
+  try {
+    return userName(static_cast<uid_t>(std::stoul(address.substr(uid + 1, gid - uid - 1))));
+  } catch (const std::exception&) {
+    return "";
+  }
+}
+
+std::string Coordinator::refusal(Job& job, const std::string& user, const std::string& action) {
+  const std::string owner = job.info().getUser().cStr();
+  if (user == owner || user == ownUser_ ||
+      std::find(options_.admins.begin(), options_.admins.end(), user) != options_.admins.end())
+    return "";
+  return "job " + job.id() + " belongs to " + owner + "; only its owner or an admin may " + action +
+         " it (you are " + user + ")";
+}
+
 void Coordinator::onClient(const std::string& peer, const zmq::message_t& frame) {
+  const std::string user = clientUser(frame);
+  if (user.empty()) {
+    log("refused a client request from " + peerName(peer) + ": its user is unknown (§8)");
+    return replyError(clients_, peer, "the coordinator cannot tell which user you are (§8)");
+  }
   try {
     wire::Decoded d(frame);
     auto m = d.message();
     switch (m.which()) {
       case proto::Message::SUBMIT:
-        return submit(peer, m.getSubmit());
+        return submit(peer, user, m.getSubmit());
       case proto::Message::STATUS:
         return status(peer, m.getStatus());
       case proto::Message::CANCEL_JOB:
-        return cancel(peer, m.getCancelJob());
+        return cancel(peer, user, m.getCancelJob());
       case proto::Message::RESULT:
-        return result(peer, m.getResult());
+        return result(peer, user, m.getResult());
       case proto::Message::LOGS:
-        return logs(peer, m.getLogs());
+        return logs(peer, user, m.getLogs());
       default:
         // §6: a client may send only the client requests.
         return replyError(clients_, peer,
@@ -206,7 +271,8 @@ void Coordinator::onClient(const std::string& peer, const zmq::message_t& frame)
   }
 }
 
-void Coordinator::submit(const std::string& peer, proto::Submit::Reader s) {
+void Coordinator::submit(const std::string& peer, const std::string& user,
+                         proto::Submit::Reader s) {
   // §6.1: the coordinator validates again; it trusts no client.
   try {
     validateJob(s.getJob());
@@ -220,7 +286,7 @@ void Coordinator::submit(const std::string& peer, proto::Submit::Reader s) {
   auto info = job->info();
   const std::string id = std::to_string(nextId_++);
   info.setId(id);
-  info.setUser(s.getUser().size() ? s.getUser() : "unknown");
+  info.setUser(user);  // §8: the authenticated user, never what the client claims
   info.setName(s.getJob().getName());
   info.setState(proto::JobState::PENDING);
   info.setWorkers(s.getJob().getWorkers());
@@ -266,9 +332,11 @@ void Coordinator::status(const std::string& peer, const std::string& id) {
   reply(clients_, peer, wire::encode(b));
 }
 
-void Coordinator::cancel(const std::string& peer, const std::string& id) {
+void Coordinator::cancel(const std::string& peer, const std::string& user, const std::string& id) {
   Job* job = findJob(id);
   if (!job) return replyError(clients_, peer, "no job " + id);
+  if (auto why = refusal(*job, user, "cancel"); !why.empty())
+    return replyError(clients_, peer, why);
   auto info = job->info();
   if (wire::jobEnded(info.getState()))
     return replyError(clients_, peer,
@@ -291,9 +359,11 @@ void Coordinator::cancel(const std::string& peer, const std::string& id) {
   replyOk(clients_, peer);
 }
 
-void Coordinator::result(const std::string& peer, const std::string& id) {
+void Coordinator::result(const std::string& peer, const std::string& user, const std::string& id) {
   Job* job = findJob(id);
   if (!job) return replyError(clients_, peer, "no job " + id);
+  if (auto why = refusal(*job, user, "read the result of"); !why.empty())
+    return replyError(clients_, peer, why);
   if (!state_.hasCheckpoint(id))
     return replyError(
         clients_, peer,
@@ -310,9 +380,12 @@ void Coordinator::result(const std::string& peer, const std::string& id) {
   }
 }
 
-void Coordinator::logs(const std::string& peer, proto::LogsRequest::Reader req) {
+void Coordinator::logs(const std::string& peer, const std::string& user,
+                       proto::LogsRequest::Reader req) {
   Job* job = findJob(req.getJobId());
   if (!job) return replyError(clients_, peer, "no job " + std::string(req.getJobId().cStr()));
+  if (auto why = refusal(*job, user, "read the logs of"); !why.empty())
+    return replyError(clients_, peer, why);
   const std::string text = state_.readLog(job->id(), req.getOffset(), 1 << 20);
   capnp::MallocMessageBuilder b;
   auto r = wire::start(b).initLogsReply();

@@ -13,6 +13,7 @@
 #include <vector>
 #include <zmq.hpp>
 
+#include "authenticator.h"
 #include "state_dir.h"
 #include "wire.h"
 
@@ -22,6 +23,9 @@ struct CoordinatorOptions {
   std::string stateDir;
   std::string clientEndpoint;  // default: ipc://STATE/coordinator.sock
   std::string workerEndpoint = "tcp://127.0.0.1:5555";
+  std::string keysFolder;           // default STATE/keys; made with fresh keys where missing (§8)
+  std::string authorizedClients;    // default KEYS/authorized_clients: who may connect over tcp
+  std::vector<std::string> admins;  // users who may act on any job, besides the coordinator's own
 };
 
 class Coordinator {
@@ -40,16 +44,20 @@ class Coordinator {
   struct Job;
 
   void onClient(const std::string& peer, const zmq::message_t& frame);
+  // The authenticated user who sent `frame` on the client socket (§8), or "".
+  std::string clientUser(const zmq::message_t& frame) const;
+  // "" when `user` may cancel `job` or read its logs and result (§8 Ownership), else why not.
+  std::string refusal(Job& job, const std::string& user, const std::string& action);
   void onWorkerSocket(const std::string& peer, const zmq::message_t& frame);
   void reply(zmq::socket_t& socket, const std::string& peer, zmq::message_t body);
   void replyError(zmq::socket_t& socket, const std::string& peer, const std::string& text);
   void replyOk(zmq::socket_t& socket, const std::string& peer);
 
-  void submit(const std::string& peer, proto::Submit::Reader submit);
+  void submit(const std::string& peer, const std::string& user, proto::Submit::Reader submit);
   void status(const std::string& peer, const std::string& id);
-  void cancel(const std::string& peer, const std::string& id);
-  void result(const std::string& peer, const std::string& id);
-  void logs(const std::string& peer, proto::LogsRequest::Reader req);
+  void cancel(const std::string& peer, const std::string& user, const std::string& id);
+  void result(const std::string& peer, const std::string& user, const std::string& id);
+  void logs(const std::string& peer, const std::string& user, proto::LogsRequest::Reader req);
 
   void registerWorker(const std::string& peer, proto::Register::Reader reg);
   void onSession(const std::string& peer, proto::Message::Reader m);
@@ -70,7 +78,10 @@ class Coordinator {
   CoordinatorOptions options_;
   StateDir state_;
   zmq::context_t context_;
+  std::unique_ptr<Authenticator> authenticator_;  // before the sockets: it must outlive them
   zmq::socket_t clients_, workers_;
+  bool clientsOverTcp_ = false;
+  std::string ownUser_;
   std::string clientEndpoint_, workerEndpoint_;
   std::map<std::string, std::unique_ptr<Worker>> workersById_;
   std::map<std::string, std::string> workerByPeer_;  // routing id → worker id

@@ -157,7 +157,7 @@ struct Submit {
   job @0 :Job;
   # The job, validated by the client and validated again by the coordinator.
   user @1 :Text;
-  # The submitting user, as the client reports it (authenticated in a later issue).
+  # Unused: the coordinator records the authenticated user instead (docs/protocol.md §8).
 }
 
 enum JobState {

@@ -14,6 +14,7 @@
 #include <thread>
 #include <vector>
 
+#include "curve_keys.h"
 #include "test_util.h"
 
 namespace tfmath::testing {
@@ -62,7 +63,8 @@ class Cluster {
   }
   void addWorker() {
     workers_.push_back(
-        spawnTfmath({"worker", "--coordinator", workerEndpoint_, "--collective-timeout", "5"},
+        spawnTfmath({"worker", "--coordinator", workerEndpoint_, "--keys", keysDir(),
+                     "--collective-timeout", "5"},
                     dir_.path() + "/worker" + std::to_string(workers_.size()) + ".log"));
   }
   // Waits until `n` workers are registered (by asking status).
@@ -88,6 +90,13 @@ class Cluster {
   std::string clientEndpoint() const { return "ipc://" + dir_.path() + "/coordinator.sock"; }
   const std::string& workerEndpoint() const { return workerEndpoint_; }
   const TempDir& dir() const { return dir_; }
+  // The cluster's key folder, which the coordinator makes on its first start.
+  std::string keysDir() const { return dir_.path() + "/keys"; }
+  // What a worker presents: the cluster's worker pair and the coordinator's public key.
+  CurveClientKeys workerKeys() const {
+    ClusterKeyFiles files(keysDir());
+    return {readPublicKeyFile(files.coordinatorPublic()), readSecretKeyFile(files.workerSecret())};
+  }
   std::string coordinatorLog() const { return slurp(dir_.path() + "/coordinator.log"); }
 
   static std::string slurp(const std::string& path) {

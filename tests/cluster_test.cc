@@ -295,9 +295,12 @@ TEST(Cluster, RestartedCoordinatorListsEveryJobAndServesResults) {
 
 class RawPeer {
  public:
-  explicit RawPeer(const std::string& endpoint) : socket_(context_, zmq::socket_type::dealer) {
+  // A peer that talks plaintext, or CURVE with `keys`.
+  explicit RawPeer(const std::string& endpoint, const CurveClientKeys& keys = {})
+      : socket_(context_, zmq::socket_type::dealer) {
     socket_.set(zmq::sockopt::rcvtimeo, 5000);
     socket_.set(zmq::sockopt::linger, 0);
+    if (!keys.empty()) keys.apply(socket_);
     socket_.connect(endpoint);
   }
   // Sends raw frames; returns the error text of the answer ("" if none came or it was not an
@@ -332,7 +335,7 @@ class RawPeer {
 TEST(Cluster, CoordinatorAnswersBadInputAndKeepsServing) {
   Cluster c(1);
   RawPeer client(c.clientEndpoint());
-  RawPeer worker(c.workerEndpoint());
+  RawPeer worker(c.workerEndpoint(), c.workerKeys());
   // Bytes that are not Cap'n Proto.
   EXPECT_NE(client.send({"hello, coordinator"}).find("malformed"), std::string::npos);
   EXPECT_NE(client.send({std::string(64, '\xff')}).find("malformed"), std::string::npos);

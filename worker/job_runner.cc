@@ -96,8 +96,8 @@ void JobRunner::train() {
   bool ok = true;
   std::string reason;
   try {
-    session = std::make_unique<JobSession>(context_, settings_.coordinatorEndpoint, jobId_, rank,
-                                           settings_.collectiveTimeout * 2);
+    session = std::make_unique<JobSession>(context_, settings_.coordinatorEndpoint, settings_.keys,
+                                           jobId_, rank, settings_.collectiveTimeout * 2);
     const Data data = validateJob(job);  // the worker checks too: the data must be readable here
     CoordinatorStore store(*session);
     GlooCommunicator comm(store, static_cast<int>(rank), static_cast<int>(assign.getWorldSize()),

@@ -12,6 +12,7 @@
 #include <thread>
 #include <zmq.hpp>
 
+#include "curve_keys.h"
 #include "protocol.capnp.h"
 
 namespace tfmath {
@@ -20,6 +21,7 @@ class Trainer;
 
 struct RunnerSettings {
   std::string coordinatorEndpoint;  // the worker endpoint the session connects to
+  CurveClientKeys keys;             // the worker's CURVE keys (docs/protocol.md §8)
   std::string glooHost;             // the address this rank's Gloo device listens on
   std::chrono::milliseconds collectiveTimeout{30000};
 };

@@ -6,10 +6,12 @@
 namespace tfmath {
 
 JobSession::JobSession(zmq::context_t& context, const std::string& endpoint,
-                       const std::string& jobId, uint32_t rank, std::chrono::milliseconds timeout)
+                       const CurveClientKeys& keys, const std::string& jobId, uint32_t rank,
+                       std::chrono::milliseconds timeout)
     : socket_(context, zmq::socket_type::dealer), timeout_(timeout) {
   wire::configure(socket_);
   socket_.set(zmq::sockopt::rcvtimeo, static_cast<int>(timeout.count()));
+  keys.apply(socket_);
   socket_.connect(endpoint);
   capnp::MallocMessageBuilder b;
   auto a = wire::start(b).initAttach();

@@ -9,6 +9,7 @@
 #include <string>
 #include <zmq.hpp>
 
+#include "curve_keys.h"
 #include "wire.h"
 
 namespace tfmath {
@@ -16,8 +17,8 @@ namespace tfmath {
 class JobSession {
  public:
   // Connects and attaches; throws std::runtime_error if the coordinator refuses or does not answer.
-  JobSession(zmq::context_t& context, const std::string& endpoint, const std::string& jobId,
-             uint32_t rank, std::chrono::milliseconds timeout);
+  JobSession(zmq::context_t& context, const std::string& endpoint, const CurveClientKeys& keys,
+             const std::string& jobId, uint32_t rank, std::chrono::milliseconds timeout);
   // Sends a message that has no answer.
   void send(capnp::MallocMessageBuilder& message);
   // Sends a request and waits for its answer; throws std::runtime_error on an error answer or when

@@ -1,6 +1,8 @@
 // worker_daemon.cc: registration, heartbeats, reconnects and assignments.
 #include "worker_daemon.h"
 
+#include <netdb.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -23,15 +25,40 @@ void say(const std::string& line) {
   std::fflush(stderr);
 }
 
+// The address of this host's interface on the route to the coordinator at tcp://HOST:PORT: the
+// address its peers on that network reach it at. "" when there is no route.
+std::string addressTowards(const std::string& endpoint) {
+  const std::string rest = endpoint.substr(endpoint.find("://") + 3);
+  const auto colon = rest.rfind(':');
+  if (colon == std::string::npos) return "";
+  std::string host = rest.substr(0, colon);
+  if (host.size() > 2 && host.front() == '[') host = host.substr(1, host.size() - 2);
+  addrinfo hints{};
+  hints.ai_socktype = SOCK_DGRAM;
+  addrinfo* found = nullptr;
+  if (getaddrinfo(host.c_str(), rest.substr(colon + 1).c_str(), &hints, &found) != 0) return "";
+  std::string address;
+  const int fd = socket(found->ai_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  sockaddr_storage local{};
+  socklen_t length = sizeof local;
+  char text[NI_MAXHOST];
+  // Connecting a UDP socket sends nothing; it only picks the route and so the local address.
+  if (fd >= 0 && connect(fd, found->ai_addr, found->ai_addrlen) == 0 &&
+      getsockname(fd, reinterpret_cast<sockaddr*>(&local), &length) == 0 &&
+      getnameinfo(reinterpret_cast<sockaddr*>(&local), length, text, sizeof text, nullptr, 0,
+                  NI_NUMERICHOST) == 0)
+    address = text;
+  if (fd >= 0) close(fd);
+  freeaddrinfo(found);
+  return address;
+}
+
 }  // namespace
 
 WorkerDaemon::WorkerDaemon(WorkerOptions options) : options_(std::move(options)) {
   host_ = options_.glooHost;
-  if (host_.empty()) {
-    const bool loopback = options_.coordinator.find("127.0.0.1") != std::string::npos ||
-                          options_.coordinator.find("localhost") != std::string::npos;
-    host_ = loopback ? "127.0.0.1" : hostName();
-  }
+  if (host_.empty()) host_ = addressTowards(options_.coordinator);
+  if (host_.empty()) host_ = hostName();
   id_ = hostName() + ":" + std::to_string(getpid());
 }
 
@@ -45,6 +72,7 @@ void WorkerDaemon::send(capnp::MallocMessageBuilder& message) {
 void WorkerDaemon::connect() {
   socket_ = std::make_unique<zmq::socket_t>(context_, zmq::socket_type::dealer);
   wire::configure(*socket_);
+  options_.keys.apply(*socket_);
   socket_->connect(options_.coordinator);
   capnp::MallocMessageBuilder b;
   auto r = wire::start(b).initRegister();
@@ -82,7 +110,8 @@ void WorkerDaemon::handle(const zmq::message_t& frame) {
         return;
       }
       runner_.reset();
-      RunnerSettings settings{options_.coordinator, host_, options_.collectiveTimeout};
+      RunnerSettings settings{options_.coordinator, options_.keys, host_,
+                              options_.collectiveTimeout};
       say("job " + std::string(m.getAssign().getJobId().cStr()) + ": rank " +
           std::to_string(m.getAssign().getRank()) + " of " +
           std::to_string(m.getAssign().getWorldSize()));

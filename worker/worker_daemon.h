@@ -8,14 +8,16 @@
 #include <string>
 #include <zmq.hpp>
 
+#include "curve_keys.h"
 #include "job_runner.h"
 
 namespace tfmath {
 
 struct WorkerOptions {
   std::string coordinator;  // the coordinator's worker endpoint, tcp://HOST:PORT
-  std::string glooHost;     // empty: 127.0.0.1 for a loopback coordinator, else this host's name
+  std::string glooHost;     // empty: this host's address on the route to the coordinator
   std::chrono::milliseconds collectiveTimeout{30000};
+  CurveClientKeys keys;  // the cluster's worker pair and the coordinator's public key
 };
 
 class WorkerDaemon {

@@ -1,0 +1,44 @@
+// authenticator.h: the coordinator's ZAP handler (docs/protocol.md §8, RFC 27/ZAP). It answers the
+// CURVE handshakes of both TCP sockets: in domain "workers" it admits the cluster's worker key; in
+// domain "clients" it admits the keys of the authorized-clients file, naming each key's user. It
+// logs every refusal with the peer's address. Owned by the coordinator's thread.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <string>
+#include <zmq.hpp>
+
+namespace tfmath {
+
+inline constexpr const char* kWorkersDomain = "workers";
+inline constexpr const char* kClientsDomain = "clients";
+// The User-Id a worker's messages carry.
+inline constexpr const char* kWorkerUserId = "worker";
+
+// Reads an authorized-clients file: lines `PUBLIC-KEY USER`, and `#` comment lines (a key may start
+// with '#' too: a line is a comment unless it reads `KEY USER` with a 40-character key). A missing
+// file admits
+// no one. Throws std::runtime_error naming file:line for a bad line.
+std::map<std::string, std::string> readAuthorizedClients(const std::string& path);
+
+class Authenticator {
+ public:
+  // Binds the ZAP endpoint in `context`; do so before any CURVE socket binds.
+  Authenticator(zmq::context_t& context, std::string workerPublicKey,
+                std::string authorizedClientsPath, std::function<void(const std::string&)> log);
+  zmq::socket_t& socket() { return socket_; }
+  // Answers one pending ZAP request.
+  void handle();
+
+ private:
+  // The user the credentials map to in `domain`, or "" with `why` set.
+  std::string admit(const std::string& domain, const std::string& mechanism, const std::string& key,
+                    std::string& why);
+
+  zmq::socket_t socket_;
+  std::string workerPublicKey_, authorizedClientsPath_;
+  std::function<void(const std::string&)> log_;
+};
+
+}  // namespace tfmath
