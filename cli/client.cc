@@ -1,9 +1,6 @@
 // client.cc: coordinator discovery, client keys, and requests.
 #include "client.h"
 
-#include <zmq.h>
-
-#include <atomic>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
@@ -65,24 +62,14 @@ std::string findCoordinator(const std::string& flag) {
 }
 
 Client::Client(const std::string& endpoint)
-    : endpoint_(endpoint),
-      socket_(context_, zmq::socket_type::dealer),
-      monitor_(context_, zmq::socket_type::pair) {
+    : endpoint_(endpoint), socket_(context_, zmq::socket_type::dealer) {
   wire::configure(socket_);
   if (endpoint.starts_with("tcp://")) {
     const CurveClientKeys keys = clientKeys();
     if (!keys.empty()) keys.apply(socket_);
     curve_ = !keys.empty();
   }
-  // Handshake failures (a refused key, a plaintext attempt) come as monitor events.
-  static std::atomic<int> monitors{0};
-  const std::string monitorEndpoint = "inproc://client-monitor-" + std::to_string(monitors++);
-  if (zmq_socket_monitor(socket_.handle(), monitorEndpoint.c_str(),
-                         ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL |
-                             ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL |
-                             ZMQ_EVENT_HANDSHAKE_FAILED_AUTH) != 0)
-    throw ClientError("cannot monitor the connection: " + std::string(zmq_strerror(zmq_errno())));
-  monitor_.connect(monitorEndpoint);
+  monitor_ = std::make_unique<HandshakeMonitor>(context_, socket_);
   try {
     socket_.connect(endpoint);
   } catch (const zmq::error_t& e) {
@@ -91,28 +78,25 @@ Client::Client(const std::string& endpoint)
 }
 
 void Client::throwHandshakeFailure() {
-  zmq::message_t event, address;
-  if (!monitor_.recv(event) || !monitor_.recv(address) || event.size() < 6) return;
-  uint16_t kind;
-  std::memcpy(&kind, event.data(), sizeof kind);
-  if (kind == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH)
+  const HandshakeMonitor::Event e = monitor_->read();
+  if (e.failure == HandshakeMonitor::Failure::keyRefused)
     throw ClientError("the coordinator at " + endpoint_ +
                       " refused this client's key: ask its admin to add your public key "
                       "(~/.config/tfmath/client.pub) and user name to its authorized_clients");
-  if (!curve_)
+  if (e.failure == HandshakeMonitor::Failure::mechanismMismatch && !curve_)
     throw ClientError("the coordinator at " + endpoint_ +
                       " requires an encrypted (CURVE) connection: set `coordinator-key = KEY` in "
                       "~/.config/tfmath/client.conf or TFMATH_COORDINATOR_KEY (the key is in "
                       "the coordinator's keys/coordinator.pub)");
-  throw ClientError("the encrypted handshake with the coordinator at " + endpoint_ +
-                    " failed: is coordinator-key its current public key (keys/coordinator.pub)?");
+  throw ClientError("the handshake with the coordinator at " + endpoint_ + " failed: " + e.text +
+                    "; is coordinator-key its current public key (keys/coordinator.pub)?");
 }
 
 std::unique_ptr<wire::Decoded> Client::call(capnp::MallocMessageBuilder& request) {
   socket_.send(wire::encode(request), zmq::send_flags::none);
   zmq::message_t frame;
   zmq::pollitem_t items[] = {{socket_.handle(), 0, ZMQ_POLLIN, 0},
-                             {monitor_.handle(), 0, ZMQ_POLLIN, 0}};
+                             {monitor_->socket().handle(), 0, ZMQ_POLLIN, 0}};
   const auto deadline = std::chrono::steady_clock::now() + wire::kClientTimeout;
   while (!(items[0].revents & ZMQ_POLLIN)) {
     const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(

@@ -9,6 +9,7 @@
 #include <string>
 #include <zmq.hpp>
 
+#include "handshake_monitor.h"
 #include "wire.h"
 
 namespace tfmath::cli {
@@ -38,7 +39,8 @@ class Client {
   std::string endpoint_;
   bool curve_ = false;
   zmq::context_t context_;
-  zmq::socket_t socket_, monitor_;
+  zmq::socket_t socket_;
+  std::unique_ptr<HandshakeMonitor> monitor_;
 };
 
 }  // namespace tfmath::cli

@@ -18,12 +18,10 @@ std::map<std::string, std::string> readAuthorizedClients(const std::string& path
   for (int n = 1; std::getline(in, line); ++n) {
     std::istringstream words(line);
     std::string key, user, extra;
-    if (!(words >> key)) continue;
-    const bool hasUser = static_cast<bool>(words >> user);
-    // A Z85 key may start with '#': a comment is a '#' line that is not `KEY USER`.
-    if (key.starts_with('#') && !(hasUser && key.size() == 40)) continue;
+    // A key may hold '#' but never starts with it ('#' is Z85's digit 84, and 84·85⁴ > 2³²).
+    if (!(words >> key) || key.starts_with('#')) continue;
     const std::string where = path + ":" + std::to_string(n);
-    if (!hasUser || (words >> extra))
+    if (!(words >> user) || (words >> extra))
       throw std::runtime_error(where + ": expected `PUBLIC-KEY USER`");
     users[checkedPublicKey(key, where)] = user;
   }

@@ -16,9 +16,8 @@ inline constexpr const char* kClientsDomain = "clients";
 // The User-Id a worker's messages carry.
 inline constexpr const char* kWorkerUserId = "worker";
 
-// Reads an authorized-clients file: lines `PUBLIC-KEY USER`, and `#` comment lines (a key may start
-// with '#' too: a line is a comment unless it reads `KEY USER` with a 40-character key). A missing
-// file admits
+// Reads an authorized-clients file: lines `PUBLIC-KEY USER`, and comment lines that start with '#'
+// (no key does, though keys may hold '#'). A missing file admits
 // no one. Throws std::runtime_error naming file:line for a bad line.
 std::map<std::string, std::string> readAuthorizedClients(const std::string& path);
 

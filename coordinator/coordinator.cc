@@ -107,6 +107,8 @@ Coordinator::Coordinator(CoordinatorOptions options)
                                                    options_.authorizedClients,
                                                    [this](const std::string& line) { log(line); });
   makeCurveServer(workers_, own, kWorkersDomain);
+  clientHandshakes_ = std::make_unique<HandshakeMonitor>(context_, clients_);
+  workerHandshakes_ = std::make_unique<HandshakeMonitor>(context_, workers_);
   if (clientsOverTcp_) makeCurveServer(clients_, own, kClientsDomain);
   clients_.bind(clientEndpoint_);
   workers_.bind(options_.workerEndpoint);
@@ -148,15 +150,25 @@ Coordinator::Job* Coordinator::findJob(const std::string& id) {
 void Coordinator::run(const std::atomic<bool>& stop) {
   zmq::pollitem_t items[] = {{clients_.handle(), 0, ZMQ_POLLIN, 0},
                              {workers_.handle(), 0, ZMQ_POLLIN, 0},
-                             {authenticator_->socket().handle(), 0, ZMQ_POLLIN, 0}};
+                             {authenticator_->socket().handle(), 0, ZMQ_POLLIN, 0},
+                             {clientHandshakes_->socket().handle(), 0, ZMQ_POLLIN, 0},
+                             {workerHandshakes_->socket().handle(), 0, ZMQ_POLLIN, 0}};
   while (!stop) {
     try {
-      zmq::poll(items, 3, std::chrono::milliseconds(100));
+      zmq::poll(items, 5, std::chrono::milliseconds(100));
     } catch (const zmq::error_t& e) {
       if (e.num() == EINTR) continue;  // a signal: the loop condition decides
       throw;
     }
     if (items[2].revents & ZMQ_POLLIN) authenticator_->handle();
+    // §8: handshakes that fail before ZAP is asked (a plaintext peer, a wrong server key); the
+    // authenticator has logged those it refused.
+    for (int s : {3, 4}) {
+      if (!(items[s].revents & ZMQ_POLLIN)) continue;
+      const auto e = (s == 3 ? clientHandshakes_ : workerHandshakes_)->read();
+      if (e.failure != HandshakeMonitor::Failure::keyRefused)
+        log(std::string("a ") + (s == 3 ? "client" : "worker") + " handshake failed: " + e.text);
+    }
     for (int s = 0; s < 2; ++s) {
       if (!(items[s].revents & ZMQ_POLLIN)) continue;
       zmq::socket_t& socket = s == 0 ? clients_ : workers_;

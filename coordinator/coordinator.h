@@ -14,6 +14,7 @@
 #include <zmq.hpp>
 
 #include "authenticator.h"
+#include "handshake_monitor.h"
 #include "state_dir.h"
 #include "wire.h"
 
@@ -80,6 +81,7 @@ class Coordinator {
   zmq::context_t context_;
   std::unique_ptr<Authenticator> authenticator_;  // before the sockets: it must outlive them
   zmq::socket_t clients_, workers_;
+  std::unique_ptr<HandshakeMonitor> clientHandshakes_, workerHandshakes_;
   bool clientsOverTcp_ = false;
   std::string ownUser_;
   std::string clientEndpoint_, workerEndpoint_;

@@ -13,9 +13,11 @@
 #include <string>
 #include <thread>
 #include <vector>
+#include <zmq.hpp>
 
 #include "curve_keys.h"
 #include "test_util.h"
+#include "wire.h"
 
 namespace tfmath::testing {
 
@@ -34,7 +36,9 @@ inline pid_t spawnTfmath(const std::vector<std::string>& args, const std::string
 
 class Cluster {
  public:
-  explicit Cluster(int workers) {
+  // `coordinatorArgs` go to `tfmath coordinator` after the state dir and worker endpoint.
+  explicit Cluster(int workers, std::vector<std::string> coordinatorArgs = {})
+      : coordinatorArgs_(std::move(coordinatorArgs)) {
     startCoordinator();
     for (int i = 0; i < workers; ++i) addWorker();
     waitForWorkers(workers);
@@ -46,14 +50,15 @@ class Cluster {
 
   void startCoordinator() {
     std::remove((dir_.path() + "/endpoints").c_str());
-    coordinator_ = spawnTfmath({"coordinator", "--state-dir", dir_.path(), "--worker-endpoint",
-                                workerEndpoint_.empty() ? "tcp://127.0.0.1:*" : workerEndpoint_},
-                               dir_.path() + "/coordinator.log");
+    std::vector<std::string> args{"coordinator", "--state-dir", dir_.path(), "--worker-endpoint",
+                                  workerEndpoint_.empty() ? "tcp://127.0.0.1:*" : workerEndpoint_};
+    args.insert(args.end(), coordinatorArgs_.begin(), coordinatorArgs_.end());
+    coordinator_ = spawnTfmath(args, dir_.path() + "/coordinator.log");
     for (int i = 0; i < 200 && workerEndpoint_.empty(); ++i) {
       std::ifstream in(dir_.path() + "/endpoints");
       std::string kind, endpoint;
       while (in >> kind >> endpoint)
-        if (kind == "worker") workerEndpoint_ = endpoint;
+        (kind == "worker" ? workerEndpoint_ : clientEndpoint_) = endpoint;
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }
     for (int i = 0; i < 200; ++i) {
@@ -87,7 +92,7 @@ class Cluster {
   CommandResult run(const std::string& args) const {
     return tfmath(args + " --coordinator " + clientEndpoint());
   }
-  std::string clientEndpoint() const { return "ipc://" + dir_.path() + "/coordinator.sock"; }
+  std::string clientEndpoint() const { return clientEndpoint_; }
   const std::string& workerEndpoint() const { return workerEndpoint_; }
   const TempDir& dir() const { return dir_; }
   // The cluster's key folder, which the coordinator makes on its first start.
@@ -117,9 +122,50 @@ class Cluster {
   }
 
   TempDir dir_;
-  std::string workerEndpoint_;
+  std::vector<std::string> coordinatorArgs_;
+  std::string workerEndpoint_, clientEndpoint_;
   pid_t coordinator_ = -1;
   std::vector<pid_t> workers_;
+};
+
+// A peer that sends raw frames to a coordinator socket, as a broken or hostile program would.
+class RawPeer {
+ public:
+  // A peer that talks plaintext, or CURVE with `keys`.
+  explicit RawPeer(const std::string& endpoint, const CurveClientKeys& keys = {})
+      : socket_(context_, zmq::socket_type::dealer) {
+    socket_.set(zmq::sockopt::rcvtimeo, 5000);
+    socket_.set(zmq::sockopt::linger, 0);
+    if (!keys.empty()) keys.apply(socket_);
+    socket_.connect(endpoint);
+  }
+  // Sends raw frames; returns the error text of the answer ("" if none came or it was not an
+  // error).
+  std::string send(const std::vector<std::string>& frames) {
+    for (size_t i = 0; i < frames.size(); ++i)
+      socket_.send(zmq::buffer(frames[i]),
+                   i + 1 < frames.size() ? zmq::send_flags::sndmore : zmq::send_flags::none);
+    return answer();
+  }
+  std::string send(capnp::MallocMessageBuilder& m, bool keepVersion = false) {
+    if (!keepVersion) return sendRaw(wire::encode(m));
+    auto words = capnp::messageToFlatArray(m);
+    return sendRaw(zmq::message_t(words.asBytes().begin(), words.asBytes().size()));
+  }
+  std::string answer() {
+    zmq::message_t frame;
+    if (!socket_.recv(frame)) return "";
+    wire::Decoded d(frame);
+    return d.message().isError() ? d.message().getError().getMessage().cStr() : "(not an error)";
+  }
+
+ private:
+  std::string sendRaw(zmq::message_t m) {
+    socket_.send(m, zmq::send_flags::none);
+    return answer();
+  }
+  zmq::context_t context_;
+  zmq::socket_t socket_;
 };
 
 }  // namespace tfmath::testing

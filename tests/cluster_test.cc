@@ -15,6 +15,7 @@ namespace tfmath {
 namespace {
 
 using testing::Cluster;
+using testing::RawPeer;
 using testing::TempDir;
 
 // Waits until `job` reaches `state` (PENDING, RUNNING, ...); returns its status record.
@@ -292,45 +293,6 @@ TEST(Cluster, RestartedCoordinatorListsEveryJobAndServesResults) {
 }
 
 // ---- bad input straight to the sockets ----
-
-class RawPeer {
- public:
-  // A peer that talks plaintext, or CURVE with `keys`.
-  explicit RawPeer(const std::string& endpoint, const CurveClientKeys& keys = {})
-      : socket_(context_, zmq::socket_type::dealer) {
-    socket_.set(zmq::sockopt::rcvtimeo, 5000);
-    socket_.set(zmq::sockopt::linger, 0);
-    if (!keys.empty()) keys.apply(socket_);
-    socket_.connect(endpoint);
-  }
-  // Sends raw frames; returns the error text of the answer ("" if none came or it was not an
-  // error).
-  std::string send(const std::vector<std::string>& frames) {
-    for (size_t i = 0; i < frames.size(); ++i)
-      socket_.send(zmq::buffer(frames[i]),
-                   i + 1 < frames.size() ? zmq::send_flags::sndmore : zmq::send_flags::none);
-    return answer();
-  }
-  std::string send(capnp::MallocMessageBuilder& m, bool keepVersion = false) {
-    if (!keepVersion) return sendRaw(wire::encode(m));
-    auto words = capnp::messageToFlatArray(m);
-    return sendRaw(zmq::message_t(words.asBytes().begin(), words.asBytes().size()));
-  }
-  std::string answer() {
-    zmq::message_t frame;
-    if (!socket_.recv(frame)) return "";
-    wire::Decoded d(frame);
-    return d.message().isError() ? d.message().getError().getMessage().cStr() : "(not an error)";
-  }
-
- private:
-  std::string sendRaw(zmq::message_t m) {
-    socket_.send(m, zmq::send_flags::none);
-    return answer();
-  }
-  zmq::context_t context_;
-  zmq::socket_t socket_;
-};
 
 TEST(Cluster, CoordinatorAnswersBadInputAndKeepsServing) {
   Cluster c(1);

@@ -70,7 +70,9 @@ void WorkerDaemon::send(capnp::MallocMessageBuilder& message) {
 }
 
 void WorkerDaemon::connect() {
+  monitor_.reset();
   socket_ = std::make_unique<zmq::socket_t>(context_, zmq::socket_type::dealer);
+  monitor_ = std::make_unique<HandshakeMonitor>(context_, *socket_);
   wire::configure(*socket_);
   options_.keys.apply(*socket_);
   socket_->connect(options_.coordinator);
@@ -136,15 +138,23 @@ void WorkerDaemon::run(const std::atomic<bool>& stop) {
   connect();
   say(id_ + " registering with " + options_.coordinator);
   while (!stop) {
-    zmq::pollitem_t item{socket_->handle(), 0, ZMQ_POLLIN, 0};
+    zmq::pollitem_t items[] = {{socket_->handle(), 0, ZMQ_POLLIN, 0},
+                               {monitor_->socket().handle(), 0, ZMQ_POLLIN, 0}};
     try {
-      zmq::poll(&item, 1, std::chrono::milliseconds(100));
+      zmq::poll(items, 2, std::chrono::milliseconds(100));
     } catch (const zmq::error_t& e) {
       if (e.num() == EINTR) continue;  // a signal: the loop condition decides
       throw;
     }
     const auto now = std::chrono::steady_clock::now();
-    if (item.revents & ZMQ_POLLIN) {
+    if (items[1].revents & ZMQ_POLLIN) {
+      // §8: say why the coordinator does not answer, once per kind of failure.
+      const std::string why = monitor_->read().text;
+      if (why != lastHandshakeFailure_)
+        say("handshake with " + options_.coordinator + " failed: " + why);
+      lastHandshakeFailure_ = why;
+    }
+    if (items[0].revents & ZMQ_POLLIN) {
       zmq::message_t frame;
       while (socket_->recv(frame, zmq::recv_flags::dontwait)) {
         lastHeard_ = now;

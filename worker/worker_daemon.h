@@ -9,6 +9,7 @@
 #include <zmq.hpp>
 
 #include "curve_keys.h"
+#include "handshake_monitor.h"
 #include "job_runner.h"
 
 namespace tfmath {
@@ -37,6 +38,8 @@ class WorkerDaemon {
   std::string id_, host_;
   zmq::context_t context_;
   std::unique_ptr<zmq::socket_t> socket_;
+  std::unique_ptr<HandshakeMonitor> monitor_;  // of socket_
+  std::string lastHandshakeFailure_;
   std::unique_ptr<JobRunner> runner_;
   std::chrono::steady_clock::time_point lastHeard_, lastSent_;
 };
