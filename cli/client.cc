@@ -83,7 +83,9 @@ void Client::throwHandshakeFailure() {
     throw ClientError("the coordinator at " + endpoint_ +
                       " refused this client's key: ask its admin to add your public key "
                       "(~/.config/tfmath/client.pub) and user name to its authorized_clients");
-  if (e.failure == HandshakeMonitor::Failure::mechanismMismatch && !curve_)
+  // Without a key the attempt was plaintext, and every tfmath tcp endpoint is CURVE: which side
+  // notices the mismatch first is a race, so any failure means the same here.
+  if (!curve_)
     throw ClientError("the coordinator at " + endpoint_ +
                       " requires an encrypted (CURVE) connection: set `coordinator-key = KEY` in "
                       "~/.config/tfmath/client.conf or TFMATH_COORDINATOR_KEY (the key is in "
