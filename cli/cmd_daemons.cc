@@ -12,6 +12,7 @@
 #include "curve_keys.h"
 #include "durable_file.h"
 #include "signals.h"
+#include "ssh_launcher.h"
 #include "worker_daemon.h"
 
 namespace tfmath::cli {
@@ -41,6 +42,8 @@ CurveClientKeys workerKeysFromStdin() {
 Command addCoordinatorCommand(CLI::App& app) {
   auto* cmd = app.add_subcommand("coordinator", "Run the coordinator daemon (one per cluster)");
   auto o = std::make_shared<CoordinatorOptions>();
+  auto hostfile = std::make_shared<HostfileOptions>();
+  hostfile->addTo(cmd);
   cmd->add_option("--state-dir", o->stateDir, "Where jobs, logs, checkpoints and results live")
       ->required();
   cmd->add_option("--client-endpoint", o->clientEndpoint,
@@ -57,13 +60,18 @@ Command addCoordinatorCommand(CLI::App& app) {
   cmd->add_option("--admin", o->admins,
                   "A user who may cancel and read any job (repeatable; the coordinator's own user "
                   "always may)");
-  return {cmd, [o] {
+  return {cmd, [o, hostfile] {
             try {
               Coordinator coordinator(*o);
               // Tells `tfmath up` (and people) where the endpoints ended up.
               writeFileDurably(o->stateDir + "/endpoints",
                                "client " + coordinator.clientEndpoint() + "\nworker " +
                                    coordinator.workerEndpoint() + "\n");
+              std::unique_ptr<SshLauncher> remote;
+              if (!hostfile->hostfile.empty())
+                remote = launchHostfile(
+                    *hostfile, coordinator.workerEndpoint(),
+                    o->keysFolder.empty() ? o->stateDir + "/keys" : o->keysFolder, o->stateDir);
               coordinator.run(stopOnSignals());
               return 0;
             } catch (const std::exception& e) {

@@ -15,14 +15,16 @@
 #include "commands.h"
 #include "curve_keys.h"
 #include "signals.h"
+#include "ssh_launcher.h"
 
 namespace tfmath::cli {
 
 namespace {
 
 struct UpOptions {
-  int workers = 0;
+  int workers = -1;  // -1: one per core, or none with a hostfile
   std::string stateDir, workerEndpoint = "tcp://127.0.0.1:*";
+  HostfileOptions hostfile;
 };
 
 pid_t spawn(const std::vector<std::string>& args) {
@@ -70,8 +72,10 @@ void stopAll(std::vector<pid_t>& children) {
 
 int up(UpOptions o) {
   const auto& stop = stopOnSignals();
-  if (o.workers <= 0)
-    o.workers = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  if (o.workers < 0)
+    o.workers = !o.hostfile.hostfile.empty()
+                    ? 0
+                    : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   if (o.stateDir.empty()) {
     const char* home = std::getenv("HOME");
     o.stateDir = std::string(home ? home : ".") + "/.local/state/tfmath";
@@ -93,16 +97,26 @@ int up(UpOptions o) {
     stopAll(children);
     return 1;
   }
+  std::unique_ptr<SshLauncher> remote;
+  if (!o.hostfile.hostfile.empty()) {
+    try {
+      remote = launchHostfile(o.hostfile, workerEndpoint, keys, o.stateDir);
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "tfmath up: %s\n", e.what());
+      stopAll(children);
+      return 1;
+    }
+  }
   for (int i = 0; i < o.workers; ++i)
     children.push_back(
         spawn({"tfmath", "worker", "--coordinator", workerEndpoint, "--keys", keys}));
   const std::string client = "ipc://" + o.stateDir + "/coordinator.sock";
   std::fprintf(stderr,
-               "tfmath up: a coordinator and %d worker(s); state in %s\n"
+               "tfmath up: a coordinator, %d local and %d remote worker(s); state in %s\n"
                "  submit:  tfmath submit JOB.capnp --wait   (after the export line below)\n"
                "  watch:   tfmath status\n"
                "  stop:    Ctrl-C\n",
-               o.workers, o.stateDir.c_str());
+               o.workers, remote ? remote->running() : 0, o.stateDir.c_str());
   std::printf("export TFMATH_COORDINATOR=%s\n", client.c_str());
   std::fflush(stdout);
 
@@ -123,6 +137,7 @@ int up(UpOptions o) {
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
   std::fprintf(stderr, "tfmath up: stopping\n");
+  remote.reset();  // the remote workers first, while the coordinator still hears their goodbyes
   stopAll(children);
   return code;
 }
@@ -132,10 +147,12 @@ int up(UpOptions o) {
 Command addUpCommand(CLI::App& app) {
   auto* cmd = app.add_subcommand("up", "Start a local cluster: a coordinator and N workers");
   auto o = std::make_shared<UpOptions>();
-  cmd->add_option("--workers", o->workers, "Workers to start (default: one per core)");
+  cmd->add_option("--workers", o->workers,
+                  "Local workers to start (default: one per core; none with --hostfile)");
   cmd->add_option("--state-dir", o->stateDir, "State directory (default ~/.local/state/tfmath)");
   cmd->add_option("--worker-endpoint", o->workerEndpoint, "Where workers connect")
       ->capture_default_str();
+  o->hostfile.addTo(cmd);
   return {cmd, [o] { return up(*o); }};
 }
 

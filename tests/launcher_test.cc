@@ -1,0 +1,193 @@
+// launcher_test.cc: the SSH launcher (issue 4 §2) against real sshds: the hostfile format, workers
+// started over SSH that train and leave no orphans, and hosts that fail (unreachable, unknown host
+// key, refused key) named while the others start, or aborting all with --all-or-nothing.
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "hostfile.h"
+#include "sshd_fixture.h"
+
+namespace tfmath {
+namespace {
+
+using testing::Cluster;
+using testing::SshServer;
+using testing::TempDir;
+
+TEST(Hostfile, ReadsTheMpiFormatAndNamesBadLines) {
+  TempDir dir;
+  auto hosts = cli::readHostfile(dir.write(
+      "good", "# cluster\nnode1 slots=4\nalice@node2:2222   # a comment\n\n[::1]:22 slots=1\n"));
+  ASSERT_EQ(hosts.size(), 3u);
+  EXPECT_EQ(hosts[0].host, "node1");
+  EXPECT_EQ(hosts[0].slots, 4);
+  EXPECT_EQ(hosts[0].port, 0);
+  EXPECT_EQ(hosts[1].user, "alice");
+  EXPECT_EQ(hosts[1].port, 2222);
+  EXPECT_EQ(hosts[1].slots, 1);
+  EXPECT_EQ(hosts[1].name(), "alice@node2:2222");
+  EXPECT_EQ(hosts[2].host, "[::1]");
+  for (const auto& [text, error] : std::vector<std::pair<std::string, std::string>>{
+           {"node1 slots=0\n", ":1: slots must be a positive number, not '0'"},
+           {"# ok\nnode1 cpus=2\n", ":2: unknown field 'cpus=2'"},
+           {"node1:port\n", ":1: the port must be a positive number, not 'port'"},
+           {"alice@\n", ":1: no host name"},
+           {"# nothing\n", "the hostfile names no host"}}) {
+    try {
+      cli::readHostfile(dir.write("bad", text));
+      ADD_FAILURE() << "accepted: " << text;
+    } catch (const std::exception& e) {
+      EXPECT_NE(std::string(e.what()).find(error), std::string::npos) << e.what();
+    }
+  }
+}
+
+// Process ids whose command line holds every one of `parts`.
+std::vector<int> processesWith(const std::vector<std::string>& parts) {
+  std::vector<int> found;
+  for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
+    const std::string name = entry.path().filename();
+    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
+    std::string cmdline = Cluster::slurp(entry.path().string() + "/cmdline");
+    std::replace(cmdline.begin(), cmdline.end(), '\0', ' ');
+    bool all = !cmdline.empty();
+    for (const auto& p : parts) all = all && cmdline.find(p) != std::string::npos;
+    if (all) found.push_back(std::stoi(name));
+  }
+  return found;
+}
+
+// `tfmath up --hostfile` in a temp state dir, stopped (SIGTERM) when this goes away.
+class UpCluster {
+ public:
+  UpCluster(const std::string& hostfile, const std::string& sshDir,
+            const std::vector<std::string>& extra = {}) {
+    std::vector<std::string> args{"up",          "--hostfile",  hostfile,
+                                  "--ssh-dir",   sshDir,        "--remote-tfmath",
+                                  TFMATH_BINARY, "--state-dir", dir_.path()};
+    args.insert(args.end(), extra.begin(), extra.end());
+    pid_ = testing::spawnTfmath(args, dir_.path() + "/up.log");
+  }
+  ~UpCluster() { stop(); }
+  // Waits until the launch is over and `n` workers registered; false if `tfmath up` exited first.
+  bool waitForWorkers(size_t n) {
+    for (int i = 0; i < 300; ++i) {
+      if (waitpid(pid_, &status_, WNOHANG) == pid_) {
+        pid_ = -1;
+        return false;
+      }
+      auto r = run("status --json");
+      if (r.exitCode == 0 && nlohmann::json::parse(r.output)["workers"].size() >= n &&
+          log().find("remote worker(s)") != std::string::npos)
+        return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    return false;
+  }
+  // Waits for `tfmath up` to exit; returns its exit code.
+  int wait() {
+    if (pid_ > 0) waitpid(pid_, &status_, 0);
+    pid_ = -1;
+    return WIFEXITED(status_) ? WEXITSTATUS(status_) : -1;
+  }
+  void stop() {
+    if (pid_ <= 0) return;
+    kill(pid_, SIGTERM);
+    wait();
+  }
+  testing::CommandResult run(const std::string& args) const {
+    return testing::tfmath(args + " --coordinator ipc://" + dir_.path() + "/coordinator.sock");
+  }
+  std::string log() const { return Cluster::slurp(dir_.path() + "/up.log"); }
+  const TempDir& dir() const { return dir_; }
+  std::string workerEndpoint() const {
+    std::ifstream in(dir_.path() + "/endpoints");
+    std::string kind, endpoint;
+    while (in >> kind >> endpoint)
+      if (kind == "worker") return endpoint;
+    return "";
+  }
+
+ private:
+  TempDir dir_;
+  pid_t pid_ = -1;
+  int status_ = 0;
+};
+
+TEST(Launcher, StartsWorkersOverSshThatTrainAndLeaveNoOrphans) {
+  if (!std::filesystem::exists(testing::kSshd)) GTEST_SKIP() << "no sshd (openssh-server)";
+  SshServer server;
+  ASSERT_TRUE(server.ready()) << server.log();
+  TempDir dir;
+  const std::string hostfile =
+      dir.write("hosts", "# one host, two workers\n127.0.0.1:" + std::to_string(server.port()) +
+                             " slots=2\n");
+  UpCluster up(hostfile, server.sshDir());
+  ASSERT_TRUE(up.waitForWorkers(2)) << up.log() << server.log();
+  const std::string endpoint = up.workerEndpoint();
+  EXPECT_EQ(processesWith({"--keys-on-stdin", endpoint}).size(), 2u);
+  // The key went over stdin, never onto a command line.
+  const std::string secret =
+      configValue(Cluster::slurp(up.dir().path() + "/keys/worker.key"), "secret-key");
+  EXPECT_TRUE(processesWith({secret}).empty());
+
+  auto r = up.run("submit " + std::string(TFMATH_SOURCE_DIR) + "/examples/linreg.capnp --wait");
+  ASSERT_EQ(r.exitCode, 0) << r.output << up.log();
+  // Each worker's output streams into its own log in the state directory.
+  const std::string log1 =
+      up.dir().path() + "/workers/127.0.0.1_" + std::to_string(server.port()) + "-1.log";
+  EXPECT_NE(Cluster::slurp(log1).find("registering with " + endpoint), std::string::npos)
+      << Cluster::slurp(log1);
+
+  // Stopping the cluster stops every remote worker.
+  up.stop();
+  std::vector<int> left;
+  for (int i = 0; i < 100; ++i) {
+    left = processesWith({"--keys-on-stdin", endpoint});
+    if (left.empty()) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  EXPECT_TRUE(left.empty()) << left.size() << " worker(s) outlived the cluster";
+}
+
+TEST(Launcher, NamesEachFailedHostAndStartsTheOthers) {
+  if (!std::filesystem::exists(testing::kSshd)) GTEST_SKIP() << "no sshd (openssh-server)";
+  SshServer good, refusing;
+  ASSERT_TRUE(good.ready() && refusing.ready()) << good.log() << refusing.log();
+  // One ssh folder: good's key and known_hosts, plus refusing's host key; refusing does not
+  // authorize that key.
+  TempDir dir;
+  std::filesystem::copy(good.sshDir(), dir.path() + "/ssh");
+  std::ofstream(dir.path() + "/ssh/known_hosts", std::ios::app)
+      << Cluster::slurp(refusing.sshDir() + "/known_hosts");
+  std::filesystem::remove(refusing.sshDir() + "/../authorized_keys");
+  std::ofstream(refusing.sshDir() + "/../authorized_keys") << "";
+  const std::string g = std::to_string(good.port());
+  const std::string hostfile = dir.write(
+      "hosts", "127.0.0.1:" + g + " slots=1\n127.0.0.1:" + std::to_string(testing::freePort()) +
+                   "\nlocalhost:" + g + "\n127.0.0.1:" + std::to_string(refusing.port()) + "\n");
+  {
+    UpCluster up(hostfile, dir.path() + "/ssh");
+    ASSERT_TRUE(up.waitForWorkers(1)) << up.log();
+    const std::string log = up.log();
+    EXPECT_NE(log.find("cannot connect"), std::string::npos) << log;
+    EXPECT_NE(log.find("host localhost:" + g + ": its host key SHA256:"), std::string::npos) << log;
+    EXPECT_NE(log.find("is not in known_hosts"), std::string::npos) << log;
+    EXPECT_NE(
+        log.find("host 127.0.0.1:" + std::to_string(refusing.port()) + ": authentication failed"),
+        std::string::npos)
+        << log;
+    auto status = nlohmann::json::parse(up.run("status --json").output);
+    EXPECT_EQ(status["workers"].size(), 1u);
+  }
+  // --all-or-nothing: the same hostfile aborts the whole start, leaving nothing running.
+  UpCluster strict(hostfile, dir.path() + "/ssh", {"--all-or-nothing"});
+  EXPECT_EQ(strict.wait(), 1) << strict.log();
+  EXPECT_NE(strict.log().find("--all-or-nothing was given"), std::string::npos) << strict.log();
+  std::this_thread::sleep_for(std::chrono::seconds(1));
+  EXPECT_TRUE(processesWith({"--keys-on-stdin", strict.workerEndpoint()}).empty());
+}
+
+}  // namespace
+}  // namespace tfmath
