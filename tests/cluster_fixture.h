@@ -3,12 +3,15 @@
 // it.
 #pragma once
 
+#include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
+#include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <fstream>
 #include <string>
 #include <thread>
@@ -16,21 +19,29 @@
 #include <zmq.hpp>
 
 #include "curve_keys.h"
+#include "params_file.h"
 #include "test_util.h"
 #include "wire.h"
 
 namespace tfmath::testing {
 
-inline pid_t spawnTfmath(const std::vector<std::string>& args, const std::string& logPath) {
+// Starts `tfmath ARGS` with its output in `logPath`; or, given `shellCommand`, runs that with sh
+// instead (for commands that need a prefix such as `ip netns exec`).
+// Starts `tfmath ARGS` with its output in `logPath`, run through `prefix` (such as
+// {"ip", "netns", "exec", "NS"}) when one is given.
+inline pid_t spawnTfmath(const std::vector<std::string>& args, const std::string& logPath,
+                         const std::vector<std::string>& prefix = {}) {
   const pid_t pid = fork();
   if (pid != 0) return pid;
   FILE* log = std::fopen(logPath.c_str(), "a");
   dup2(fileno(log), 1);
   dup2(fileno(log), 2);
-  std::vector<char*> argv{const_cast<char*>(TFMATH_BINARY)};
+  std::vector<char*> argv;
+  for (const auto& p : prefix) argv.push_back(const_cast<char*>(p.c_str()));
+  argv.push_back(const_cast<char*>(TFMATH_BINARY));
   for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
   argv.push_back(nullptr);
-  execv(TFMATH_BINARY, argv.data());
+  execvp(argv[0], argv.data());
   _exit(127);
 }
 
@@ -127,6 +138,28 @@ class Cluster {
   pid_t coordinator_ = -1;
   std::vector<pid_t> workers_;
 };
+
+// Max over every tensor of |a − b| / max(|b|∞, 1e-3): the relative distance of two parameter files.
+inline double relativeDistance(const std::string& a, const std::string& b) {
+  ParameterStateFile fa(a), fb(b);
+  auto ta = fa.state().getTensors(), tb = fb.state().getTensors();
+  EXPECT_EQ(ta.size(), tb.size());
+  double worst = 0;
+  for (unsigned i = 0; i < ta.size() && i < tb.size(); ++i) {
+    const size_t n = ta[i].getData().size() / 4;
+    EXPECT_EQ(n, tb[i].getData().size() / 4);
+    std::vector<float> x(n), y(n);
+    std::memcpy(x.data(), ta[i].getData().begin(), n * 4);
+    std::memcpy(y.data(), tb[i].getData().begin(), n * 4);
+    double scale = 1e-3, diff = 0;
+    for (size_t k = 0; k < n; ++k) {
+      scale = std::max(scale, std::abs(double(y[k])));
+      diff = std::max(diff, std::abs(double(x[k]) - y[k]));
+    }
+    worst = std::max(worst, diff / scale);
+  }
+  return worst;
+}
 
 // A peer that sends raw frames to a coordinator socket, as a broken or hostile program would.
 class RawPeer {

@@ -16,6 +16,7 @@ namespace {
 
 using testing::Cluster;
 using testing::RawPeer;
+using testing::relativeDistance;
 using testing::TempDir;
 
 // Waits until `job` reaches `state` (PENDING, RUNNING, ...); returns its status record.
@@ -38,28 +39,6 @@ std::string submit(const Cluster& c, const std::string& jobFile) {
   auto r = c.run("submit " + jobFile);
   EXPECT_EQ(r.exitCode, 0) << r.output;
   return r.output.substr(0, r.output.find('\n'));
-}
-
-// Max over every tensor of |a − b| / max(|b|∞, 1e-3): the relative distance of two parameter files.
-double relativeDistance(const std::string& a, const std::string& b) {
-  ParameterStateFile fa(a), fb(b);
-  auto ta = fa.state().getTensors(), tb = fb.state().getTensors();
-  EXPECT_EQ(ta.size(), tb.size());
-  double worst = 0;
-  for (unsigned i = 0; i < ta.size() && i < tb.size(); ++i) {
-    const size_t n = ta[i].getData().size() / 4;
-    EXPECT_EQ(n, tb[i].getData().size() / 4);
-    std::vector<float> x(n), y(n);
-    std::memcpy(x.data(), ta[i].getData().begin(), n * 4);
-    std::memcpy(y.data(), tb[i].getData().begin(), n * 4);
-    double scale = 1e-3, diff = 0;
-    for (size_t k = 0; k < n; ++k) {
-      scale = std::max(scale, std::abs(double(y[k])));
-      diff = std::max(diff, std::abs(double(x[k]) - y[k]));
-    }
-    worst = std::max(worst, diff / scale);
-  }
-  return worst;
 }
 
 TEST(Cluster, LinregOnTwoWorkersRecoversWeightAndBias) {

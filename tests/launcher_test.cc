@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
+#include <set>
 
 #include "hostfile.h"
 #include "sshd_fixture.h"
@@ -61,13 +62,15 @@ std::vector<int> processesWith(const std::vector<std::string>& parts) {
 // `tfmath up --hostfile` in a temp state dir, stopped (SIGTERM) when this goes away.
 class UpCluster {
  public:
+  // `prefix` runs it inside something, e.g. {"ip", "netns", "exec", "NS"}.
   UpCluster(const std::string& hostfile, const std::string& sshDir,
-            const std::vector<std::string>& extra = {}) {
+            const std::vector<std::string>& extra = {},
+            const std::vector<std::string>& prefix = {}) {
     std::vector<std::string> args{"up",          "--hostfile",  hostfile,
                                   "--ssh-dir",   sshDir,        "--remote-tfmath",
                                   TFMATH_BINARY, "--state-dir", dir_.path()};
     args.insert(args.end(), extra.begin(), extra.end());
-    pid_ = testing::spawnTfmath(args, dir_.path() + "/up.log");
+    pid_ = testing::spawnTfmath(args, dir_.path() + "/up.log", prefix);
   }
   ~UpCluster() { stop(); }
   // Waits until the launch is over and `n` workers registered; false if `tfmath up` exited first.
@@ -187,6 +190,96 @@ TEST(Launcher, NamesEachFailedHostAndStartsTheOthers) {
   EXPECT_NE(strict.log().find("--all-or-nothing was given"), std::string::npos) << strict.log();
   std::this_thread::sleep_for(std::chrono::seconds(1));
   EXPECT_TRUE(processesWith({"--keys-on-stdin", strict.workerEndpoint()}).empty());
+}
+
+// Two network namespaces joined by a veth pair, removed when this goes away.
+class TwoNamespaces {
+ public:
+  TwoNamespaces() {
+    const std::string id = std::to_string(getpid() % 100000);
+    names_ = {"tfmathA" + id, "tfmathB" + id};
+    const std::string a = names_[0], b = names_[1], va = "tfva" + id, vb = "tfvb" + id;
+    for (const std::string& step :
+         {"ip netns add " + a, "ip netns add " + b,
+          "ip link add " + va + " type veth peer name " + vb, "ip link set " + va + " netns " + a,
+          "ip link set " + vb + " netns " + b,
+          "ip -n " + a + " addr add " + address(0) + "/24 dev " + va,
+          "ip -n " + b + " addr add " + address(1) + "/24 dev " + vb,
+          "ip -n " + a + " link set " + va + " up", "ip -n " + b + " link set " + vb + " up",
+          "ip -n " + a + " link set lo up", "ip -n " + b + " link set lo up"}) {
+      auto r = testing::shell(step);
+      if (r.exitCode != 0) {
+        error_ = step + ": " + r.output;
+        return;
+      }
+    }
+  }
+  ~TwoNamespaces() {
+    for (const auto& n : names_) testing::shell("ip netns del " + n);
+  }
+  // Why they could not be made, or "".
+  const std::string& error() const { return error_; }
+  const std::string& name(int i) const { return names_[i]; }
+  static std::string address(int i) { return i == 0 ? "10.231.0.1" : "10.231.0.2"; }
+  std::vector<std::string> exec(int i) const { return {"ip", "netns", "exec", names_[i]}; }
+
+ private:
+  std::vector<std::string> names_;
+  std::string error_;
+};
+
+// Workers on two "hosts" (network namespaces, each with its own sshd), launched through a hostfile,
+// train with Gloo across the namespace boundary and end where a single process ends.
+TEST(Launcher, TrainsAcrossTwoNetworkNamespaces) {
+  if (getuid() != 0) GTEST_SKIP() << "needs root to create network namespaces (CI runs as root)";
+  if (!std::filesystem::exists(testing::kSshd)) GTEST_SKIP() << "no sshd (openssh-server)";
+  TwoNamespaces ns;
+  if (!ns.error().empty()) GTEST_SKIP() << "cannot create network namespaces: " << ns.error();
+  SshServer hostA({}, ns.address(0), "ip netns exec " + ns.name(0));
+  SshServer hostB({}, ns.address(1), "ip netns exec " + ns.name(1));
+  ASSERT_TRUE(hostA.ready() && hostB.ready()) << hostA.log() << hostB.log();
+  // One client folder: A's key, authorized on B too, and both host keys.
+  TempDir dir;
+  std::filesystem::copy(hostA.sshDir(), dir.path() + "/ssh");
+  std::ofstream(dir.path() + "/ssh/known_hosts", std::ios::app)
+      << Cluster::slurp(hostB.sshDir() + "/known_hosts");
+  std::ofstream(hostB.sshDir() + "/../authorized_keys", std::ios::app)
+      << Cluster::slurp(hostA.sshDir() + "/id_ed25519.pub");
+  const std::string hostfile =
+      dir.write("hosts", ns.address(0) + ":" + std::to_string(hostA.port()) + " slots=1\n" +
+                             ns.address(1) + ":" + std::to_string(hostB.port()) + " slots=1\n");
+  // The coordinator lives on host A.
+  UpCluster up(hostfile, dir.path() + "/ssh",
+               {"--worker-endpoint", "tcp://" + ns.address(0) + ":*"}, ns.exec(0));
+  ASSERT_TRUE(up.waitForWorkers(2)) << up.log() << hostA.log() << hostB.log();
+  auto status = nlohmann::json::parse(up.run("status --json").output);
+  std::set<std::string> hosts;
+  for (auto& w : status["workers"]) hosts.insert(w["host"]);
+  EXPECT_EQ(hosts, (std::set<std::string>{ns.address(0), ns.address(1)})) << status.dump();
+
+  const std::string jobs[] = {
+      "seed = 5, data = (linear = (samples = 200, weights = [1.5, -2.0], bias = 1.0, noise = 0.1)),"
+      "model = [(dense = (units = 1))], loss = mse, optimizer = (sgd = (learningRate = 0.1)),"
+      "batchSize = 10, epochs = 1,",
+      "seed = 9," + testing::fashionData(600, 100) +
+          "model = [(flatten = void), (dense = (units = 32, activation = relu)), (dense = (units = "
+          "10))], loss = softmaxCrossEntropy, optimizer = (adam = ()), batchSize = 50, epochs = "
+          "1,"};
+  for (int j = 0; j < 2; ++j) {
+    const std::string n = std::to_string(j);
+    const std::string single = dir.path() + "/single" + n + ".params";
+    auto r = testing::tfmath("run " + dir.write("one" + n + ".capnp", testing::jobText(jobs[j])) +
+                             " --save " + single);
+    ASSERT_EQ(r.exitCode, 0) << r.output;
+    r = up.run("submit " +
+               dir.write("two" + n + ".capnp", testing::jobText(jobs[j] + "workers = 2")) +
+               " --wait");
+    ASSERT_EQ(r.exitCode, 0) << r.output << up.log();
+    const std::string id = r.output.substr(0, r.output.find('\n'));
+    const std::string out = dir.path() + "/two" + n + ".params";
+    ASSERT_EQ(up.run("result " + id + " --params " + out).exitCode, 0);
+    EXPECT_LE(testing::relativeDistance(out, single), 1e-5) << "job " << j;
+  }
 }
 
 }  // namespace
