@@ -154,6 +154,43 @@ TEST(Launcher, StartsWorkersOverSshThatTrainAndLeaveNoOrphans) {
   EXPECT_TRUE(left.empty()) << left.size() << " worker(s) outlived the cluster";
 }
 
+// `tfmath coordinator --hostfile` uses the same launcher, and stops its workers when it stops.
+TEST(Launcher, TheCoordinatorLaunchesFromAHostfileToo) {
+  if (!std::filesystem::exists(testing::kSshd)) GTEST_SKIP() << "no sshd (openssh-server)";
+  SshServer server;
+  ASSERT_TRUE(server.ready()) << server.log();
+  TempDir dir;
+  const std::string hostfile =
+      dir.write("hosts", "127.0.0.1:" + std::to_string(server.port()) + " slots=1\n");
+  const pid_t coordinator =
+      testing::spawnTfmath({"coordinator", "--state-dir", dir.path() + "/state",
+                            "--worker-endpoint", "tcp://127.0.0.1:*", "--hostfile", hostfile,
+                            "--ssh-dir", server.sshDir(), "--remote-tfmath", TFMATH_BINARY},
+                           dir.path() + "/coordinator.log");
+  const std::string client = " --coordinator ipc://" + dir.path() + "/state/coordinator.sock";
+  size_t workers = 0;
+  for (int i = 0; i < 100 && workers == 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    auto r = testing::tfmath("status --json" + client);
+    if (r.exitCode == 0) workers = nlohmann::json::parse(r.output)["workers"].size();
+  }
+  EXPECT_EQ(workers, 1u) << Cluster::slurp(dir.path() + "/coordinator.log");
+  const std::string endpoints = Cluster::slurp(dir.path() + "/state/endpoints");
+  const std::string endpoint = endpoints.substr(
+      endpoints.find("worker ") + 7,
+      endpoints.find('\n', endpoints.find("worker ")) - endpoints.find("worker ") - 7);
+  EXPECT_EQ(processesWith({"--keys-on-stdin", endpoint}).size(), 1u) << endpoint;
+  kill(coordinator, SIGTERM);
+  waitpid(coordinator, nullptr, 0);
+  std::vector<int> left;
+  for (int i = 0; i < 100; ++i) {
+    left = processesWith({"--keys-on-stdin", endpoint});
+    if (left.empty()) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  EXPECT_TRUE(left.empty()) << left.size() << " worker(s) outlived the coordinator";
+}
+
 TEST(Launcher, NamesEachFailedHostAndStartsTheOthers) {
   if (!std::filesystem::exists(testing::kSshd)) GTEST_SKIP() << "no sshd (openssh-server)";
   SshServer good, refusing;
