@@ -2,7 +2,6 @@
 // started over SSH that train and leave no orphans, and hosts that fail (unreachable, unknown host
 // key, refused key) named while the others start, or aborting all with --all-or-nothing.
 #include <gtest/gtest.h>
-
 #include <nlohmann/json.hpp>
 #include <set>
 
@@ -193,10 +192,11 @@ TEST(Launcher, TheCoordinatorLaunchesFromAHostfileToo) {
 
 TEST(Launcher, NamesEachFailedHostAndStartsTheOthers) {
   if (!std::filesystem::exists(testing::kSshd)) GTEST_SKIP() << "no sshd (openssh-server)";
-  SshServer good, refusing;
-  ASSERT_TRUE(good.ready() && refusing.ready()) << good.log() << refusing.log();
+  SshServer good, refusing, unknown;
+  ASSERT_TRUE(good.ready() && refusing.ready() && unknown.ready())
+      << good.log() << refusing.log() << unknown.log();
   // One ssh folder: good's key and known_hosts, plus refusing's host key; refusing does not
-  // authorize that key.
+  // authorize that key, and unknown's host key is not in known_hosts.
   TempDir dir;
   std::filesystem::copy(good.sshDir(), dir.path() + "/ssh");
   std::ofstream(dir.path() + "/ssh/known_hosts", std::ios::app)
@@ -206,13 +206,22 @@ TEST(Launcher, NamesEachFailedHostAndStartsTheOthers) {
   const std::string g = std::to_string(good.port());
   const std::string hostfile = dir.write(
       "hosts", "127.0.0.1:" + g + " slots=1\n127.0.0.1:" + std::to_string(testing::freePort()) +
-                   "\nlocalhost:" + g + "\n127.0.0.1:" + std::to_string(refusing.port()) + "\n");
+                   "\n127.0.0.1:" + std::to_string(unknown.port()) +
+                   "\n127.0.0.1:" + std::to_string(refusing.port()) + "\n");
+  // The fingerprint the launcher must show: OpenSSH's own, `256 SHA256:... comment (ED25519)`.
+  const std::string listed =
+      testing::shell("ssh-keygen -lf " + unknown.sshDir() + "/../host_key.pub").output;
+  const std::string fingerprint = listed.substr(
+      listed.find("SHA256:"), listed.find(' ', listed.find("SHA256:")) - listed.find("SHA256:"));
   {
     UpCluster up(hostfile, dir.path() + "/ssh");
     ASSERT_TRUE(up.waitForWorkers(1)) << up.log();
     const std::string log = up.log();
     EXPECT_NE(log.find("cannot connect"), std::string::npos) << log;
-    EXPECT_NE(log.find("host localhost:" + g + ": its host key SHA256:"), std::string::npos) << log;
+    EXPECT_NE(log.find("host 127.0.0.1:" + std::to_string(unknown.port()) + ": its host key " +
+                       fingerprint + " is not in known_hosts"),
+              std::string::npos)
+        << log << fingerprint;
     EXPECT_NE(log.find("is not in known_hosts"), std::string::npos) << log;
     EXPECT_NE(
         log.find("host 127.0.0.1:" + std::to_string(refusing.port()) + ": authentication failed"),
@@ -232,7 +241,7 @@ TEST(Launcher, NamesEachFailedHostAndStartsTheOthers) {
 // Two network namespaces joined by a veth pair, removed when this goes away.
 class TwoNamespaces {
  public:
-  TwoNamespaces() {
+  TwoNamespaces() : madeRunNetns_(!std::filesystem::exists("/run/netns")) {
     const std::string id = std::to_string(getpid() % 100000);
     names_ = {"tfmathA" + id, "tfmathB" + id};
     const std::string a = names_[0], b = names_[1], va = "tfva" + id, vb = "tfvb" + id;
@@ -253,6 +262,8 @@ class TwoNamespaces {
   }
   ~TwoNamespaces() {
     for (const auto& n : names_) testing::shell("ip netns del " + n);
+    // `ip netns add` bind-mounts /run/netns onto itself; undo that if the folder was ours.
+    if (madeRunNetns_) testing::shell("umount /run/netns; rmdir /run/netns");
   }
   // Why they could not be made, or "".
   const std::string& error() const { return error_; }
@@ -261,6 +272,7 @@ class TwoNamespaces {
   std::vector<std::string> exec(int i) const { return {"ip", "netns", "exec", names_[i]}; }
 
  private:
+  bool madeRunNetns_;
   std::vector<std::string> names_;
   std::string error_;
 };
