@@ -10,6 +10,7 @@
 #include "conv2d.h"
 #include "dense.h"
 #include "flatten.h"
+#include "layer_params.h"
 #include "loss.h"
 #include "pool.h"
 #include "rng.h"
@@ -17,28 +18,8 @@
 namespace tfmath {
 namespace {
 
-// Owns the parameter buffers of one layer under test.
-struct Params {
-  std::vector<std::vector<float>> values, grads;
-  std::vector<Param> views;
-  Params(Layer& layer, Rng& rng) {
-    for (const auto& spec : layer.paramSpecs()) {
-      values.emplace_back(static_cast<size_t>(numel(spec.shape)));
-      grads.emplace_back(values.back().size(), 0.0f);
-      for (float& v : values.back()) v = static_cast<float>(rng.uniform(-1, 1));
-    }
-    for (size_t i = 0; i < values.size(); ++i)
-      views.push_back(
-          {std::to_string(i), layer.paramSpecs()[i].shape, values[i].data(), grads[i].data()});
-    layer.bindParams(views);
-  }
-};
-
-Tensor randomTensor(const Shape& shape, Rng& rng) {
-  Tensor t(shape);
-  for (int64_t i = 0; i < t.size(); ++i) t[i] = static_cast<float>(rng.uniform(-1, 1));
-  return t;
-}
+using testing::Params;
+using testing::randomTensor;
 
 // f(x, θ) = Σ r ⊙ layer(x) for a fixed random r, so ∂f/∂y = r. Compares the analytic ∂f/∂x and
 // ∂f/∂θ with (f(v + h) − f(v − h)) / 2h, computed in float32 with h = 1e-2 (the ops are float32).
