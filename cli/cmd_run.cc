@@ -20,7 +20,7 @@ namespace tfmath::cli {
 namespace {
 
 struct RunOptions {
-  std::string job, save, resume;
+  std::string job, save, resume, device = "cpu";
 };
 
 int run(const RunOptions& o) {
@@ -28,7 +28,7 @@ int run(const RunOptions& o) {
   auto job = file.job();
   const Data data = validateJob(job);
   LocalCommunicator local;
-  Trainer trainer(job, data, local);
+  Trainer trainer(job, data, local, o.device);
   if (!o.resume.empty()) {
     ParameterStateFile state(o.resume);
     trainer.resume(state.state());
@@ -36,10 +36,11 @@ int run(const RunOptions& o) {
                 static_cast<unsigned long long>(trainer.globalStep()));
   }
   const bool classification = job.getLoss() == proto::Loss::SOFTMAX_CROSS_ENTROPY;
-  std::printf("%s: %lld training samples%s, %zu parameters, batch %u, %u epochs\n",
+  std::printf("%s: %lld training samples%s, %zu parameters, batch %u, %u epochs, on %s\n",
               job.getName().cStr(), static_cast<long long>(data.train.size()),
               data.test ? (", " + std::to_string(data.test->size()) + " test").c_str() : "",
-              trainer.model().values().size(), job.getBatchSize(), job.getEpochs());
+              trainer.backend().size(), job.getBatchSize(), job.getEpochs(),
+              trainer.backend().device().c_str());
   ProgressPrinter progress(stdout, isatty(STDOUT_FILENO), job.getEpochs());
   trainer.run(progress);
 
@@ -67,7 +68,10 @@ Command addRunCommand(CLI::App& app) {
   auto o = std::make_shared<RunOptions>();
   cmd->add_option("job", o->job, "The job file (.capnp)")->required();
   cmd->add_option("--save", o->save, "Where to write the trained parameters (default NAME.params)");
-  cmd->add_option("--resume", o->resume, "Continue from a saved parameter-state file");
+  cmd->add_option("--resume", o->resume,
+                  "Continue from a saved parameter-state file (from either device)");
+  cmd->add_option("--device", o->device, "Where to train: cpu, or gpu:N (a build with CUDA)")
+      ->capture_default_str();
   return {cmd, [o] {
             try {
               return run(*o);

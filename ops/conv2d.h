@@ -25,6 +25,13 @@ class Conv2d : public Layer {
   // x: N×H×W×C, y: N×OH×OW×F.
   void forward(const Tensor& x, Tensor& y) override;
   void backward(const Tensor& x, const Tensor& y, const Tensor& dy, Tensor* dx) override;
+  // The per-sample input [H, W, C], the filters, kernel and stride, and the output along each axis.
+  Shape input() const { return {h_, w_, c_}; }
+  int64_t filters() const { return filters_; }
+  int64_t kernel() const { return k_; }
+  int64_t stride() const { return stride_; }
+  const ConvAxis& rows() const { return rows_; }
+  const ConvAxis& cols() const { return cols_; }
 
  private:
   void im2col(const Tensor& x);

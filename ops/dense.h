@@ -19,6 +19,8 @@ class Dense : public Layer {
   void forward(const Tensor& x, Tensor& y) override;
   // dy: N×U; dW += XᵀdY, db += 1ᵀdY, dX = dY Wᵀ.
   void backward(const Tensor& x, const Tensor& y, const Tensor& dy, Tensor* dx) override;
+  int64_t inputs() const { return in_; }
+  int64_t units() const { return units_; }
 
  private:
   int64_t in_, units_;

@@ -37,6 +37,8 @@ class Model {
   const std::vector<Param>& params() const { return params_; }
   const Shape& outputShape() const { return layers_.back()->outputShape(); }
   const std::vector<std::unique_ptr<Layer>>& layers() const { return layers_; }
+  // The first layer with parameters: backward stops there.
+  size_t firstTrainable() const { return firstTrainable_; }
 
  private:
   std::vector<std::unique_ptr<Layer>> layers_;

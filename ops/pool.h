@@ -19,6 +19,10 @@ class MaxPool2d : public Layer {
   void forward(const Tensor& x, Tensor& y) override;
   // dx = 0 except at each window's arg-max, which receives that window's gradient.
   void backward(const Tensor& x, const Tensor& y, const Tensor& dy, Tensor* dx) override;
+  // The per-sample input [H, W, C], window and stride.
+  Shape input() const { return {h_, w_, c_}; }
+  int64_t pool() const { return pool_; }
+  int64_t stride() const { return stride_; }
 
  private:
   int64_t h_, w_, c_, pool_, stride_;

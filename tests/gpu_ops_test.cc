@@ -84,6 +84,12 @@ struct ConvCase {
   bool same;
 };
 
+// How ctest names each case, e.g. "9x7x3 f4 k3 s1 valid".
+void PrintTo(const ConvCase& k, std::ostream* os) {
+  *os << k.h << "x" << k.w << "x" << k.c << " f" << k.filters << " k" << k.kernel << " s"
+      << k.stride << (k.same ? " same" : " valid");
+}
+
 class GpuConv : public Gpu, public ::testing::WithParamInterface<ConvCase> {};
 
 TEST_P(GpuConv, MatchesTheCpu) {

@@ -26,7 +26,7 @@ FloatBuffer train(proto::Job::Reader job) {
   Trainer trainer(job, data, local);
   Quiet quiet;
   trainer.run(quiet);
-  return trainer.model().values();
+  return trainer.parameters();
 }
 
 TEST(Training, LinregRecoversWeightAndBias) {
@@ -36,11 +36,12 @@ TEST(Training, LinregRecoversWeightAndBias) {
   Trainer trainer(f.job(), data, local);
   Quiet quiet;
   trainer.run(quiet);
-  const auto& params = trainer.model().params();
+  const auto& params = trainer.backend().params();
+  const FloatBuffer values = trainer.parameters();
   ASSERT_EQ(params.size(), 2u);
   EXPECT_EQ(params[0].name, "layer0.w");
-  EXPECT_NEAR(params[0].value[0], 3.0, 0.1);
-  EXPECT_NEAR(params[1].value[0], 2.0, 0.1);
+  EXPECT_NEAR(values[params[0].offset], 3.0, 0.1);
+  EXPECT_NEAR(values[params[1].offset], 2.0, 0.1);
   // With noise σ = 0.5, the best achievable mean squared error is about σ² = 0.25.
   EXPECT_LT(trainer.evaluate().loss, 0.35);
 }
@@ -100,10 +101,9 @@ TEST(Training, ResumeIsExactBitForBit) {
   resumed.resume(saved.state());
   Quiet quiet;
   resumed.run(quiet);
-  ASSERT_EQ(resumed.model().values().size(), straight.size());
-  EXPECT_EQ(std::memcmp(resumed.model().values().data(), straight.data(),
-                        straight.size() * sizeof(float)),
-            0);
+  const FloatBuffer values = resumed.parameters();
+  ASSERT_EQ(values.size(), straight.size());
+  EXPECT_EQ(std::memcmp(values.data(), straight.data(), straight.size() * sizeof(float)), 0);
 }
 
 TEST(Training, ResumeRefusesAStateOfAnotherModel) {

@@ -12,16 +12,6 @@ namespace tfmath {
 
 namespace {
 
-std::unique_ptr<Optimizer> makeOptimizer(proto::Optimizer::Reader o, size_t size) {
-  if (o.isSgd()) {
-    auto s = o.getSgd();
-    return makeSgd({s.getLearningRate(), s.getMomentum(), s.getWeightDecay(), s.getNesterov()},
-                   size);
-  }
-  auto a = o.getAdam();
-  return makeAdam({a.getLearningRate(), a.getBeta1(), a.getBeta2(), a.getEpsilon()}, size);
-}
-
 void writeTensor(proto::Tensor::Builder out, const std::string& name, const Shape& shape,
                  const float* values) {
   out.setName(name);
@@ -63,14 +53,13 @@ std::pair<int64_t, int64_t> rankSlice(int64_t batch, int rank, int world) {
   return {begin, begin + base + (rank < extra ? 1 : 0)};
 }
 
-Trainer::Trainer(proto::Job::Reader job, const Data& data, Communicator& comm)
+Trainer::Trainer(proto::Job::Reader job, const Data& data, Communicator& comm,
+                 const std::string& device)
     : job_(job),
       data_(data),
       comm_(comm),
-      model_(job.getModel(), data.train.sampleShape()),
+      backend_(makeBackend(job, data.train.sampleShape(), device)),
       rng_(Rng::derive(job.getSeed(), 2)) {
-  model_.initialize(job.getSeed());
-  optimizer_ = makeOptimizer(job.getOptimizer(), model_.values().size());
   const uint64_t n = static_cast<uint64_t>(data.train.size()), b = job.getBatchSize();
   stepsPerEpoch_ = (n + b - 1) / b;
   startEpoch();
@@ -83,22 +72,24 @@ void Trainer::startEpoch() {
 }
 
 void Trainer::resume(proto::ParameterState::Reader state) {
-  const auto& params = model_.params();
+  const auto& params = backend_->params();
   if (state.getTensors().size() != params.size())
     throw JobError("resume: the state holds " + std::to_string(state.getTensors().size()) +
                    " tensors but this job's model has " + std::to_string(params.size()));
+  FloatBuffer host(backend_->size());
   for (size_t i = 0; i < params.size(); ++i)
     readTensor(state.getTensors()[static_cast<unsigned>(i)], params[i].name, params[i].shape,
-               params[i].value);
-  const auto names = optimizer_->slotNames();
+               host.data() + params[i].offset);
+  const auto names = backend_->slotNames();
   if (state.getOptimizerSlots().size() != names.size() * params.size())
     throw JobError("resume: the state's optimizer slots do not fit this job's optimizer");
+  backend_->write(-1, host.data());
   unsigned k = 0;
   for (size_t s = 0; s < names.size(); ++s) {
-    float* slot = optimizer_->slot(s).data();
-    for (const Param& p : params)
+    for (const ParamInfo& p : params)
       readTensor(state.getOptimizerSlots()[k++], p.name + "/" + names[s], p.shape,
-                 slot + (p.value - model_.values().data()));
+                 host.data() + p.offset);
+    backend_->write(static_cast<int>(s), host.data());
   }
   globalStep_ = state.getStep();
   epoch_ = state.getEpoch();
@@ -112,11 +103,6 @@ void Trainer::resume(proto::ParameterState::Reader state) {
   startEpoch();
 }
 
-LossSums Trainer::lossOf(const Tensor& out, const Tensor& target, Tensor* grad) const {
-  return job_.getLoss() == proto::Loss::MSE ? mse(out, target, grad)
-                                            : softmaxCrossEntropy(out, target, grad);
-}
-
 StepReport Trainer::step() {
   const auto start = std::chrono::steady_clock::now();
   const int64_t n = data_.train.size(), b = job_.getBatchSize();
@@ -124,19 +110,15 @@ StepReport Trainer::step() {
   const int64_t global = std::min(b, n - first);
   const auto [lo, hi] = rankSlice(global, comm_.rank(), comm_.worldSize());
 
-  model_.zeroGrad();
+  backend_->zeroGradients();
   // Summed over ranks by the allreduce: the batch's loss, and how many ranks asked to stop.
   double stats[2] = {0, stopRequested_ ? 1.0 : 0.0};
   if (hi > lo) {
     data_.train.gather(order_.data() + first + lo, hi - lo, x_, t_);
-    const Tensor& out = model_.forward(x_);
-    stats[0] = lossOf(out, t_, &dOut_).loss;
-    model_.backward(dOut_);
+    stats[0] = backend_->train(x_, t_).loss;
   }
-  comm_.allreduceSum(model_.grads(), stats);
-  VectorMap(model_.grads().data(), static_cast<int64_t>(model_.grads().size())) *=
-      1.0f / static_cast<float>(global);
-  optimizer_->update(model_.values().data(), model_.grads().data(), ++globalStep_);
+  comm_.allreduceSum(backend_->gradients(), stats);
+  backend_->update(1.0f / static_cast<float>(global), ++globalStep_);
 
   stopped_ = stats[1] > 0;
   epochLossSum_ += stats[0];
@@ -175,7 +157,7 @@ Evaluation Trainer::evaluate() {
   Tensor x, t;
   for (int64_t at = 0; at < n; at += chunk) {
     set.gather(all.data() + at, std::min(chunk, n - at), x, t);
-    LossSums s = lossOf(model_.forward(x), t, nullptr);
+    LossSums s = backend_->evaluate(x, t);
     loss += s.loss;
     correct += s.correct;
   }
@@ -202,19 +184,20 @@ void Trainer::saveState(proto::ParameterState::Builder state, const Evaluation& 
   state.setJob(job_);
   state.setStep(globalStep_);
   state.setEpoch(epoch_);
-  const auto& params = model_.params();
+  const auto& params = backend_->params();
+  FloatBuffer host(backend_->size());
+  backend_->read(-1, host.data());
   auto tensors = state.initTensors(static_cast<unsigned>(params.size()));
   for (size_t i = 0; i < params.size(); ++i)
     writeTensor(tensors[static_cast<unsigned>(i)], params[i].name, params[i].shape,
-                params[i].value);
-  const auto names = optimizer_->slotNames();
+                host.data() + params[i].offset);
+  const auto names = backend_->slotNames();
   auto slots = state.initOptimizerSlots(static_cast<unsigned>(names.size() * params.size()));
   unsigned k = 0;
   for (size_t s = 0; s < names.size(); ++s) {
-    const float* slot = optimizer_->slot(s).data();
-    for (const Param& p : params)
-      writeTensor(slots[k++], p.name + "/" + names[s], p.shape,
-                  slot + (p.value - model_.values().data()));
+    backend_->read(static_cast<int>(s), host.data());
+    for (const ParamInfo& p : params)
+      writeTensor(slots[k++], p.name + "/" + names[s], p.shape, host.data() + p.offset);
   }
   state.setRngState(rng_.state());
   auto m = state.initMetrics();

@@ -10,11 +10,10 @@
 #include <string>
 #include <utility>
 
+#include "backend.h"
 #include "communicator.h"
 #include "dataset.h"
 #include "loss.h"
-#include "model.h"
-#include "optimizer.h"
 #include "params.capnp.h"
 #include "rng.h"
 
@@ -61,7 +60,9 @@ class Trainer {
  public:
   // `job` and `data` must be validated (validateJob) and outlive the trainer. Initial parameters
   // depend only on the job's seed, so every rank starts from the same ones.
-  Trainer(proto::Job::Reader job, const Data& data, Communicator& comm);
+  // `device`: "cpu" or "gpu:N" (see backend.h).
+  Trainer(proto::Job::Reader job, const Data& data, Communicator& comm,
+          const std::string& device = "cpu");
 
   // Continues from a saved state. Throws JobError if its tensors do not fit this job's model.
   void resume(proto::ParameterState::Reader state);
@@ -86,7 +87,13 @@ class Trainer {
   // Fills a parameter-state message with everything needed to resume.
   void saveState(proto::ParameterState::Builder state, const Evaluation& eval) const;
 
-  Model& model() { return model_; }
+  Backend& backend() { return *backend_; }
+  // A host copy of the parameters, in the flat layout of backend().params().
+  FloatBuffer parameters() const {
+    FloatBuffer values(backend_->size());
+    backend_->read(-1, values.data());
+    return values;
+  }
   uint64_t globalStep() const { return globalStep_; }
   uint32_t epoch() const { return epoch_; }
   uint64_t stepsPerEpoch() const { return stepsPerEpoch_; }
@@ -97,13 +104,11 @@ class Trainer {
 
  private:
   void startEpoch();
-  LossSums lossOf(const Tensor& out, const Tensor& target, Tensor* grad) const;
 
   proto::Job::Reader job_;
   const Data& data_;
   Communicator& comm_;
-  Model model_;
-  std::unique_ptr<Optimizer> optimizer_;
+  std::unique_ptr<Backend> backend_;
   Rng rng_;  // for stochastic ops; saved with the state
   std::atomic<bool> stopRequested_{false};
   bool stopped_ = false;
@@ -119,7 +124,7 @@ class Trainer {
 
   double trainSeconds_ = 0;
   int64_t trainedSamples_ = 0;
-  Tensor x_, t_, dOut_;  // step buffers, reused
+  Tensor x_, t_;  // step buffers, reused
 };
 
 }  // namespace tfmath

@@ -1,0 +1,59 @@
+// backend.h: where a job's model lives and computes: the CPU (ops/) or a GPU (kernels/). The
+// trainer and the checkpoint code see only this interface, so they do not know the device, and a
+// checkpoint written on one device resumes on the other. Not thread-safe: one per training thread.
+#pragma once
+
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "job.capnp.h"
+#include "loss.h"
+#include "tensor.h"
+
+namespace tfmath {
+
+// One parameter tensor: its checkpoint name, shape, and place in the flat buffers.
+struct ParamInfo {
+  std::string name;  // e.g. layer0.w
+  Shape shape;
+  size_t offset = 0;
+};
+
+class Backend {
+ public:
+  virtual ~Backend() = default;
+  // "cpu", or "gpu:N (NAME)".
+  virtual std::string device() const = 0;
+  const std::vector<ParamInfo>& params() const { return params_; }
+  // Floats in the flat parameter (and gradient, and each optimizer slot) buffer.
+  size_t size() const { return size_; }
+
+  virtual void zeroGradients() = 0;
+  // Forward, the summed loss, backward: gradients of the batch's loss SUM accumulate. Host tensors.
+  virtual LossSums train(const Tensor& x, const Tensor& targets) = 0;
+  // Forward and loss only.
+  virtual LossSums evaluate(const Tensor& x, const Tensor& targets) = 0;
+  // The summed gradients in host memory, for the communicator to sum over ranks in place.
+  virtual std::span<float> gradients() = 0;
+  // gradients ×= scale, then the optimizer's update; step is 1-based (Adam's t).
+  virtual void update(float scale, uint64_t step) = 0;
+
+  virtual std::vector<std::string> slotNames() const = 0;
+  // Host copies of the parameters (slot −1) or of an optimizer slot, for checkpoints: size()
+  // floats.
+  virtual void read(int slot, float* host) const = 0;
+  virtual void write(int slot, const float* host) = 0;
+
+ protected:
+  std::vector<ParamInfo> params_;
+  size_t size_ = 0;
+};
+
+// The model of `job` for per-sample input `input`, initialised from the job's seed, on `device`:
+// "cpu" or "gpu:N". Throws JobError for a device this build or machine does not have.
+std::unique_ptr<Backend> makeBackend(proto::Job::Reader job, const Shape& input,
+                                     const std::string& device);
+
+}  // namespace tfmath
