@@ -11,6 +11,7 @@
 #include "coordinator.h"
 #include "curve_keys.h"
 #include "durable_file.h"
+#include "backend.h"
 #include "signals.h"
 #include "ssh_launcher.h"
 #include "worker_daemon.h"
@@ -91,6 +92,8 @@ Command addWorkerCommand(CLI::App& app) {
       "--gloo-host", o->glooHost,
       "Address other ranks reach this worker's Gloo device on (default: this host's address on "
       "the route to the coordinator)");
+  cmd->add_option("--device", o->device, "The device this worker trains on: cpu, or gpu:N")
+      ->capture_default_str();
   auto keys = std::make_shared<std::string>();
   auto keysOnStdin = std::make_shared<bool>(false);
   auto* keysOption = cmd->add_option(
@@ -107,6 +110,7 @@ Command addWorkerCommand(CLI::App& app) {
   return {cmd, [o, timeoutSeconds, keys, keysOnStdin] {
             try {
               o->collectiveTimeout = std::chrono::seconds(*timeoutSeconds);
+              probeDevice(o->device);  // a GPU that is not there stops the worker here, by name
               if (*keysOnStdin) {
                 o->keys = workerKeysFromStdin();
               } else if (!keys->empty()) {

@@ -176,12 +176,21 @@ Command addStatusCommand(CLI::App& app) {
               }
               std::printf("\n%-28s %-12s %-7s %-5s %-5s %-5s %s\n", "WORKER", "HOST", "DEVICE",
                           "STATE", "JOB", "RANK", "HEARTBEAT");
-              for (auto w : r.getWorkers())
-                std::printf("%-28s %-12s %-7s %-5s %-5s %-5s %.1fs ago\n", w.getId().cStr(),
+              for (auto w : r.getWorkers()) {
+                std::printf("%-28s %-12s %-7s %-5s %-5s %-5s %.1fs ago", w.getId().cStr(),
                             w.getHost().cStr(), w.getDevice().cStr(), w.getBusy() ? "busy" : "idle",
                             w.getBusy() ? w.getJobId().cStr() : "-",
                             w.getBusy() ? std::to_string(w.getRank()).c_str() : "-",
                             w.getHeartbeatAgeMs() / 1e3);
+                if (auto g = w.getGpu(); g.getName().size()) {
+                  std::printf("  %s, %.1f/%.1f GiB", g.getName().cStr(),
+                              g.getMemoryUsedBytes() / 1073741824.0,
+                              g.getMemoryTotalBytes() / 1073741824.0);
+                  if (g.getUtilizationPercent() >= 0)
+                    std::printf(", %d%% busy", g.getUtilizationPercent());
+                }
+                std::printf("\n");
+              }
               return 0;
             });
           }};

@@ -12,6 +12,7 @@
 #include <fstream>
 #include <thread>
 
+#include "backend.h"
 #include "commands.h"
 #include "curve_keys.h"
 #include "signals.h"
@@ -22,7 +23,8 @@ namespace tfmath::cli {
 namespace {
 
 struct UpOptions {
-  int workers = -1;  // -1: one per core, or none with a hostfile
+  int workers = -1;   // -1: one per core, or none with a hostfile or --gpus
+  bool gpus = false;  // one more worker per visible GPU
   std::string stateDir, workerEndpoint = "tcp://127.0.0.1:*";
   HostfileOptions hostfile;
 };
@@ -72,8 +74,15 @@ void stopAll(std::vector<pid_t>& children) {
 
 int up(UpOptions o) {
   const auto& stop = stopOnSignals();
+  const int gpus = o.gpus ? gpuCount() : 0;
+  if (o.gpus && gpus == 0) {
+    std::fprintf(stderr,
+                 "tfmath up: --gpus, but this machine shows no CUDA device (no driver, no GPU, or "
+                 "a build without CUDA)\n");
+    return 1;
+  }
   if (o.workers < 0)
-    o.workers = !o.hostfile.hostfile.empty()
+    o.workers = !o.hostfile.hostfile.empty() || o.gpus
                     ? 0
                     : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   if (o.stateDir.empty()) {
@@ -110,13 +119,17 @@ int up(UpOptions o) {
   for (int i = 0; i < o.workers; ++i)
     children.push_back(
         spawn({"tfmath", "worker", "--coordinator", workerEndpoint, "--keys", keys}));
+  for (int i = 0; i < gpus; ++i)
+    children.push_back(spawn({"tfmath", "worker", "--coordinator", workerEndpoint, "--keys", keys,
+                              "--device", "gpu:" + std::to_string(i)}));
   const std::string client = "ipc://" + o.stateDir + "/coordinator.sock";
   std::fprintf(stderr,
-               "tfmath up: a coordinator, %d local and %d remote worker(s); state in %s\n"
+               "tfmath up: a coordinator, %d local CPU, %d local GPU and %d remote worker(s); "
+               "state in %s\n"
                "  submit:  tfmath submit JOB.capnp --wait   (after the export line below)\n"
                "  watch:   tfmath status\n"
                "  stop:    Ctrl-C\n",
-               o.workers, remote ? remote->running() : 0, o.stateDir.c_str());
+               o.workers, gpus, remote ? remote->running() : 0, o.stateDir.c_str());
   std::printf("export TFMATH_COORDINATOR=%s\n", client.c_str());
   std::fflush(stdout);
 
@@ -148,7 +161,9 @@ Command addUpCommand(CLI::App& app) {
   auto* cmd = app.add_subcommand("up", "Start a local cluster: a coordinator and N workers");
   auto o = std::make_shared<UpOptions>();
   cmd->add_option("--workers", o->workers,
-                  "Local workers to start (default: one per core; none with --hostfile)");
+                  "Local CPU workers to start (default: one per core; none with --hostfile or "
+                  "--gpus)");
+  cmd->add_flag("--gpus", o->gpus, "Start one worker per visible GPU");
   cmd->add_option("--state-dir", o->stateDir, "State directory (default ~/.local/state/tfmath)");
   cmd->add_option("--worker-endpoint", o->workerEndpoint, "Where workers connect")
       ->capture_default_str();

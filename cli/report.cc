@@ -73,7 +73,13 @@ nlohmann::json toJson(proto::WorkerInfo::Reader w) {
           {"rank", w.getRank()},
           {"heartbeat_age_ms", w.getHeartbeatAgeMs()},
           {"cores", w.getCores()},
-          {"memory_bytes", w.getMemoryBytes()}};
+          {"memory_bytes", w.getMemoryBytes()},
+          {"gpu", w.getGpu().getName().size()
+                      ? nlohmann::json{{"name", w.getGpu().getName().cStr()},
+                                       {"memory_total_bytes", w.getGpu().getMemoryTotalBytes()},
+                                       {"memory_used_bytes", w.getGpu().getMemoryUsedBytes()},
+                                       {"utilization_percent", w.getGpu().getUtilizationPercent()}}
+                      : nlohmann::json()}};
 }
 
 nlohmann::json metricsJson(proto::Metrics::Reader m) {

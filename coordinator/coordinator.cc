@@ -61,7 +61,8 @@ struct Coordinator::Worker {
   std::string id, peer, host, device;
   uint32_t cores = 0;
   uint64_t memory = 0;
-  std::string jobId;  // empty when idle
+  std::unique_ptr<capnp::MallocMessageBuilder> gpu;  // its GpuInfo, as last reported
+  std::string jobId;                                 // empty when idle
   uint32_t rank = 0;
   Clock::time_point lastHeard, lastSent;
 };
@@ -338,6 +339,7 @@ void Coordinator::status(const std::string& peer, const std::string& id) {
     o.setRank(w->rank);
     o.setCores(w->cores);
     o.setMemoryBytes(w->memory);
+    if (w->gpu) o.setGpu(w->gpu->getRoot<proto::GpuInfo>().asReader());
     o.setHeartbeatAgeMs(static_cast<uint64_t>(
         std::chrono::duration_cast<std::chrono::milliseconds>(now - w->lastHeard).count()));
   }
@@ -421,6 +423,15 @@ void Coordinator::onWorkerSocket(const std::string& peer, const zmq::message_t& 
     switch (m.which()) {
       case proto::Message::REGISTER:
         return registerWorker(peer, m.getRegister());
+      case proto::Message::GPU_STATUS:
+        if (known != workerByPeer_.end()) {
+          auto it = workersById_.find(known->second);
+          if (it != workersById_.end()) {
+            it->second->gpu = std::make_unique<capnp::MallocMessageBuilder>();
+            it->second->gpu->setRoot(m.getGpuStatus());
+          }
+        }
+        [[fallthrough]];  // it is the GPU worker's heartbeat
       case proto::Message::HEARTBEAT:
         if (known == workerByPeer_.end()) {
           // §5.1: a heartbeat from a peer that never registered is answered with an error, so a
@@ -461,8 +472,9 @@ void Coordinator::registerWorker(const std::string& peer, proto::Register::Reade
   }
   it = workersById_.find(id);
   if (it == workersById_.end()) {
-    log("worker " + id + " joined (" + std::string(reg.getDevice().cStr()) + ", " +
-        std::to_string(reg.getCores()) + " cores)");
+    log("worker " + id + " joined (" + std::string(reg.getDevice().cStr()) +
+        (reg.getGpu().getName().size() ? " " + std::string(reg.getGpu().getName().cStr()) : "") +
+        ", " + std::to_string(reg.getCores()) + " cores)");
     it = workersById_.emplace(id, std::make_unique<Worker>()).first;
   }
   Worker& w = *it->second;
@@ -472,6 +484,8 @@ void Coordinator::registerWorker(const std::string& peer, proto::Register::Reade
   w.device = reg.getDevice();
   w.cores = reg.getCores();
   w.memory = reg.getMemoryBytes();
+  w.gpu = std::make_unique<capnp::MallocMessageBuilder>();
+  w.gpu->setRoot(reg.getGpu());
   w.jobId.clear();
   w.lastHeard = Clock::now();
   workerByPeer_[peer] = id;
@@ -619,19 +633,28 @@ void Coordinator::releaseStoreWaits(Job& job, const std::string& why) {
 void Coordinator::save(Job& job) { state_.saveRecord(job.info().asReader()); }
 
 void Coordinator::schedule() {
-  // §5.2: FIFO. The oldest pending job runs first; later ones wait behind it.
-  size_t idle = 0;
-  for (auto& [id, w] : workersById_) idle += w->jobId.empty();
+  // §5.2: FIFO. The oldest pending job runs first; later ones wait behind it. A job takes only
+  // workers of the device it asks for.
+  auto fits = [](const Worker& w, proto::Device device) {
+    return device == proto::Device::ANY ||
+           (device == proto::Device::GPU) == w.device.starts_with("gpu");
+  };
   bool blocked = false;
   for (auto& jp : jobs_) {
     Job& job = *jp;
     auto info = job.info();
     if (info.getState() != proto::JobState::PENDING) continue;
     const uint32_t want = info.getWorkers();
+    const proto::Device device = job.job().getDevice();
+    size_t idle = 0;
+    for (auto& [id, w] : workersById_) idle += w->jobId.empty() && fits(*w, device);
     if (blocked || idle < want) {
+      const std::string kind = device == proto::Device::GPU   ? "GPU "
+                               : device == proto::Device::CPU ? "CPU "
+                                                              : "";
       const std::string reason = blocked ? "waiting behind an earlier job"
-                                         : "needs " + std::to_string(want) + " worker(s), " +
-                                               std::to_string(idle) + " idle";
+                                         : "needs " + std::to_string(want) + " " + kind +
+                                               "worker(s), " + std::to_string(idle) + " idle";
       if (reason != std::string(info.getReason().cStr())) {
         info.setReason(reason);
         save(job);
@@ -641,9 +664,9 @@ void Coordinator::schedule() {
     }
     job.rankWorkers.clear();
     for (auto& [id, w] : workersById_)
-      if (w->jobId.empty() && job.rankWorkers.size() < want) job.rankWorkers.push_back(id);
+      if (w->jobId.empty() && fits(*w, device) && job.rankWorkers.size() < want)
+        job.rankWorkers.push_back(id);
     job.rankDone.assign(want, false);
-    idle -= want;
     info.setState(proto::JobState::RUNNING);
     info.setReason("");
     info.setStartedMs(nowMs());

@@ -36,6 +36,19 @@ struct Job {
 
   checkpointEvery @9 :UInt32 = 200;
   # Optimizer steps between checkpoints sent by rank 0 to the coordinator; 0 means only at the end.
+
+  device @10 :Device = any;
+  # Which workers may train it. All-GPU jobs sum gradients with NCCL, others with Gloo.
+}
+
+enum Device {
+  # The kind of worker a job asks for.
+  any @0;
+  # CPU and GPU workers alike.
+  cpu @1;
+  # CPU workers only.
+  gpu @2;
+  # GPU workers only.
 }
 
 struct DataSource {

@@ -81,6 +81,9 @@ struct Message {
 
     error @22 :Error;
     # The request failed; the message says why.
+
+    gpuStatus @23 :GpuInfo;
+    # GPU worker → coordinator, in place of a heartbeat: its GPU's memory and utilization now.
   }
 }
 
@@ -91,11 +94,25 @@ struct Register {
   host @1 :Text;
   # The host name, and the address other ranks reach this worker's Gloo device on.
   device @2 :Text;
-  # "cpu" for a CPU slot.
+  # "cpu" for a CPU slot, "gpu:N" for the host's GPU N.
   cores @3 :UInt32;
   # CPU cores this worker uses.
   memoryBytes @4 :UInt64;
   # Memory of the host.
+  gpu @5 :GpuInfo;
+  # The GPU's name and memory, for a GPU worker.
+}
+
+struct GpuInfo {
+  # A GPU worker's device, as CUDA and NVML report it.
+  name @0 :Text;
+  # e.g. "NVIDIA H200".
+  memoryTotalBytes @1 :UInt64;
+  # Device memory.
+  memoryUsedBytes @2 :UInt64;
+  # Device memory in use, by every process.
+  utilizationPercent @3 :Int32 = -1;
+  # Percent of the last sample period a kernel ran (NVML); -1 when NVML did not load.
 }
 
 struct Assign {
@@ -230,6 +247,8 @@ struct WorkerInfo {
   # Cores it reported.
   memoryBytes @8 :UInt64;
   # Memory it reported.
+  gpu @9 :GpuInfo;
+  # For a GPU worker: its GPU, as last reported.
 }
 
 struct StatusReply {

@@ -202,6 +202,26 @@ TEST(Cluster, PendingJobSaysWhatItWaitsFor) {
   waitForState(c, id, "COMPLETED");
 }
 
+// A job's `device` picks its workers: a GPU job waits on a cluster of CPU workers and says so; a
+// CPU job runs there.
+TEST(Cluster, JobsTakeOnlyWorkersOfTheirDevice) {
+  Cluster c(1);
+  TempDir dir;
+  const std::string linreg =
+      "data = (linear = (samples = 40, weights = [3.0], bias = 2.0)), model = [(dense = (units = "
+      "1))], loss = mse, optimizer = (sgd = (learningRate = 0.1)), batchSize = 10, epochs = 1,";
+  const std::string gpu =
+      submit(c, dir.write("gpu.capnp", testing::jobText(linreg + "device = gpu,")));
+  EXPECT_EQ(waitForState(c, gpu, "PENDING", 5)["reason"], "needs 1 GPU worker(s), 0 idle");
+  EXPECT_EQ(c.run("cancel " + gpu).exitCode, 0);
+  const std::string cpu =
+      submit(c, dir.write("cpu.capnp", testing::jobText(linreg + "device = cpu,")));
+  waitForState(c, cpu, "COMPLETED");
+  auto status = nlohmann::json::parse(c.run("status --json").output);
+  EXPECT_EQ(status["workers"][0]["device"], "cpu");
+  EXPECT_TRUE(status["workers"][0]["gpu"].is_null());
+}
+
 TEST(Cluster, KilledWorkerFailsItsJobAndTheOtherWorkerIsFreed) {
   Cluster c(2);
   TempDir dir;

@@ -34,6 +34,25 @@ TEST(Devices, UnknownDevicesAreRefusedByName) {
       << r.output;
 }
 
+TEST(Devices, WorkersAndUpRefuseGpusThatAreNotThere) {
+  TempDir dir;
+  const std::string n = std::to_string(cuda::deviceCount());
+  auto r = testing::tfmath("worker --coordinator tcp://127.0.0.1:1 --device gpu:" + n);
+  EXPECT_EQ(r.exitCode, 1);
+  EXPECT_NE(r.output.find("gpu:" + n + ": this machine has " + n + " CUDA device(s)"),
+            std::string::npos)
+      << r.output;
+  r = testing::tfmath("worker --coordinator tcp://127.0.0.1:1 --device tpu");
+  EXPECT_EQ(r.exitCode, 1);
+  EXPECT_NE(r.output.find("device 'tpu': expected cpu or gpu:N"), std::string::npos) << r.output;
+  if (cuda::deviceCount() == 0) {
+    r = testing::tfmath("up --gpus --state-dir " + dir.path());
+    EXPECT_EQ(r.exitCode, 1);
+    EXPECT_NE(r.output.find("--gpus, but this machine shows no CUDA device"), std::string::npos)
+        << r.output;
+  }
+}
+
 class GpuTraining : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -67,6 +86,29 @@ TEST_F(GpuTraining, AGpuCheckpointResumesOnTheCpu) {
   const std::string half = train("half", kJobs[1], 1, "gpu:0");
   const std::string resumed = train("resumed", kJobs[1], 2, "cpu", half);
   EXPECT_LE(testing::relativeDistance(resumed, straight), 1e-3);
+}
+
+// A GPU worker under a real coordinator: it reports its GPU, takes a device = gpu job, and ends
+// where a CPU run ends.
+TEST_F(GpuTraining, AGpuWorkerTrainsAGpuJob) {
+  testing::Cluster c(0);
+  const pid_t worker = testing::spawnTfmath(
+      {"worker", "--coordinator", c.workerEndpoint(), "--keys", c.keysDir(), "--device", "gpu:0"},
+      dir_.path() + "/gpu-worker.log");
+  c.waitForWorkers(1);
+  auto r = c.run("status --json");
+  EXPECT_NE(r.output.find("\"memory_total_bytes\""), std::string::npos) << r.output;
+  const std::string cpu = train("cpu", kJobs[1], 1, "cpu");
+  const std::string job =
+      dir_.write("gpujob.capnp", testing::jobText(kJobs[1] + "epochs = 1, device = gpu,"));
+  r = c.run("submit " + job + " --wait");
+  EXPECT_EQ(r.exitCode, 0) << r.output << c.coordinatorLog();
+  const std::string id = r.output.substr(0, r.output.find('\n'));
+  const std::string out = dir_.path() + "/gpujob.params";
+  EXPECT_EQ(c.run("result " + id + " --params " + out).exitCode, 0);
+  EXPECT_LE(testing::relativeDistance(out, cpu), 1e-3);
+  kill(worker, SIGTERM);
+  waitpid(worker, nullptr, 0);
 }
 
 }  // namespace

@@ -2,6 +2,7 @@
 // started over SSH that train and leave no orphans, and hosts that fail (unreachable, unknown host
 // key, refused key) named while the others start, or aborting all with --all-or-nothing.
 #include <gtest/gtest.h>
+
 #include <nlohmann/json.hpp>
 #include <set>
 

@@ -51,6 +51,21 @@ class Backend {
   size_t size_ = 0;
 };
 
+// What a worker reports about its device.
+struct DeviceReport {
+  std::string name;  // the GPU's name; empty for a CPU
+  uint64_t memoryTotalBytes = 0, memoryUsedBytes = 0;
+  int utilizationPercent = -1;  // −1 when NVML did not load
+};
+
+// The GPU index of a device name: −1 for "cpu", N for "gpu:N". Throws JobError for anything else.
+int gpuIndex(const std::string& device);
+// CUDA devices this process sees (0 in a build without CUDA, or without a driver).
+int gpuCount();
+// Checks that `device` exists here and reads its figures: for a GPU its name and memory from CUDA,
+// and memory and utilization from NVML when libnvidia-ml loads. Throws JobError naming the device.
+DeviceReport probeDevice(const std::string& device);
+
 // The model of `job` for per-sample input `input`, initialised from the job's seed, on `device`:
 // "cpu" or "gpu:N". Throws JobError for a device this build or machine does not have.
 std::unique_ptr<Backend> makeBackend(proto::Job::Reader job, const Shape& input,

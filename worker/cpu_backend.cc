@@ -59,12 +59,14 @@ void CpuBackend::write(int slot, const float* host) {
 }
 
 #ifdef TFMATH_HAVE_CUDA
+// gpu_backend.cc
 std::unique_ptr<Backend> makeGpuBackend(proto::Job::Reader job, const Shape& input, int device);
+DeviceReport probeGpu(int device);
+int cudaDevices();
 #endif
 
-std::unique_ptr<Backend> makeBackend(proto::Job::Reader job, const Shape& input,
-                                     const std::string& device) {
-  if (device == "cpu") return std::make_unique<CpuBackend>(job, input);
+int gpuIndex(const std::string& device) {
+  if (device == "cpu") return -1;
   int index = -1;
   if (device.starts_with("gpu:")) {
     try {
@@ -75,6 +77,31 @@ std::unique_ptr<Backend> makeBackend(proto::Job::Reader job, const Shape& input,
     }
   }
   if (index < 0) throw JobError("device '" + device + "': expected cpu or gpu:N");
+  return index;
+}
+
+int gpuCount() {
+#ifdef TFMATH_HAVE_CUDA
+  return cudaDevices();
+#else
+  return 0;
+#endif
+}
+
+DeviceReport probeDevice(const std::string& device) {
+  const int index = gpuIndex(device);
+  if (index < 0) return {};
+#ifdef TFMATH_HAVE_CUDA
+  return probeGpu(index);
+#else
+  throw JobError("device '" + device + "': this tfmath was built without CUDA (no nvcc)");
+#endif
+}
+
+std::unique_ptr<Backend> makeBackend(proto::Job::Reader job, const Shape& input,
+                                     const std::string& device) {
+  const int index = gpuIndex(device);
+  if (index < 0) return std::make_unique<CpuBackend>(job, input);
 #ifdef TFMATH_HAVE_CUDA
   return makeGpuBackend(job, input, index);
 #else

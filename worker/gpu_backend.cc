@@ -5,6 +5,7 @@
 // pinned host buffer; the summed gradients come down to a pinned buffer for the communicator
 // (Gloo) and go back up for the update.
 #include <cuda_runtime_api.h>
+#include <dlfcn.h>
 
 #include <cstring>
 
@@ -101,11 +102,57 @@ class GpuBackend final : public Backend {
   int n_ = 0;  // samples in the last forward
 };
 
-GpuBackend::GpuBackend(proto::Job::Reader job, const Shape& input, int device) : job_(job) {
+void requireDevice(int device) {
   const int count = cuda::deviceCount();
   if (device >= count)
     throw JobError("device gpu:" + std::to_string(device) + ": this machine has " +
                    std::to_string(count) + " CUDA device(s)");
+}
+
+// NVML, loaded at run time when the driver provides it ("when it loads": a machine without it
+// still trains, and reports utilization as −1). Declared here: CUDA's toolkit ships no nvml.h.
+class Nvml {
+ public:
+  static Nvml& get() {
+    static Nvml nvml;
+    return nvml;
+  }
+  // Fills memory and utilization of the device with this PCI bus id; false if NVML cannot.
+  bool read(const char* pciBusId, DeviceReport& report) const {
+    void* handle = nullptr;
+    unsigned long long memory[3] = {0, 0, 0};  // nvmlMemory_t: total, free, used
+    unsigned utilization[2] = {0, 0};          // nvmlUtilization_t: gpu, memory
+    if (!ready_ || byPci_(pciBusId, &handle) != 0) return false;
+    if (memoryInfo_(handle, memory) == 0) {
+      report.memoryTotalBytes = memory[0];
+      report.memoryUsedBytes = memory[2];
+    }
+    if (utilizationRates_(handle, utilization) == 0)
+      report.utilizationPercent = static_cast<int>(utilization[0]);
+    return true;
+  }
+
+ private:
+  Nvml() {
+    void* lib = dlopen("libnvidia-ml.so.1", RTLD_NOW | RTLD_LOCAL);
+    if (!lib) return;
+    auto init = reinterpret_cast<int (*)()>(dlsym(lib, "nvmlInit_v2"));
+    byPci_ = reinterpret_cast<int (*)(const char*, void**)>(
+        dlsym(lib, "nvmlDeviceGetHandleByPciBusId_v2"));
+    memoryInfo_ = reinterpret_cast<int (*)(void*, unsigned long long*)>(
+        dlsym(lib, "nvmlDeviceGetMemoryInfo"));
+    utilizationRates_ =
+        reinterpret_cast<int (*)(void*, unsigned*)>(dlsym(lib, "nvmlDeviceGetUtilizationRates"));
+    ready_ = init && byPci_ && memoryInfo_ && utilizationRates_ && init() == 0;
+  }
+  bool ready_ = false;
+  int (*byPci_)(const char*, void**) = nullptr;
+  int (*memoryInfo_)(void*, unsigned long long*) = nullptr;
+  int (*utilizationRates_)(void*, unsigned*) = nullptr;
+};
+
+GpuBackend::GpuBackend(proto::Job::Reader job, const Shape& input, int device) : job_(job) {
+  requireDevice(device);
   cuda::check(cudaSetDevice(device), "cudaSetDevice");
   cudaDeviceProp properties{};
   cuda::check(cudaGetDeviceProperties(&properties, device), "cudaGetDeviceProperties");
@@ -322,6 +369,19 @@ void GpuBackend::write(int slot, const float* host) {
 }
 
 }  // namespace
+
+int cudaDevices() { return cuda::deviceCount(); }
+
+DeviceReport probeGpu(int device) {
+  requireDevice(device);
+  cudaDeviceProp properties{};
+  cuda::check(cudaGetDeviceProperties(&properties, device), "cudaGetDeviceProperties");
+  DeviceReport report{properties.name, properties.totalGlobalMem, 0, -1};
+  char pciBusId[32] = {0};
+  if (cudaDeviceGetPCIBusId(pciBusId, sizeof pciBusId, device) == cudaSuccess)
+    Nvml::get().read(pciBusId, report);
+  return report;
+}
 
 std::unique_ptr<Backend> makeGpuBackend(proto::Job::Reader job, const Shape& input, int device) {
   try {

@@ -102,7 +102,7 @@ void JobRunner::train() {
     CoordinatorStore store(*session);
     GlooCommunicator comm(store, static_cast<int>(rank), static_cast<int>(assign.getWorldSize()),
                           settings_.glooHost, settings_.collectiveTimeout);
-    Trainer trainer(job, data, comm);
+    Trainer trainer(job, data, comm, settings_.device);
     if (assign.getResume().getTensors().size()) trainer.resume(assign.getResume());
     trainer_ = &trainer;
     if (cancelled_) trainer.requestStop();

@@ -24,6 +24,7 @@ struct RunnerSettings {
   CurveClientKeys keys;             // the worker's CURVE keys (docs/protocol.md §8)
   std::string glooHost;             // the address this rank's Gloo device listens on
   std::chrono::milliseconds collectiveTimeout{30000};
+  std::string device = "cpu";  // where the rank trains: cpu or gpu:N (backend.h)
 };
 
 class JobRunner {

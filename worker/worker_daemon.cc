@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <thread>
 
+#include "backend.h"
 #include "wire.h"
 
 namespace tfmath {
@@ -56,6 +57,7 @@ std::string addressTowards(const std::string& endpoint) {
 }  // namespace
 
 WorkerDaemon::WorkerDaemon(WorkerOptions options) : options_(std::move(options)) {
+  gpu_ = gpuIndex(options_.device) >= 0;
   host_ = options_.glooHost;
   if (host_.empty()) host_ = addressTowards(options_.coordinator);
   if (host_.empty()) host_ = hostName();
@@ -63,6 +65,19 @@ WorkerDaemon::WorkerDaemon(WorkerOptions options) : options_(std::move(options))
 }
 
 WorkerDaemon::~WorkerDaemon() = default;
+
+void WorkerDaemon::setGpuInfo(proto::GpuInfo::Builder info) const {
+  if (!gpu_) return;
+  try {
+    const DeviceReport d = probeDevice(options_.device);
+    info.setName(d.name);
+    info.setMemoryTotalBytes(d.memoryTotalBytes);
+    info.setMemoryUsedBytes(d.memoryUsedBytes);
+    info.setUtilizationPercent(d.utilizationPercent);
+  } catch (const std::exception& e) {
+    say(std::string("cannot read the GPU's figures: ") + e.what());
+  }
+}
 
 void WorkerDaemon::send(capnp::MallocMessageBuilder& message) {
   socket_->send(wire::encode(message), zmq::send_flags::dontwait);
@@ -80,7 +95,8 @@ void WorkerDaemon::connect() {
   auto r = wire::start(b).initRegister();
   r.setWorkerId(id_);
   r.setHost(host_);
-  r.setDevice("cpu");
+  r.setDevice(options_.device);
+  setGpuInfo(r.initGpu());
   r.setCores(1);
   r.setMemoryBytes(static_cast<uint64_t>(sysconf(_SC_PHYS_PAGES)) *
                    static_cast<uint64_t>(sysconf(_SC_PAGE_SIZE)));
@@ -113,7 +129,7 @@ void WorkerDaemon::handle(const zmq::message_t& frame) {
       }
       runner_.reset();
       RunnerSettings settings{options_.coordinator, options_.keys, host_,
-                              options_.collectiveTimeout};
+                              options_.collectiveTimeout, options_.device};
       say("job " + std::string(m.getAssign().getJobId().cStr()) + ": rank " +
           std::to_string(m.getAssign().getRank()) + " of " +
           std::to_string(m.getAssign().getWorldSize()));
@@ -179,7 +195,10 @@ void WorkerDaemon::run(const std::atomic<bool>& stop) {
     }
     if (now - lastSent_ >= wire::kHeartbeatInterval) {
       capnp::MallocMessageBuilder b;
-      wire::start(b).setHeartbeat();
+      if (gpu_)
+        setGpuInfo(wire::start(b).initGpuStatus());  // §4: a GPU worker's heartbeat
+      else
+        wire::start(b).setHeartbeat();
       send(b);
     }
   }

@@ -18,7 +18,8 @@ struct WorkerOptions {
   std::string coordinator;  // the coordinator's worker endpoint, tcp://HOST:PORT
   std::string glooHost;     // empty: this host's address on the route to the coordinator
   std::chrono::milliseconds collectiveTimeout{30000};
-  CurveClientKeys keys;  // the cluster's worker pair and the coordinator's public key
+  CurveClientKeys keys;        // the cluster's worker pair and the coordinator's public key
+  std::string device = "cpu";  // cpu, or gpu:N: the GPU this worker owns
 };
 
 class WorkerDaemon {
@@ -33,6 +34,8 @@ class WorkerDaemon {
   void connect();
   void send(capnp::MallocMessageBuilder& message);
   void handle(const zmq::message_t& frame);
+  // A GPU worker's device figures (nothing for a CPU worker).
+  void setGpuInfo(proto::GpuInfo::Builder info) const;
 
   WorkerOptions options_;
   std::string id_, host_;
@@ -40,6 +43,7 @@ class WorkerDaemon {
   std::unique_ptr<zmq::socket_t> socket_;
   std::unique_ptr<HandshakeMonitor> monitor_;  // of socket_
   std::string lastHandshakeFailure_;
+  bool gpu_ = false;
   std::unique_ptr<JobRunner> runner_;
   std::chrono::steady_clock::time_point lastHeard_, lastSent_;
 };
