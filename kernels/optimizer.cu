@@ -29,7 +29,18 @@ __global__ void adamKernel(float* w, const float* g, float* m, float* v, long si
   w[i] -= lr * (m[i] / c1) / (sqrtf(v[i]) / c2 + eps);
 }
 
+__global__ void scaleKernel(float* v, long size, float factor) {
+  const long i = blockIdx.x * static_cast<long>(blockDim.x) + threadIdx.x;
+  if (i < size) v[i] *= factor;
+}
+
 }  // namespace
+
+void scaleFloats(float* v, long size, float factor) {
+  if (size == 0) return;
+  scaleKernel<<<blocksFor(size), kThreads>>>(v, size, factor);
+  check(cudaGetLastError(), "scaleFloats");
+}
 
 void sgdUpdate(float* w, const float* g, float* velocity, long size, float learningRate,
                float momentum, float weightDecay, bool nesterov) {

@@ -7,6 +7,8 @@
 
 namespace tfmath::cuda {
 
+// v ×= factor (the division of the summed gradients by the global batch).
+void scaleFloats(float* v, long size, float factor);
 // velocity may be null when momentum is 0.
 void sgdUpdate(float* w, const float* g, float* velocity, long size, float learningRate,
                float momentum, float weightDecay, bool nesterov);

@@ -35,9 +35,13 @@ class Backend {
   virtual LossSums train(const Tensor& x, const Tensor& targets) = 0;
   // Forward and loss only.
   virtual LossSums evaluate(const Tensor& x, const Tensor& targets) = 0;
-  // The summed gradients in host memory, for the communicator to sum over ranks in place.
+  // The summed gradients in host memory, for a communicator that sums host memory (Gloo), in
+  // place.
   virtual std::span<float> gradients() = 0;
-  // gradients ×= scale, then the optimizer's update; step is 1-based (Adam's t).
+  // The same in device memory, for one that sums device memory (NCCL); empty on the CPU.
+  virtual std::span<float> deviceGradients() { return {}; }
+  // gradients ×= scale, then the optimizer's update; step is 1-based (Adam's t). Uses the copy
+  // last handed out by gradients() or deviceGradients().
   virtual void update(float scale, uint64_t step) = 0;
 
   virtual std::vector<std::string> slotNames() const = 0;

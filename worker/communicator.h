@@ -13,6 +13,8 @@ class Communicator {
   virtual ~Communicator() = default;
   virtual int rank() const = 0;
   virtual int worldSize() const = 0;
+  // True when allreduceSum takes gradients in device memory (NCCL); false for host memory.
+  virtual bool sumsDeviceMemory() const { return false; }
   // Replaces each element of `grads` and `stats` by its sum over all ranks. Blocks until done;
   // throws std::runtime_error (naming the peer where known) if the collective fails or times out.
   virtual void allreduceSum(std::span<float> grads, std::span<double> stats) = 0;

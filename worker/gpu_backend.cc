@@ -75,6 +75,7 @@ class GpuBackend final : public Backend {
   LossSums train(const Tensor& x, const Tensor& targets) override;
   LossSums evaluate(const Tensor& x, const Tensor& targets) override;
   std::span<float> gradients() override;
+  std::span<float> deviceGradients() override;
   void update(float scale, uint64_t step) override;
   std::vector<std::string> slotNames() const override { return slotNames_; }
   void read(int slot, float* host) const override;
@@ -95,6 +96,7 @@ class GpuBackend final : public Backend {
   std::vector<cuda::DeviceArray<float>> slots_;
   std::vector<std::string> slotNames_;
   PinnedArray hostGrads_;
+  bool hostGradients_ = true;  // which copy the communicator summed
   PinnedArray hostBatch_;
   size_t hostBatchCapacity_ = 0;
   Scratch input_, targets_, dOut_, gradA_, gradB_;
@@ -331,7 +333,13 @@ LossSums GpuBackend::evaluate(const Tensor& x, const Tensor& targets) {
   return loss(forward(x, targets), nullptr);
 }
 
+std::span<float> GpuBackend::deviceGradients() {
+  hostGradients_ = false;
+  return {grads_.get(), size_};
+}
+
 std::span<float> GpuBackend::gradients() {
+  hostGradients_ = true;
   cuda::check(
       cudaMemcpy(hostGrads_.get(), grads_.get(), size_ * sizeof(float), cudaMemcpyDeviceToHost),
       "copy the gradients to the host");
@@ -339,10 +347,14 @@ std::span<float> GpuBackend::gradients() {
 }
 
 void GpuBackend::update(float scale, uint64_t step) {
-  float* g = hostGrads_.get();
-  for (size_t i = 0; i < size_; ++i) g[i] *= scale;
-  cuda::check(cudaMemcpy(grads_.get(), g, size_ * sizeof(float), cudaMemcpyHostToDevice),
-              "copy the summed gradients to the device");
+  if (hostGradients_) {  // summed in host memory: bring them back
+    float* g = hostGrads_.get();
+    for (size_t i = 0; i < size_; ++i) g[i] *= scale;
+    cuda::check(cudaMemcpy(grads_.get(), g, size_ * sizeof(float), cudaMemcpyHostToDevice),
+                "copy the summed gradients to the device");
+  } else {
+    cuda::scaleFloats(grads_.get(), static_cast<long>(size_), scale);
+  }
   auto o = job_.getOptimizer();
   if (o.isSgd()) {
     auto s = o.getSgd();

@@ -3,7 +3,12 @@
 
 #include <cstdio>
 
+#include "backend.h"
 #include "gloo_communicator.h"
+#include "job_error.h"
+#ifdef TFMATH_HAVE_NCCL
+#include "nccl_communicator.h"
+#endif
 #include "job_check.h"
 #include "job_session.h"
 #include "trainer.h"
@@ -88,6 +93,23 @@ void JobRunner::cancel() {
   if (Trainer* t = trainer_.load()) t->requestStop();
 }
 
+std::unique_ptr<Communicator> JobRunner::makeCommunicator(proto::Job::Reader job,
+                                                          gloo::rendezvous::Store& store, int rank,
+                                                          int size) const {
+  // All ranks of a device = gpu job are GPUs: NCCL. Any other job: Gloo, with GPU ranks staging
+  // their gradients through host memory.
+  if (job.getDevice() == proto::Device::GPU) {
+#ifdef TFMATH_HAVE_NCCL
+    return std::make_unique<NcclCommunicator>(store, rank, size, gpuIndex(settings_.device),
+                                              settings_.collectiveTimeout);
+#else
+    throw JobError("device = gpu jobs sum gradients with NCCL, and this tfmath has no NCCL");
+#endif
+  }
+  return std::make_unique<GlooCommunicator>(store, rank, size, settings_.glooHost,
+                                            settings_.collectiveTimeout);
+}
+
 void JobRunner::train() {
   auto assign = assign_.getRoot<proto::Assign>().asReader();
   auto job = assign.getJob();
@@ -100,9 +122,9 @@ void JobRunner::train() {
                                            jobId_, rank, settings_.collectiveTimeout * 2);
     const Data data = validateJob(job);  // the worker checks too: the data must be readable here
     CoordinatorStore store(*session);
-    GlooCommunicator comm(store, static_cast<int>(rank), static_cast<int>(assign.getWorldSize()),
-                          settings_.glooHost, settings_.collectiveTimeout);
-    Trainer trainer(job, data, comm, settings_.device);
+    const auto comm = makeCommunicator(job, store, static_cast<int>(rank),
+                                       static_cast<int>(assign.getWorldSize()));
+    Trainer trainer(job, data, *comm, settings_.device);
     if (assign.getResume().getTensors().size()) trainer.resume(assign.getResume());
     trainer_ = &trainer;
     if (cancelled_) trainer.requestStop();

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <capnp/message.h>
+#include <gloo/rendezvous/store.h>
 
 #include <atomic>
 #include <memory>
@@ -12,6 +13,7 @@
 #include <thread>
 #include <zmq.hpp>
 
+#include "communicator.h"
 #include "curve_keys.h"
 #include "protocol.capnp.h"
 
@@ -40,6 +42,10 @@ class JobRunner {
 
  private:
   void train();
+  // NCCL for a device = gpu job, Gloo for any other.
+  std::unique_ptr<Communicator> makeCommunicator(proto::Job::Reader job,
+                                                 gloo::rendezvous::Store& store, int rank,
+                                                 int size) const;
 
   zmq::context_t& context_;
   RunnerSettings settings_;

@@ -117,7 +117,12 @@ StepReport Trainer::step() {
     data_.train.gather(order_.data() + first + lo, hi - lo, x_, t_);
     stats[0] = backend_->train(x_, t_).loss;
   }
-  comm_.allreduceSum(backend_->gradients(), stats);
+  const std::span<float> grads =
+      comm_.sumsDeviceMemory() ? backend_->deviceGradients() : backend_->gradients();
+  if (grads.size() != backend_->size())
+    throw JobError("the " + backend_->device() + " backend has no gradients where this " +
+                   "communicator sums them (device memory)");
+  comm_.allreduceSum(grads, stats);
   backend_->update(1.0f / static_cast<float>(global), ++globalStep_);
 
   stopped_ = stats[1] > 0;
