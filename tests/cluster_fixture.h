@@ -38,7 +38,8 @@ inline pid_t spawnTfmath(const std::vector<std::string>& args, const std::string
   dup2(fileno(log), 2);
   std::vector<char*> argv;
   for (const auto& p : prefix) argv.push_back(const_cast<char*>(p.c_str()));
-  argv.push_back(const_cast<char*>(TFMATH_BINARY));
+  const std::string binary = tfmathBinary();
+  argv.push_back(const_cast<char*>(binary.c_str()));
   for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
   argv.push_back(nullptr);
   execvp(argv[0], argv.data());

@@ -5,6 +5,7 @@
 
 #include <array>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -47,12 +48,22 @@ inline CommandResult shell(const std::string& command) {
   return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
 }
 
-// Runs the tfmath binary under test with `args`.
-inline CommandResult tfmath(const std::string& args) {
-  return shell(std::string(TFMATH_BINARY) + " " + args);
+// The tfmath binary under test: the build's, or TFMATH_TEST_BINARY (how scripts/gpu-check runs the
+// tests from its bundle on another machine).
+inline std::string tfmathBinary() {
+  const char* moved = std::getenv("TFMATH_TEST_BINARY");
+  return moved && *moved ? moved : TFMATH_BINARY;
 }
 
-inline const std::string kFashion = "/usr/share/datasets/fashion-mnist/";
+// Runs the tfmath binary under test with `args`.
+inline CommandResult tfmath(const std::string& args) { return shell(tfmathBinary() + " " + args); }
+
+// Debian's Fashion-MNIST, or the folder in TFMATH_FASHION_DIR (gpu-check's bundle).
+inline const std::string kFashion = [] {
+  const char* moved = std::getenv("TFMATH_FASHION_DIR");
+  return moved && *moved ? std::string(moved) + "/"
+                         : std::string("/usr/share/datasets/fashion-mnist/");
+}();
 
 // A job file's text: the schema import and `const job :T.Job = (FIELDS);`.
 inline std::string jobText(const std::string& fields) {
