@@ -310,9 +310,10 @@ LossSums GpuBackend::train(const Tensor& x, const Tensor& targets) {
                             static_cast<int>(g.units));
         break;
       case GpuLayer::Kind::conv2d:
-        cuda::conv2dBackward(*blas_, g.conv, g.col.data.get(), values_.get() + g.weight, dy,
-                             grads_.get() + g.weight, grads_.get() + g.bias,
-                             dx ? g.dcol.reserve(g.col.capacity) : nullptr, dx);
+        cuda::conv2dBackward(
+            *blas_, g.conv, g.col.data.get(), values_.get() + g.weight, dy, grads_.get() + g.weight,
+            grads_.get() + g.bias,
+            dx ? g.dcol.reserve(g.conv.patchRows() * g.conv.patchLength()) : nullptr, dx);
         break;
       case GpuLayer::Kind::maxPool2d:
         if (dx) cuda::maxPoolBackward(g.pool, g.argmax.get(), dy, dx);

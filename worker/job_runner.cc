@@ -99,6 +99,8 @@ std::unique_ptr<Communicator> JobRunner::makeCommunicator(proto::Job::Reader job
   // All ranks of a device = gpu job are GPUs: NCCL. Any other job: Gloo, with GPU ranks staging
   // their gradients through host memory.
   if (job.getDevice() == proto::Device::GPU) {
+    if (gpuIndex(settings_.device) < 0)
+      throw JobError("a device = gpu job reached the " + settings_.device + " worker");
 #ifdef TFMATH_HAVE_NCCL
     return std::make_unique<NcclCommunicator>(store, rank, size, gpuIndex(settings_.device),
                                               settings_.collectiveTimeout);

@@ -4,6 +4,7 @@
 #include <cuda_runtime_api.h>
 #include <nccl.h>
 
+#include <algorithm>
 #include <cstring>
 #include <stdexcept>
 #include <thread>
@@ -16,8 +17,40 @@ struct NcclCommunicator::State {
   ncclComm_t comm = nullptr;
   cudaStream_t stream = nullptr;
   cuda::DeviceArray<double> stats;
+  double* hostStats = nullptr;  // pinned: a copy into it never blocks the host
   size_t statsSize = 0;
   bool aborted = false;
+  ~State() {
+    if (comm && !aborted) ncclCommDestroy(comm);
+    if (stream) cudaStreamDestroy(stream);
+    if (hostStats) cudaFreeHost(hostStats);
+  }
+  void abort() {
+    if (comm && !aborted) ncclCommAbort(comm);
+    aborted = true;
+  }
+  // Waits until the communicator has no operation in progress, within `deadline`; aborts and
+  // throws on an NCCL error or at the deadline.
+  void settle(std::chrono::steady_clock::time_point deadline, std::chrono::milliseconds timeout,
+              const char* what) {
+    for (;;) {
+      ncclResult_t status = ncclSuccess;
+      const ncclResult_t asked = ncclCommGetAsyncError(comm, &status);
+      if (asked != ncclSuccess) status = asked;
+      if (status == ncclSuccess) return;
+      if (status != ncclInProgress) {
+        abort();
+        throw std::runtime_error(std::string("NCCL ") + what +
+                                 " failed: " + ncclGetErrorString(status));
+      }
+      if (std::chrono::steady_clock::now() > deadline) {
+        abort();
+        throw std::runtime_error(std::string("NCCL ") + what + " timed out after " +
+                                 std::to_string(timeout.count() / 1000) + " s");
+      }
+      std::this_thread::sleep_for(std::chrono::microseconds(50));
+    }
+  }
 };
 
 namespace {
@@ -50,34 +83,31 @@ NcclCommunicator::NcclCommunicator(gloo::rendezvous::Store& store, int rank, int
   cuda::check(cudaStreamCreateWithFlags(&state_->stream, cudaStreamNonBlocking),
               "cudaStreamCreate");
   // Non-blocking initialisation, so that a rank that never arrives is a timeout, not a hang.
+  // (State's destructor frees the stream and aborts or destroys the communicator on every path.)
   ncclConfig_t config = NCCL_CONFIG_INITIALIZER;
   config.blocking = 0;
-  checkNccl(ncclCommInitRankConfig(&state_->comm, size, id, rank, &config), "ncclCommInitRank");
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  ncclResult_t status = ncclInProgress;
-  while (status == ncclInProgress) {
-    checkNccl(ncclCommGetAsyncError(state_->comm, &status), "ncclCommGetAsyncError");
-    if (status == ncclInProgress && std::chrono::steady_clock::now() > deadline) {
-      ncclCommAbort(state_->comm);
-      state_->aborted = true;
-      throw std::runtime_error("NCCL: the other ranks did not join within " +
-                               std::to_string(timeout.count() / 1000) + " s");
-    }
-    if (status == ncclInProgress) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  const ncclResult_t started = ncclCommInitRankConfig(&state_->comm, size, id, rank, &config);
+  if (started != ncclSuccess && started != ncclInProgress) {
+    state_->abort();
+    throw std::runtime_error(std::string("NCCL ncclCommInitRank: ") + ncclGetErrorString(started));
   }
-  checkNccl(status, "ncclCommInitRank");
+  state_->settle(std::chrono::steady_clock::now() + timeout, timeout,
+                 "initialisation (did every rank join?)");
 }
 
-NcclCommunicator::~NcclCommunicator() {
-  if (state_->comm && !state_->aborted) ncclCommDestroy(state_->comm);
-  if (state_->stream) cudaStreamDestroy(state_->stream);
-}
+NcclCommunicator::~NcclCommunicator() = default;
 
 void NcclCommunicator::allreduceSum(std::span<float> grads, std::span<double> stats) {
   if (stats.size() > state_->statsSize) {
     state_->stats = cuda::deviceArray<double>(stats.size());
+    if (state_->hostStats) cudaFreeHost(state_->hostStats);
+    state_->hostStats = nullptr;
+    cuda::check(
+        cudaMallocHost(reinterpret_cast<void**>(&state_->hostStats), stats.size() * sizeof(double)),
+        "cudaMallocHost");
     state_->statsSize = stats.size();
   }
+  const auto deadline = std::chrono::steady_clock::now() + timeout_;
   // The gradients were written on the default stream: this stream starts after them.
   cuda::check(cudaStreamSynchronize(nullptr), "wait for backward");
   cuda::check(cudaMemcpyAsync(state_->stats.get(), stats.data(), stats.size() * sizeof(double),
@@ -91,25 +121,23 @@ void NcclCommunicator::allreduceSum(std::span<float> grads, std::span<double> st
                           ncclSum, state_->comm, state_->stream),
             "ncclAllReduce (statistics)");
   checkNccl(ncclGroupEnd(), "ncclGroupEnd");
-  cuda::check(cudaMemcpyAsync(stats.data(), state_->stats.get(), stats.size() * sizeof(double),
+  // Non-blocking: the group may still be being enqueued. Only then is the stream's order final.
+  state_->settle(deadline, timeout_, "allreduce");
+  cuda::check(cudaMemcpyAsync(state_->hostStats, state_->stats.get(), stats.size() * sizeof(double),
                               cudaMemcpyDeviceToHost, state_->stream),
               "copy the statistics to the host");
   // Wait with a deadline, watching for NCCL's asynchronous errors (a peer that died).
-  const auto deadline = std::chrono::steady_clock::now() + timeout_;
   while (cudaStreamQuery(state_->stream) == cudaErrorNotReady) {
-    ncclResult_t async = ncclSuccess;
-    ncclCommGetAsyncError(state_->comm, &async);
-    const bool late = std::chrono::steady_clock::now() > deadline;
-    if ((async != ncclSuccess && async != ncclInProgress) || late) {
-      ncclCommAbort(state_->comm);
-      state_->aborted = true;
-      throw std::runtime_error(
-          late ? "NCCL allreduce timed out after " + std::to_string(timeout_.count() / 1000) + " s"
-               : std::string("NCCL allreduce failed: ") + ncclGetErrorString(async));
+    state_->settle(deadline, timeout_, "allreduce");
+    if (std::chrono::steady_clock::now() > deadline) {
+      state_->abort();
+      throw std::runtime_error("NCCL allreduce timed out after " +
+                               std::to_string(timeout_.count() / 1000) + " s");
     }
     std::this_thread::sleep_for(std::chrono::microseconds(50));
   }
-  cuda::check(cudaGetLastError(), "NCCL allreduce");
+  cuda::check(cudaStreamSynchronize(state_->stream), "NCCL allreduce");
+  std::copy(state_->hostStats, state_->hostStats + stats.size(), stats.begin());
 }
 
 }  // namespace tfmath
