@@ -7,11 +7,11 @@
 #include <iostream>
 #include <thread>
 
+#include "backend.h"
 #include "commands.h"
 #include "coordinator.h"
 #include "curve_keys.h"
 #include "durable_file.h"
-#include "backend.h"
 #include "signals.h"
 #include "ssh_launcher.h"
 #include "worker_daemon.h"

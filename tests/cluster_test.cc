@@ -63,16 +63,8 @@ TEST(Cluster, LinregOnTwoWorkersRecoversWeightAndBias) {
 TEST(Cluster, MatchesTheSingleProcessRunForOneTwoAndThreeWorkers) {
   Cluster c(3);
   TempDir dir;
-  const std::string jobs[] = {
-      "seed = 5, data = (linear = (samples = 200, weights = [1.5, -2.0, 0.5], bias = 1.0, noise = "
-      "0.1)),"
-      "model = [(dense = (units = 1))], loss = mse, optimizer = (sgd = (learningRate = 0.1, "
-      "momentum = 0.5)),"
-      "batchSize = 10, epochs = 1,",
-      "seed = 9," + testing::fashionData(1000, 200) +
-          "model = [(flatten = void), (dense = (units = 32, activation = relu)), (dense = (units = "
-          "10))],"
-          "loss = softmaxCrossEntropy, optimizer = (adam = ()), batchSize = 100, epochs = 1,"};
+  const std::string jobs[] = {testing::linregJob() + "epochs = 1,",
+                              testing::fashionMlpJob(1000, 200, 100) + "epochs = 1,"};
   for (size_t j = 0; j < 2; ++j) {
     const std::string single = dir.path() + "/single" + std::to_string(j) + ".params";
     const std::string base =

@@ -12,13 +12,7 @@ namespace {
 
 using testing::TempDir;
 
-const std::string kJobs[] = {
-    "seed = 5, data = (linear = (samples = 200, weights = [1.5, -2.0], bias = 1.0, noise = 0.1)),"
-    "model = [(dense = (units = 1))], loss = mse, optimizer = (sgd = (learningRate = 0.1, "
-    "momentum = 0.9)), batchSize = 10,",
-    "seed = 9," + testing::fashionData(1000, 200) +
-        "model = [(flatten = void), (dense = (units = 32, activation = relu)), (dense = (units = "
-        "10))], loss = softmaxCrossEntropy, optimizer = (adam = ()), batchSize = 100,"};
+const std::string kJobs[] = {testing::linregJob(), testing::fashionMlpJob(1000, 200, 100)};
 
 TEST(Devices, UnknownDevicesAreRefusedByName) {
   TempDir dir;

@@ -59,6 +59,17 @@ std::vector<int> processesWith(const std::vector<std::string>& parts) {
   return found;
 }
 
+// Launched workers of the coordinator at `endpoint` still running after up to 10 s of waiting.
+size_t workersLeftAfter10s(const std::string& endpoint) {
+  std::vector<int> left;
+  for (int i = 0; i < 100; ++i) {
+    left = processesWith({"--keys-on-stdin", endpoint});
+    if (left.empty()) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  return left.size();
+}
+
 // `tfmath up --hostfile` in a temp state dir, stopped (SIGTERM) when this goes away.
 class UpCluster {
  public:
@@ -145,13 +156,7 @@ TEST(Launcher, StartsWorkersOverSshThatTrainAndLeaveNoOrphans) {
 
   // Stopping the cluster stops every remote worker.
   up.stop();
-  std::vector<int> left;
-  for (int i = 0; i < 100; ++i) {
-    left = processesWith({"--keys-on-stdin", endpoint});
-    if (left.empty()) break;
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  }
-  EXPECT_TRUE(left.empty()) << left.size() << " worker(s) outlived the cluster";
+  EXPECT_EQ(workersLeftAfter10s(endpoint), 0u) << "worker(s) outlived the cluster";
 }
 
 // `tfmath coordinator --hostfile` uses the same launcher, and stops its workers when it stops.
@@ -182,13 +187,7 @@ TEST(Launcher, TheCoordinatorLaunchesFromAHostfileToo) {
   EXPECT_EQ(processesWith({"--keys-on-stdin", endpoint}).size(), 1u) << endpoint;
   kill(coordinator, SIGTERM);
   waitpid(coordinator, nullptr, 0);
-  std::vector<int> left;
-  for (int i = 0; i < 100; ++i) {
-    left = processesWith({"--keys-on-stdin", endpoint});
-    if (left.empty()) break;
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  }
-  EXPECT_TRUE(left.empty()) << left.size() << " worker(s) outlived the coordinator";
+  EXPECT_EQ(workersLeftAfter10s(endpoint), 0u) << "worker(s) outlived the coordinator";
 }
 
 TEST(Launcher, NamesEachFailedHostAndStartsTheOthers) {
@@ -307,14 +306,8 @@ TEST(Launcher, TrainsAcrossTwoNetworkNamespaces) {
   for (auto& w : status["workers"]) hosts.insert(w["host"]);
   EXPECT_EQ(hosts, (std::set<std::string>{ns.address(0), ns.address(1)})) << status.dump();
 
-  const std::string jobs[] = {
-      "seed = 5, data = (linear = (samples = 200, weights = [1.5, -2.0], bias = 1.0, noise = 0.1)),"
-      "model = [(dense = (units = 1))], loss = mse, optimizer = (sgd = (learningRate = 0.1)),"
-      "batchSize = 10, epochs = 1,",
-      "seed = 9," + testing::fashionData(600, 100) +
-          "model = [(flatten = void), (dense = (units = 32, activation = relu)), (dense = (units = "
-          "10))], loss = softmaxCrossEntropy, optimizer = (adam = ()), batchSize = 50, epochs = "
-          "1,"};
+  const std::string jobs[] = {testing::linregJob() + "epochs = 1,",
+                              testing::fashionMlpJob(600, 100, 50) + "epochs = 1,"};
   for (int j = 0; j < 2; ++j) {
     const std::string n = std::to_string(j);
     const std::string single = dir.path() + "/single" + n + ".params";

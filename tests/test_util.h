@@ -80,4 +80,18 @@ inline std::string fashionData(int limit, int testLimit) {
          ", testLimit = " + std::to_string(testLimit) + ")),";
 }
 
+// The jobs the equivalence tests train (without `epochs`): linear regression with noise and
+// momentum, and a small MLP with Adam on `limit` Fashion-MNIST images at batch `batch`.
+inline std::string linregJob() {
+  return "seed = 5, data = (linear = (samples = 200, weights = [1.5, -2.0, 0.5], bias = 1.0, "
+         "noise = 0.1)), model = [(dense = (units = 1))], loss = mse, optimizer = (sgd = "
+         "(learningRate = 0.1, momentum = 0.5)), batchSize = 10,";
+}
+inline std::string fashionMlpJob(int limit, int testLimit, int batch) {
+  return "seed = 9," + fashionData(limit, testLimit) +
+         "model = [(flatten = void), (dense = (units = 32, activation = relu)), (dense = (units = "
+         "10))], loss = softmaxCrossEntropy, optimizer = (adam = ()), batchSize = " +
+         std::to_string(batch) + ",";
+}
+
 }  // namespace tfmath::testing
