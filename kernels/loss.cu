@@ -52,11 +52,21 @@ __global__ void sumKernel(const double* v, long n, double* out) {
   if (threadIdx.x == 0) *out = partial[0];
 }
 
-double sum(const double* v, long n) {
-  auto out = deviceArray<double>(1);
-  sumKernel<<<1, kThreads>>>(v, n, out.get());
+// This thread's device scratch for per-row losses and their sums, kept between calls: the loss runs
+// every training step, where a cudaMalloc/cudaFree pair would stall the device each time.
+double* scratch(size_t count) {
+  thread_local DeviceArray<double> buffer;
+  thread_local size_t capacity = 0;
+  if (count > capacity) {
+    buffer = deviceArray<double>(count);
+    capacity = count;
+  }
+  return buffer.get();
+}
+
+void sumInto(const double* v, long n, double* out) {
+  sumKernel<<<1, kThreads>>>(v, n, out);
   check(cudaGetLastError(), "sum");
-  return toHost(out.get(), 1)[0];
 }
 
 }  // namespace
@@ -64,20 +74,25 @@ double sum(const double* v, long n) {
 LossSums softmaxCrossEntropy(const float* logits, const float* labels, float* dlogits, int n,
                              int k) {
   if (n == 0) return {};
-  auto rowLoss = deviceArray<double>(n), rowCorrect = deviceArray<double>(n);
-  softmaxCrossEntropyKernel<<<blocksFor(n), kThreads>>>(logits, labels, dlogits, n, k,
-                                                        rowLoss.get(), rowCorrect.get());
+  double* rowLoss = scratch(2 * static_cast<size_t>(n) + 2);
+  double *rowCorrect = rowLoss + n, *sums = rowLoss + 2 * n;
+  softmaxCrossEntropyKernel<<<blocksFor(n), kThreads>>>(logits, labels, dlogits, n, k, rowLoss,
+                                                        rowCorrect);
   check(cudaGetLastError(), "softmaxCrossEntropy");
-  return {sum(rowLoss.get(), n), static_cast<long long>(sum(rowCorrect.get(), n))};
+  sumInto(rowLoss, n, sums);
+  sumInto(rowCorrect, n, sums + 1);
+  const std::vector<double> host = toHost(sums, 2);  // one wait for both
+  return {host[0], static_cast<long long>(host[1])};
 }
 
 LossSums mse(const float* pred, const float* target, float* dpred, int n, int d) {
   const long total = static_cast<long>(n) * d;
   if (total == 0) return {};
-  auto elementLoss = deviceArray<double>(total);
-  mseKernel<<<blocksFor(total), kThreads>>>(pred, target, dpred, total, d, elementLoss.get());
+  double* elementLoss = scratch(static_cast<size_t>(total) + 1);
+  mseKernel<<<blocksFor(total), kThreads>>>(pred, target, dpred, total, d, elementLoss);
   check(cudaGetLastError(), "mse");
-  return {sum(elementLoss.get(), total), 0};
+  sumInto(elementLoss, total, elementLoss + total);
+  return {toHost(elementLoss + total, 1)[0], 0};
 }
 
 }  // namespace tfmath::cuda

@@ -8,6 +8,8 @@
 #include <dlfcn.h>
 
 #include <cstring>
+#include <map>
+#include <mutex>
 
 #include "activation.cuh"
 #include "activation.h"
@@ -386,14 +388,31 @@ void GpuBackend::write(int slot, const float* host) {
 int cudaDevices() { return cuda::deviceCount(); }
 
 DeviceReport probeGpu(int device) {
-  requireDevice(device);
-  cudaDeviceProp properties{};
-  cuda::check(cudaGetDeviceProperties(&properties, device), "cudaGetDeviceProperties");
-  DeviceReport report{properties.name, properties.totalGlobalMem, 0, -1};
-  char pciBusId[32] = {0};
-  if (cudaDeviceGetPCIBusId(pciBusId, sizeof pciBusId, device) == cudaSuccess)
-    Nvml::get().read(pciBusId, report);
-  return report;
+  // What never changes (name, total memory, PCI bus id) is read once per device; a GPU worker
+  // probes on every heartbeat, and then only NVML is asked.
+  struct Fixed {
+    DeviceReport report;
+    char pciBusId[32] = {0};
+  };
+  static std::mutex lock;
+  static std::map<int, Fixed> known;
+  Fixed fixed;
+  {
+    std::lock_guard<std::mutex> hold(lock);
+    auto it = known.find(device);
+    if (it == known.end()) {
+      requireDevice(device);
+      cudaDeviceProp properties{};
+      cuda::check(cudaGetDeviceProperties(&properties, device), "cudaGetDeviceProperties");
+      Fixed f;
+      f.report = {properties.name, properties.totalGlobalMem, 0, -1};
+      cudaDeviceGetPCIBusId(f.pciBusId, sizeof f.pciBusId, device);
+      it = known.emplace(device, f).first;
+    }
+    fixed = it->second;
+  }
+  if (fixed.pciBusId[0]) Nvml::get().read(fixed.pciBusId, fixed.report);
+  return fixed.report;
 }
 
 std::unique_ptr<Backend> makeGpuBackend(proto::Job::Reader job, const Shape& input, int device) {
