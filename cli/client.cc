@@ -38,8 +38,7 @@ CurveClientKeys clientKeys() {
   if (keys.serverPublicKey.empty()) return keys;
   try {
     checkedPublicKey(keys.serverPublicKey, "coordinator-key");
-    std::string file = setting("TFMATH_CLIENT_KEY", "client-key");
-    if (file.empty()) file = homeConfig() + "/client.key";
+    const std::string file = clientKeyFile();
     if (!std::filesystem::exists(file))
       throw ClientError("no client key at " + file +
                         ": run `tfmath keygen` and have the coordinator's admin authorize it");
@@ -51,6 +50,14 @@ CurveClientKeys clientKeys() {
 }
 
 }  // namespace
+
+std::string clientKeyFile() {
+  const std::string file = setting("TFMATH_CLIENT_KEY", "client-key");
+  if (!file.empty()) return file;
+  if (homeConfig().empty())
+    throw ClientError("HOME is not set: name the client key with TFMATH_CLIENT_KEY or --output");
+  return homeConfig() + "/client.key";
+}
 
 std::string findCoordinator(const std::string& flag) {
   if (!flag.empty()) return flag;

@@ -26,6 +26,10 @@ class ClientError : public std::runtime_error {
 // `client-key = FILE` (or TFMATH_CLIENT_KEY; default ~/.config/tfmath/client.key).
 std::string findCoordinator(const std::string& flag);
 
+// Where this user's client secret key is: TFMATH_CLIENT_KEY, a `client-key = FILE` line, or
+// ~/.config/tfmath/client.key. `tfmath keygen` writes it there.
+std::string clientKeyFile();
+
 class Client {
  public:
   explicit Client(const std::string& endpoint);

@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <filesystem>
 
+#include "client.h"
 #include "commands.h"
 #include "curve_keys.h"
 
@@ -30,12 +31,7 @@ int keygen(const KeygenOptions& o) {
       std::printf("coordinator-key = %s\n", readPublicKeyFile(files.coordinatorPublic()).c_str());
       return 0;
     }
-    std::string secret = o.output;
-    if (secret.empty()) {
-      const char* home = std::getenv("HOME");
-      if (!home) throw KeyError("HOME is not set: pass --output FILE");
-      secret = std::string(home) + "/.config/tfmath/client.key";
-    }
+    const std::string secret = o.output.empty() ? clientKeyFile() : o.output;
     const std::filesystem::path folder = std::filesystem::path(secret).parent_path();
     if (!folder.empty()) std::filesystem::create_directories(folder);
     std::string pub = secret;
@@ -64,7 +60,8 @@ Command addKeygenCommand(CLI::App& app) {
   cmd->add_option("--cluster", o->cluster,
                   "Make a cluster's coordinator and worker key pairs in this folder");
   cmd->add_option("--output", o->output,
-                  "Where your client secret key goes (default ~/.config/tfmath/client.key; the "
+                  "Where your client secret key goes (default: where the client looks, "
+                  "~/.config/tfmath/client.key unless configured; the "
                   "public key goes beside it as .pub)");
   cmd->add_option("--user", o->user, "The user name to print in the authorized_clients line")
       ->capture_default_str();
