@@ -1,4 +1,5 @@
-// cuda_check.cu: checked calls, the device count, the cuBLAS handle and the row-major GEMM.
+// cuda_check.cu: checked calls, the device count, streams and events, the cuBLAS handle and the
+// row-major GEMM.
 #include <stdexcept>
 
 #include "cuda_check.cuh"
@@ -22,6 +23,23 @@ int deviceCount() {
     return 0;
   }
   return count;
+}
+
+Stream makeStream() {
+  cudaStream_t s = nullptr;
+  check(cudaStreamCreateWithFlags(&s, cudaStreamNonBlocking), "cudaStreamCreate");
+  return Stream(s);
+}
+
+Event makeEvent() {
+  cudaEvent_t e = nullptr;
+  check(cudaEventCreateWithFlags(&e, cudaEventDisableTiming), "cudaEventCreate");
+  return Event(e);
+}
+
+void order(cudaStream_t stream, cudaEvent_t marker, cudaStream_t waiter) {
+  check(cudaEventRecord(marker, stream), "cudaEventRecord");
+  check(cudaStreamWaitEvent(waiter, marker, 0), "cudaStreamWaitEvent");
 }
 
 Blas::Blas() {

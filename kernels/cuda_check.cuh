@@ -1,6 +1,7 @@
 // cuda_check.cuh: what every kernel file shares: checked CUDA and cuBLAS calls (a failure throws
-// std::runtime_error naming the call and CUDA's error string), device memory owned by a
-// unique_ptr, the row-major GEMM every layer uses, and whether a device is present at all.
+// std::runtime_error naming the call and CUDA's error string), device memory, streams and events
+// owned by unique_ptrs, the row-major GEMM every layer uses, and whether a device is present at
+// all.
 #pragma once
 
 #include <cublas_v2.h>
@@ -39,6 +40,23 @@ DeviceArray<T> deviceArray(size_t count) {
   check(cudaMalloc(&p, (count ? count : 1) * sizeof(T)), "cudaMalloc");
   return DeviceArray<T>(static_cast<T*>(p));
 }
+
+// A CUDA stream and an event, owned. Streams are made non-blocking: they do not wait for the
+// legacy default stream, on which the kernels run, so work on them overlaps the kernels; ordering
+// between them is by events. Events keep no timing (cheaper to record and wait for).
+struct StreamDestroy {
+  void operator()(cudaStream_t s) const { cudaStreamDestroy(s); }
+};
+using Stream = std::unique_ptr<CUstream_st, StreamDestroy>;
+Stream makeStream();
+struct EventDestroy {
+  void operator()(cudaEvent_t e) const { cudaEventDestroy(e); }
+};
+using Event = std::unique_ptr<CUevent_st, EventDestroy>;
+Event makeEvent();
+// `waiter` starts its next work only once the work queued on `stream` so far is done (nullptr is
+// the legacy default stream). Does not block the host.
+void order(cudaStream_t stream, cudaEvent_t marker, cudaStream_t waiter);
 
 // Copies between host vectors and device memory (synchronous; for set-up, tests and checkpoints).
 template <typename T>

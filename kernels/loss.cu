@@ -52,8 +52,8 @@ __global__ void sumKernel(const double* v, long n, double* out) {
   if (threadIdx.x == 0) *out = partial[0];
 }
 
-// This thread's device scratch for per-row losses and their sums, kept between calls: the loss runs
-// every training step, where a cudaMalloc/cudaFree pair would stall the device each time.
+// This thread's device scratch for per-row (or per-element) losses, kept between calls: the loss
+// runs every training step, where a cudaMalloc/cudaFree pair would stall the device each time.
 double* scratch(size_t count) {
   thread_local DeviceArray<double> buffer;
   thread_local size_t capacity = 0;
@@ -71,28 +71,29 @@ void sumInto(const double* v, long n, double* out) {
 
 }  // namespace
 
-LossSums softmaxCrossEntropy(const float* logits, const float* labels, float* dlogits, int n,
-                             int k) {
-  if (n == 0) return {};
-  double* rowLoss = scratch(2 * static_cast<size_t>(n) + 2);
-  double *rowCorrect = rowLoss + n, *sums = rowLoss + 2 * n;
+void softmaxCrossEntropy(const float* logits, const float* labels, float* dlogits, int n, int k,
+                         double* sums) {
+  if (n == 0) {
+    check(cudaMemsetAsync(sums, 0, 2 * sizeof(double)), "clear the loss sums");
+    return;
+  }
+  double* rowLoss = scratch(2 * static_cast<size_t>(n));
+  double* rowCorrect = rowLoss + n;
   softmaxCrossEntropyKernel<<<blocksFor(n), kThreads>>>(logits, labels, dlogits, n, k, rowLoss,
                                                         rowCorrect);
   check(cudaGetLastError(), "softmaxCrossEntropy");
   sumInto(rowLoss, n, sums);
   sumInto(rowCorrect, n, sums + 1);
-  const std::vector<double> host = toHost(sums, 2);  // one wait for both
-  return {host[0], static_cast<long long>(host[1])};
 }
 
-LossSums mse(const float* pred, const float* target, float* dpred, int n, int d) {
+void mse(const float* pred, const float* target, float* dpred, int n, int d, double* sums) {
   const long total = static_cast<long>(n) * d;
-  if (total == 0) return {};
-  double* elementLoss = scratch(static_cast<size_t>(total) + 1);
+  check(cudaMemsetAsync(sums, 0, 2 * sizeof(double)), "clear the loss sums");
+  if (total == 0) return;
+  double* elementLoss = scratch(static_cast<size_t>(total));
   mseKernel<<<blocksFor(total), kThreads>>>(pred, target, dpred, total, d, elementLoss);
   check(cudaGetLastError(), "mse");
-  sumInto(elementLoss, total, elementLoss + total);
-  return {toHost(elementLoss + total, 1)[0], 0};
+  sumInto(elementLoss, total, sums);
 }
 
 }  // namespace tfmath::cuda

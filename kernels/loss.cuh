@@ -1,5 +1,5 @@
-// loss.cuh: the losses on the GPU (ops/loss.h has the math). Each returns the batch's SUM and
-// writes the gradient of that sum, as on the CPU. Softmax cross-entropy is fused (max, log-sum-exp,
+// loss.cuh: the losses on the GPU (ops/loss.h has the math). Each sums the batch's loss and
+// writes the gradient of that SUM, as on the CPU. Softmax cross-entropy is fused (max, log-sum-exp,
 // loss, arg-max and gradient in one pass over each row) and subtracts the row maximum, so it stays
 // finite for any finite logits. The batch sums are reduced in a fixed order: the same bits every
 // run.
@@ -9,16 +9,16 @@
 
 namespace tfmath::cuda {
 
-struct LossSums {
-  double loss = 0;        // Σ over samples of the per-sample loss
-  long long correct = 0;  // samples whose arg-max equals the label (classification only)
-};
+// Both losses queue their work on the default stream and return without waiting: the batch's sums
+// land in `sums` (device memory, two doubles): sums[0] = Σ over samples of the per-sample loss,
+// sums[1] = samples whose arg-max equals the label (classification only; 0 for mse). The caller
+// copies them back when it needs them, so a training step does not stall the device for its loss.
 
 // logits: n×k; labels: n class numbers (as floats, like the CPU's label tensor). dlogits (n×k),
 // if non-null, = softmax(z) − e_y.
-LossSums softmaxCrossEntropy(const float* logits, const float* labels, float* dlogits, int n,
-                             int k);
+void softmaxCrossEntropy(const float* logits, const float* labels, float* dlogits, int n, int k,
+                         double* sums);
 // pred, target: n×d; ℓ = (1/d) Σ_j (ŷ_j − t_j)². dpred, if non-null, = 2(ŷ − t)/d.
-LossSums mse(const float* pred, const float* target, float* dpred, int n, int d);
+void mse(const float* pred, const float* target, float* dpred, int n, int d, double* sums);
 
 }  // namespace tfmath::cuda
