@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <stdexcept>
 
 #include "job_error.h"
 
@@ -32,10 +33,11 @@ LossSums CpuBackend::loss(const Tensor& out, const Tensor& targets, Tensor* grad
                                        : softmaxCrossEntropy(out, targets, grad);
 }
 
-LossSums CpuBackend::train(const Tensor& x, const Tensor& targets) {
-  const LossSums sums = loss(model_.forward(x), targets, &dOut_);
+void CpuBackend::train(Communicator*) {
+  if (!stagedX_) throw std::logic_error("CpuBackend::train() before stage()");
+  trained_ = loss(model_.forward(*stagedX_), *stagedTargets_, &dOut_);
   model_.backward(dOut_);
-  return sums;
+  stagedX_ = stagedTargets_ = nullptr;
 }
 
 LossSums CpuBackend::evaluate(const Tensor& x, const Tensor& targets) {

@@ -15,10 +15,19 @@ class CpuBackend final : public Backend {
  public:
   CpuBackend(proto::Job::Reader job, const Shape& input);
   std::string device() const override { return "cpu"; }
+  Memory memory() const override { return Memory::host; }
   void zeroGradients() override { model_.zeroGrad(); }
-  LossSums train(const Tensor& x, const Tensor& targets) override;
+  void stage(const Tensor& x, const Tensor& targets) override {
+    stagedX_ = &x;
+    stagedTargets_ = &targets;
+  }
+  // Computes at once (the CPU has nothing to overlap with); `overlap` is not used.
+  void train(Communicator* overlap) override;
+  LossSums trainedLoss() override { return trained_; }
   LossSums evaluate(const Tensor& x, const Tensor& targets) override;
-  std::span<float> gradients() override { return model_.grads(); }
+  std::span<float> gradients(Memory where) override {
+    return where == Memory::host ? std::span<float>(model_.grads()) : std::span<float>();
+  }
   void update(float scale, uint64_t step) override;
   std::vector<std::string> slotNames() const override { return optimizer_->slotNames(); }
   void read(int slot, float* host) const override;
@@ -32,6 +41,8 @@ class CpuBackend final : public Backend {
   Model model_;
   std::unique_ptr<Optimizer> optimizer_;
   Tensor dOut_;
+  const Tensor *stagedX_ = nullptr, *stagedTargets_ = nullptr;
+  LossSums trained_;
 };
 
 }  // namespace tfmath

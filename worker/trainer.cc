@@ -1,6 +1,7 @@
 // trainer.cc: the training step, evaluation, and saving and restoring parameter state.
 #include "trainer.h"
 
+#include <cassert>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
@@ -62,6 +63,10 @@ Trainer::Trainer(proto::Job::Reader job, const Data& data, Communicator& comm,
       rng_(Rng::derive(job.getSeed(), 2)) {
   const uint64_t n = static_cast<uint64_t>(data.train.size()), b = job.getBatchSize();
   stepsPerEpoch_ = (n + b - 1) / b;
+  // Rank 0's slice of a full batch is the largest any rank gets.
+  const auto [lo, hi] =
+      rankSlice(std::min<int64_t>(static_cast<int64_t>(b), data.train.size()), 0, comm.worldSize());
+  backend_->reserve(hi - lo, data.train.targets.size() / std::max<int64_t>(1, data.train.size()));
   startEpoch();
 }
 
@@ -69,6 +74,7 @@ void Trainer::startEpoch() {
   order_ = epochPermutation(job_.getSeed(), epoch_, static_cast<uint32_t>(data_.train.size()));
   epochLossSum_ = 0;
   epochSamples_ = 0;
+  stagedStep_ = -1;
 }
 
 void Trainer::resume(proto::ParameterState::Reader state) {
@@ -103,27 +109,53 @@ void Trainer::resume(proto::ParameterState::Reader state) {
   startEpoch();
 }
 
+bool Trainer::stageStep(uint64_t stepInEpoch) {
+  const int64_t n = data_.train.size(), b = job_.getBatchSize();
+  const int64_t first = static_cast<int64_t>(stepInEpoch) * b;
+  const auto [lo, hi] = rankSlice(std::min(b, n - first), comm_.rank(), comm_.worldSize());
+  stagedStep_ = static_cast<int64_t>(stepInEpoch);
+  if (hi <= lo) return false;
+  data_.train.gather(order_.data() + first + lo, hi - lo, x_, t_);
+  backend_->stage(x_, t_);
+  return true;
+}
+
 StepReport Trainer::step() {
   const auto start = std::chrono::steady_clock::now();
   const int64_t n = data_.train.size(), b = job_.getBatchSize();
   const int64_t first = static_cast<int64_t>(stepInEpoch_) * b;
   const int64_t global = std::min(b, n - first);
   const auto [lo, hi] = rankSlice(global, comm_.rank(), comm_.worldSize());
+  // Where the sum happens: a world of one needs none, so the gradients stay where they are.
+  const Memory where = comm_.worldSize() == 1     ? backend_->memory()
+                       : comm_.sumsDeviceMemory() ? Memory::device
+                                                  : Memory::host;
+  if (where == Memory::device && backend_->memory() != Memory::device)
+    throw JobError("the " + backend_->device() + " backend has no gradients in device memory, " +
+                   "where this communicator sums them");
 
-  backend_->zeroGradients();
   // Summed over ranks by the allreduce: the batch's loss, and how many ranks asked to stop.
-  double stats[2] = {0, stopRequested_ ? 1.0 : 0.0};
-  if (hi > lo) {
-    data_.train.gather(order_.data() + first + lo, hi - lo, x_, t_);
-    stats[0] = backend_->train(x_, t_).loss;
+  double stats[2] = {0, 0};
+  try {
+    // This step's slice was staged by the step before, unless it starts an epoch (or a resume).
+    if (stagedStep_ != static_cast<int64_t>(stepInEpoch_)) stageStep(stepInEpoch_);
+    backend_->zeroGradients();
+    if (hi > lo)
+      backend_->train(where == Memory::device ? &comm_ : nullptr);
+    else if (where == Memory::device)
+      backend_->announceFinal(comm_);
+    // Prefetch: gather the next slice of this epoch and send it up while the device computes.
+    if (stepInEpoch_ + 1 < stepsPerEpoch_) stageStep(stepInEpoch_ + 1);
+    stats[0] = hi > lo ? backend_->trainedLoss().loss : 0;
+    stats[1] = stopRequested_ ? 1.0 : 0.0;
+    const std::span<float> grads = backend_->gradients(where);
+    assert(grads.size() == backend_->size());
+    comm_.allreduceSum(grads, stats);
+    backend_->update(1.0f / static_cast<float>(global), ++globalStep_);
+  } catch (...) {
+    comm_.abortCollectives();  // buckets may be in flight: freeing the backend must not wait
+    throw;
   }
-  const std::span<float> grads =
-      comm_.sumsDeviceMemory() ? backend_->deviceGradients() : backend_->gradients();
-  if (grads.size() != backend_->size())
-    throw JobError("the " + backend_->device() + " backend has no gradients where this " +
-                   "communicator sums them (device memory)");
-  comm_.allreduceSum(grads, stats);
-  backend_->update(1.0f / static_cast<float>(global), ++globalStep_);
 
   stopped_ = stats[1] > 0;
   epochLossSum_ += stats[0];
@@ -141,6 +173,7 @@ StepReport Trainer::step() {
     lastEpochLoss_ = epochLossSum_ / static_cast<double>(epochSamples_);
     ++epoch_;
     stepInEpoch_ = 0;
+    stagedStep_ = -1;
     if (!finished()) startEpoch();
   }
   return r;

@@ -1,6 +1,7 @@
 // trainer.h: data-parallel training of one job, the same code for `tfmath run` (one rank) and for
 // every cluster rank. One step is: gather this rank's slice of the global batch, forward, loss,
 // backward (summed gradients), the communicator's allreduce, divide by the global batch, update.
+// The next slice is gathered and staged while the device computes this one.
 // Not thread-safe.
 #pragma once
 
@@ -104,6 +105,9 @@ class Trainer {
 
  private:
   void startEpoch();
+  // Gathers this rank's slice of step `stepInEpoch` of the current epoch and stages it on the
+  // backend; false when the slice is empty (more ranks than samples).
+  bool stageStep(uint64_t stepInEpoch);
 
   proto::Job::Reader job_;
   const Data& data_;
@@ -124,7 +128,8 @@ class Trainer {
 
   double trainSeconds_ = 0;
   int64_t trainedSamples_ = 0;
-  Tensor x_, t_;  // step buffers, reused
+  Tensor x_, t_;             // the staged slice, reused
+  int64_t stagedStep_ = -1;  // the step in this epoch whose slice is staged; −1: none
 };
 
 }  // namespace tfmath
