@@ -1,7 +1,7 @@
-// pool.cuh: 2-D max pooling on the GPU, channels last (ops/pool.h has the math). The forward keeps
-// each output's arg-max (first maximum in window order, as on the CPU); the backward gathers, for
-// each input element, the gradients of the windows whose arg-max it is, in output order: no
-// atomics, so the result is deterministic even when windows overlap. Device pointers.
+// pool.cuh: 2-D max pooling (maxPool2d) on the GPU, channels last (ops/pool.h has the math). The
+// forward keeps each output's arg-max (first maximum in window order, as on the CPU); the backward
+// gathers, for each input element, the gradients of the windows whose arg-max it is, in output
+// order: no atomics, so the result is deterministic even when windows overlap. Device pointers.
 #pragma once
 
 #include "cuda_check.cuh"

@@ -12,7 +12,9 @@ const OpMath& reluMath() {
       "Rectified linear unit.",
       R"(y = \max(0, x))",
       {{"x", R"(\frac{\partial L}{\partial x} = \frac{\partial L}{\partial y}\,[x > 0])"}},
-      "Element-wise; the gradient at exactly 0 is taken as 0."};
+      "Element-wise; the gradient at exactly 0 is taken as 0.",
+      "ops/activation.cc",
+      "kernels/activation.cu"};
   return m;
 }
 const OpMath& sigmoidMath() {
@@ -22,7 +24,9 @@ const OpMath& sigmoidMath() {
       "Logistic sigmoid.",
       R"(y = \sigma(x) = \frac{1}{1 + e^{-x}})",
       {{"x", R"(\frac{\partial L}{\partial x} = \frac{\partial L}{\partial y}\, y (1 - y))"}},
-      "Element-wise."};
+      "Element-wise.",
+      "ops/activation.cc",
+      "kernels/activation.cu"};
   return m;
 }
 const OpMath& tanhMath() {
@@ -32,7 +36,9 @@ const OpMath& tanhMath() {
       "Hyperbolic tangent.",
       R"(y = \tanh(x))",
       {{"x", R"(\frac{\partial L}{\partial x} = \frac{\partial L}{\partial y}\, (1 - y^2))"}},
-      "Element-wise."};
+      "Element-wise.",
+      "ops/activation.cc",
+      "kernels/activation.cu"};
   return m;
 }
 

@@ -21,7 +21,9 @@ const OpMath& conv2dMath() {
        {"X",
         R"(\frac{\partial L}{\partial X_{n,u,v,c}} = \sum_{\substack{i,j,p,q,f \\ si+p-t=u,\ sj+q-l=v}} K_{p,q,c,f}\, \frac{\partial L}{\partial Y_{n,i,j,f}})"}},
       "X: N×H×W×C, K: k×k×C×F, Y: N×OH×OW×F; s is the stride, t and l the top and left padding "
-      "(X is zero outside its bounds). Computed as im2col followed by one GEMM: Y = col(X)·K."};
+      "(X is zero outside its bounds). Computed as im2col followed by one GEMM: Y = col(X)·K.",
+      "ops/conv2d.cc",
+      "kernels/conv2d.cu"};
   return m;
 }
 

@@ -14,7 +14,9 @@ const OpMath& denseMath() {
       {{"W", R"(\frac{\partial L}{\partial W} = X^\top \frac{\partial L}{\partial Y})"},
        {"b", R"(\frac{\partial L}{\partial b} = \mathbf{1}^\top \frac{\partial L}{\partial Y})"},
        {"X", R"(\frac{\partial L}{\partial X} = \frac{\partial L}{\partial Y} W^\top)"}},
-      "X: N×D, W: D×U, b: U, Y: N×U."};
+      "X: N×D, W: D×U, b: U, Y: N×U.",
+      "ops/dense.cc",
+      "kernels/dense.cu"};
   return m;
 }
 

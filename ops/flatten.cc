@@ -13,7 +13,9 @@ const OpMath& flattenMath() {
       R"(Y_{n,\,(i W + j) C + c} = X_{n,i,j,c})",
       {{"X",
         R"(\frac{\partial L}{\partial X} = \operatorname{reshape}\left(\frac{\partial L}{\partial Y}\right))"}},
-      "X: N×H×W×C, Y: N×(H·W·C)."};
+      "X: N×H×W×C, Y: N×(H·W·C).",
+      "ops/flatten.cc",
+      "kernels/activation.cu"};
   return m;
 }
 

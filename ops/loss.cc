@@ -13,7 +13,9 @@ const OpMath& mseMath() {
       "Mean squared error over the output's D elements, for continuous targets.",
       R"(\ell = \frac{1}{D} \sum_{j=1}^{D} (\hat y_j - t_j)^2)",
       {{"\\hat y", R"(\frac{\partial \ell}{\partial \hat y_j} = \frac{2}{D} (\hat y_j - t_j))"}},
-      "The batch loss is the mean of ℓ over the global batch B: L = (1/B) Σ ℓ."};
+      "The batch loss is the mean of ℓ over the global batch B: L = (1/B) Σ ℓ.",
+      "ops/loss.cc",
+      "kernels/loss.cu"};
   return m;
 }
 
@@ -24,7 +26,9 @@ const OpMath& softmaxCrossEntropyMath() {
       "Cross-entropy of softmax(z) against a class label y, fused and numerically stable.",
       R"(\ell = -\log \frac{e^{z_y}}{\sum_k e^{z_k}} = \log \sum_k e^{z_k - m} + m - z_y,\quad m = \max_k z_k)",
       {{"z", R"(\frac{\partial \ell}{\partial z_k} = \operatorname{softmax}(z)_k - [k = y])"}},
-      "z: N×K logits, y: class numbers. The batch loss is the mean over the global batch B."};
+      "z: N×K logits, y: class numbers. The batch loss is the mean over the global batch B.",
+      "ops/loss.cc",
+      "kernels/loss.cu"};
   return m;
 }
 

@@ -1,4 +1,5 @@
-// op_math.h: the math an op carries with it: its forward rule and each gradient, in LaTeX.
+// op_math.h: the math an op carries with it: its forward rule and each gradient, in LaTeX, and
+// where each device implements it.
 // Every op and optimizer defines one next to its code; registry.cc lists them all.
 #pragma once
 
@@ -15,6 +16,9 @@ struct OpMath {
   std::string forward;  // LaTeX: the forward rule (for an optimizer, the update)
   std::vector<std::pair<std::string, std::string>> gradients;  // (with respect to, LaTeX)
   std::string shapes;                                          // shapes and conventions, in words
+  // Where its forward and backward (or update) live on each device, from the repository root:
+  // the CPU's ops/*.cc and the GPU's kernels/*.cu (host entry points in the matching .cuh).
+  std::string cpu, gpu;
 };
 
 }  // namespace tfmath

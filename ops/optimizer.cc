@@ -14,7 +14,9 @@ const OpMath& sgdMath() {
       "form).",
       R"(g_t = \nabla_w L + \lambda w_{t-1},\quad v_t = \mu v_{t-1} + g_t,\quad w_t = w_{t-1} - \eta \begin{cases} g_t + \mu v_t & \text{Nesterov} \\ v_t & \text{otherwise} \end{cases})",
       {},
-      "v_0 = 0 (slot: momentum). With μ = 0 this is w ← w − η g."};
+      "v_0 = 0 (slot: momentum). With μ = 0 this is w ← w − η g.",
+      "ops/optimizer.cc",
+      "kernels/optimizer.cu"};
   return m;
 }
 
@@ -25,7 +27,9 @@ const OpMath& adamMath() {
       "Adam with bias correction (Kingma & Ba, 2015).",
       R"(m_t = \beta_1 m_{t-1} + (1-\beta_1) g_t,\quad v_t = \beta_2 v_{t-1} + (1-\beta_2) g_t^2,\quad w_t = w_{t-1} - \eta \frac{m_t / (1-\beta_1^t)}{\sqrt{v_t / (1-\beta_2^t)} + \epsilon})",
       {},
-      "m_0 = v_0 = 0 (slots: adam.m, adam.v); t counts updates from 1."};
+      "m_0 = v_0 = 0 (slots: adam.m, adam.v); t counts updates from 1.",
+      "ops/optimizer.cc",
+      "kernels/optimizer.cu"};
   return m;
 }
 

@@ -12,7 +12,9 @@ const OpMath& maxPool2dMath() {
       {{"X",
         R"(\frac{\partial L}{\partial X_{n,u,v,c}} = \sum_{i,j} [\,(u,v) = \arg\max_{p,q} X_{n,\,si+p,\,sj+q,\,c}\,]\, \frac{\partial L}{\partial Y_{n,i,j,c}})"}},
       "X: N×H×W×C, Y: N×OH×OW×C with OH = ⌊(H−k)/s⌋+1. Ties go to the first maximum in "
-      "row-major window order."};
+      "row-major window order.",
+      "ops/pool.cc",
+      "kernels/pool.cu"};
   return m;
 }
 

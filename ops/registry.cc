@@ -55,7 +55,7 @@ std::string opsMarkdown() {
         md += "- w.r.t. $" + wrt + "$: $$" + latex + "$$\n";
       md += "\n";
     }
-    md += op->shapes + "\n";
+    md += op->shapes + "\n\nImplemented in `" + op->cpu + "` (CPU) and `" + op->gpu + "` (GPU).\n";
   }
   return md;
 }

@@ -2,6 +2,8 @@
 // parameter file, and docs/ops.md kept in step with the op registry.
 #include <gtest/gtest.h>
 
+#include <cctype>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -20,6 +22,24 @@ TEST(Cli, OpsMarkdownIsTheCommittedDoc) {
   EXPECT_EQ(committed, opsMarkdown())
       << "docs/ops.md is stale: run `tfmath ops --markdown > docs/ops.md`";
   EXPECT_EQ(testing::tfmath("ops --markdown").output, opsMarkdown());
+}
+
+TEST(Cli, EveryOpNamesItsCpuAndGpuImplementation) {
+  // One registry, two devices (issue 5 §1): each entry points at an ops/ file and a kernels/ pair
+  // whose header declares it by name. The GPU files are in the tree whether or not CUDA is built.
+  const std::string root = std::string(TFMATH_SOURCE_DIR) + "/";
+  for (const OpMath* op : opRegistry()) {
+    EXPECT_TRUE(op->cpu.starts_with("ops/") && op->cpu.ends_with(".cc")) << op->name;
+    EXPECT_TRUE(op->gpu.starts_with("kernels/") && op->gpu.ends_with(".cu")) << op->name;
+    EXPECT_TRUE(std::filesystem::exists(root + op->cpu)) << op->name << ": " << op->cpu;
+    EXPECT_TRUE(std::filesystem::exists(root + op->gpu)) << op->name << ": " << op->gpu;
+    const std::string header = root + op->gpu + "h";  // .cu -> .cuh
+    ASSERT_TRUE(std::filesystem::exists(header)) << op->name << ": " << header;
+    std::string text = readWholeFile(header), name = op->name;
+    for (auto* s : {&text, &name})
+      for (char& c : *s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    EXPECT_NE(text.find(name), std::string::npos) << header << " does not mention " << op->name;
+  }
 }
 
 TEST(Cli, RunLinregPrintsLearnedValuesAndSavesParameters) {
