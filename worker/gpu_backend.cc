@@ -49,10 +49,10 @@ PinnedArray pinned(size_t count) {
   return PinnedArray(static_cast<float*>(p));
 }
 
-// A device buffer that keeps its allocation while the batch shrinks.
-// Growing waits for the device first: queued kernels may still read the old buffer. The trainer
-// sizes every buffer for its largest slice before the first step (Backend::reserve), so growing
-// happens only then and for evaluation's larger chunks, never with a collective in flight.
+// A device buffer that keeps its allocation while the batch shrinks. Growing waits for the device
+// first: queued kernels may still read the old buffer. The trainer sizes every buffer for its
+// largest slice before the first step (Backend::reserve), so growing happens only then and for
+// evaluation's larger chunks, never with a collective in flight.
 struct Scratch {
   cuda::DeviceArray<float> data;
   size_t capacity = 0;
