@@ -1,4 +1,6 @@
 // loss.cu: the fused softmax cross-entropy, mse, and the fixed-order sum they share.
+#include <algorithm>
+
 #include "loss.cuh"
 
 namespace tfmath::cuda {
@@ -58,11 +60,21 @@ double* scratch(size_t count) {
   thread_local DeviceArray<double> buffer;
   thread_local size_t capacity = 0;
   if (count > capacity) {
+    check(cudaDeviceSynchronize(), "wait for the device before growing the loss scratch");
     buffer = deviceArray<double>(count);
     capacity = count;
   }
   return buffer.get();
 }
+
+}  // namespace
+
+void reserveLoss(int n, int k) {
+  // softmax cross-entropy takes 2n, mse n·k
+  scratch(std::max(2 * static_cast<size_t>(n), static_cast<size_t>(n) * static_cast<size_t>(k)));
+}
+
+namespace {
 
 void sumInto(const double* v, long n, double* out) {
   sumKernel<<<1, kThreads>>>(v, n, out);

@@ -14,6 +14,10 @@ namespace tfmath::cuda {
 // sums[1] = samples whose arg-max equals the label (classification only; 0 for mse). The caller
 // copies them back when it needs them, so a training step does not stall the device for its loss.
 
+// Sizes this thread's scratch for batches of up to n rows of k outputs, so that a later loss does
+// not grow it (growing waits for the whole device).
+void reserveLoss(int n, int k);
+
 // logits: n×k; labels: n class numbers (as floats, like the CPU's label tensor). dlogits (n×k),
 // if non-null, = softmax(z) − e_y.
 void softmaxCrossEntropy(const float* logits, const float* labels, float* dlogits, int n, int k,

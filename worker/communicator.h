@@ -1,7 +1,7 @@
-// communicator.h: the gradient hand-off between backward and the optimizer update. The trainer
-// calls allreduceSum once per step on every rank; a single process uses LocalCommunicator, the
-// cluster slots in a Gloo (CPU) or NCCL (GPU) implementation. Not thread-safe: one per training
-// thread.
+// communicator.h: the gradient hand-off between backward and the optimizer update. In a world of
+// more than one the trainer calls allreduceSum once per step on every rank; a single process uses
+// LocalCommunicator, the cluster slots in a Gloo (CPU) or NCCL (GPU) implementation. Not
+// thread-safe: one per training thread.
 #pragma once
 
 #include <cstddef>

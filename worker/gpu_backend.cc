@@ -14,7 +14,6 @@
 #include <dlfcn.h>
 
 #include <algorithm>
-#include <cassert>
 #include <cstring>
 #include <map>
 #include <mutex>
@@ -293,8 +292,9 @@ GpuBackend::GpuBackend(proto::Job::Reader job, const Shape& input, int device) :
     if (!layer->paramSpecs().empty()) {
       // Weight and bias, in the order of params(): backward's reports (announceFinal) depend on
       // it, and so does every rank's bucket order.
-      assert(layer->paramSpecs().size() == 2 &&
-             params_.at(param + 1).offset > params_[param].offset);
+      if (layer->paramSpecs().size() != 2 || params_.at(param + 1).offset < params_[param].offset)
+        throw std::logic_error(std::string("the GPU backend expects a weight, then a bias, for ") +
+                               layer->op());
       g.firstParam = param;
       g.paramCount = layer->paramSpecs().size();
       g.weight = params_.at(param++).offset;
@@ -347,6 +347,7 @@ void GpuBackend::reserve(int64_t samples, int64_t targetsPerSample) {
   gradA_.reserve(widest);
   gradB_.reserve(widest);
   dOut_.reserve(n * static_cast<size_t>(layers_.back().outPerSample));
+  cuda::reserveLoss(static_cast<int>(n), static_cast<int>(layers_.back().outPerSample));
 }
 
 void GpuBackend::stage(const Tensor& x, const Tensor& targets) {

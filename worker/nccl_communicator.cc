@@ -153,7 +153,6 @@ void NcclCommunicator::startBucket(std::span<float> part) {
 }
 
 void NcclCommunicator::gradientsFinalFrom(std::span<float> grads, size_t offset) {
-  if (!warm_) return;  // the same on every rank: all count the same steps
   const FloatRange bucket = buckets_.finalFrom(grads.size(), offset);
   if (!bucket.empty()) startBucket(grads.subspan(bucket.begin, bucket.size()));
 }
@@ -196,7 +195,6 @@ void NcclCommunicator::allreduceSum(std::span<float> grads, std::span<double> st
               "copy the statistics to the host");
   state_->drain(deadline_, timeout_);
   std::copy(state_->hostStats, state_->hostStats + stats.size(), stats.begin());
-  warm_ = true;
 }
 
 }  // namespace tfmath

@@ -27,8 +27,7 @@ class NcclCommunicator final : public Communicator {
   int rank() const override { return rank_; }
   int worldSize() const override { return size_; }
   bool sumsDeviceMemory() const override { return true; }
-  // Starts summing a bucket when one is full (gradient_buckets.h); not during the first step,
-  // whose backward may load kernels and size buffers, which waits for the whole device.
+  // Starts summing a bucket when one is full (gradient_buckets.h).
   void gradientsFinalFrom(std::span<float> grads, size_t offset) override;
   void abortCollectives() override;
   // `grads` is device memory; `stats` host memory. Sums what no bucket has, then waits for all.
@@ -44,7 +43,6 @@ class NcclCommunicator final : public Communicator {
   GradientBuckets buckets_;
   std::chrono::steady_clock::time_point deadline_;  // of this step's collectives
   bool started_ = false;                            // a collective of this step was started
-  bool warm_ = false;                               // a step has been summed
   std::unique_ptr<State> state_;
 };
 

@@ -134,6 +134,13 @@ StepReport Trainer::step() {
     throw JobError("the " + backend_->device() + " backend has no gradients in device memory, " +
                    "where this communicator sums them");
 
+  // Buckets start during backward only at a global batch size summed before: a kernel's first
+  // launch may wait for the whole device, which must not happen with a bucket in flight. The same
+  // answer on every rank, so every rank starts the same collectives.
+  const bool summing = comm_.worldSize() > 1;  // a world of one has nothing to sum
+  Communicator* overlap =
+      summing && where == Memory::device && summedSizes_.count(global) ? &comm_ : nullptr;
+
   // Summed over ranks by the allreduce: the batch's loss, and how many ranks asked to stop.
   double stats[2] = {0, 0};
   try {
@@ -141,16 +148,17 @@ StepReport Trainer::step() {
     if (stagedStep_ != static_cast<int64_t>(stepInEpoch_)) stageStep(stepInEpoch_);
     backend_->zeroGradients();
     if (hi > lo)
-      backend_->train(where == Memory::device ? &comm_ : nullptr);
-    else if (where == Memory::device)
-      backend_->announceFinal(comm_);
+      backend_->train(overlap);
+    else if (overlap)
+      backend_->announceFinal(*overlap);
     // Prefetch: gather the next slice of this epoch and send it up while the device computes.
     if (stepInEpoch_ + 1 < stepsPerEpoch_) stageStep(stepInEpoch_ + 1);
     stats[0] = hi > lo ? backend_->trainedLoss().loss : 0;
     stats[1] = stopRequested_ ? 1.0 : 0.0;
     const std::span<float> grads = backend_->gradients(where);
     assert(grads.size() == backend_->size());
-    comm_.allreduceSum(grads, stats);
+    if (summing) comm_.allreduceSum(grads, stats);
+    summedSizes_.insert(global);
     backend_->update(1.0f / static_cast<float>(global), ++globalStep_);
   } catch (...) {
     comm_.abortCollectives();  // buckets may be in flight: freeing the backend must not wait

@@ -8,6 +8,7 @@
 #include <atomic>
 #include <cmath>
 #include <memory>
+#include <set>
 #include <string>
 #include <utility>
 
@@ -128,8 +129,9 @@ class Trainer {
 
   double trainSeconds_ = 0;
   int64_t trainedSamples_ = 0;
-  Tensor x_, t_;             // the staged slice, reused
-  int64_t stagedStep_ = -1;  // the step in this epoch whose slice is staged; −1: none
+  Tensor x_, t_;                   // the staged slice, reused
+  int64_t stagedStep_ = -1;        // the step in this epoch whose slice is staged; −1: none
+  std::set<int64_t> summedSizes_;  // global batch sizes that have completed a step
 };
 
 }  // namespace tfmath
