@@ -52,6 +52,29 @@ class Recorder : public Communicator {
   std::vector<size_t> offsets;
 };
 
+// The offsets backward reports for `backend`'s model.
+std::vector<size_t> reportedOffsets(CpuBackend& backend) {
+  Recorder recorder;
+  backend.announceFinal(recorder);
+  return recorder.offsets;
+}
+
+// The buckets those reports start in a buffer of `size` floats, and the rest allreduceSum sums.
+struct Split {
+  std::vector<FloatRange> buckets;
+  FloatRange rest;
+};
+Split split(const std::vector<size_t>& offsets, size_t size, size_t bucketFloats) {
+  GradientBuckets buckets(bucketFloats);
+  Split result;
+  for (size_t offset : offsets) {
+    const FloatRange b = buckets.finalFrom(size, offset);
+    if (!b.empty()) result.buckets.push_back(b);
+  }
+  result.rest = buckets.rest(size);
+  return result;
+}
+
 TEST(GradientBuckets, TileARealModelsGradients) {
   testing::TempDir dir;
   JobFile f = JobFile::load(dir.write(
@@ -64,74 +87,57 @@ TEST(GradientBuckets, TileARealModelsGradients) {
           "batchSize = 32, epochs = 1")));
   const Data data = validateJob(f.job());
   CpuBackend backend(f.job(), data.train.sampleShape());
-  Recorder recorder;
-  backend.announceFinal(recorder);
+  const std::vector<size_t> offsets = reportedOffsets(backend);
   // One call per parameter, from the last, at its offset.
   const auto& params = backend.params();
-  ASSERT_EQ(recorder.offsets.size(), params.size());
+  ASSERT_EQ(offsets.size(), params.size());
   for (size_t i = 0; i < params.size(); ++i)
-    EXPECT_EQ(recorder.offsets[i], params[params.size() - 1 - i].offset);
+    EXPECT_EQ(offsets[i], params[params.size() - 1 - i].offset);
 
   for (size_t bucketFloats : {size_t{1}, size_t{100}, size_t{5000}, backend.size() + 1}) {
-    GradientBuckets buckets(bucketFloats);
-    std::vector<FloatRange> started;
-    for (size_t offset : recorder.offsets) {
-      const FloatRange b = buckets.finalFrom(backend.size(), offset);
-      if (!b.empty()) started.push_back(b);
-    }
+    const Split s = split(offsets, backend.size(), bucketFloats);
     // From the end of the buffer down, each bucket ends where the one before began, and the rest
     // ends where the last began: every float is summed exactly once.
     size_t end = backend.size();
-    for (const FloatRange& b : started) {
+    for (const FloatRange& b : s.buckets) {
       EXPECT_EQ(b.end, end) << "bucket size " << bucketFloats;
       EXPECT_GE(b.size(), bucketFloats);
       end = b.begin;
     }
-    const FloatRange rest = buckets.rest(backend.size());
-    EXPECT_EQ(rest.begin, 0u);
-    EXPECT_EQ(rest.end, end);
+    EXPECT_EQ(s.rest.begin, 0u);
+    EXPECT_EQ(s.rest.end, end);
     // Buckets of one float: one per parameter, and no rest.
     if (bucketFloats == 1) {
-      EXPECT_EQ(started.size(), params.size());
-      EXPECT_TRUE(rest.empty());
+      EXPECT_EQ(s.buckets.size(), params.size());
+      EXPECT_TRUE(s.rest.empty());
     }
     if (bucketFloats > backend.size()) {
-      EXPECT_TRUE(started.empty());
+      EXPECT_TRUE(s.buckets.empty());
     }
   }
 }
 
 // The buckets docs/gpu.md gives for the example models at the default size.
-std::vector<FloatRange> exampleBuckets(const std::string& example, FloatRange& rest) {
+Split exampleSplit(const std::string& example) {
   JobFile f = JobFile::load(std::string(TFMATH_SOURCE_DIR) + "/examples/" + example);
   CpuBackend backend(f.job(), validateJob(f.job()).train.sampleShape());
-  Recorder recorder;
-  backend.announceFinal(recorder);
-  GradientBuckets buckets(kBucketBytes / sizeof(float));
-  std::vector<FloatRange> started;
-  for (size_t offset : recorder.offsets) {
-    const FloatRange b = buckets.finalFrom(backend.size(), offset);
-    if (!b.empty()) started.push_back(b);
-  }
-  rest = buckets.rest(backend.size());
-  return started;
+  return split(reportedOffsets(backend), backend.size(), kBucketBytes / sizeof(float));
 }
 
 TEST(GradientBuckets, TheExampleModelsAsDocumented) {
-  FloatRange rest;
   // fashion_mlp: 784·256+256 = 200,960 in the first layer; 235,146 in all.
-  std::vector<FloatRange> mlp = exampleBuckets("fashion_mlp.capnp", rest);
-  ASSERT_EQ(mlp.size(), 2u);
-  EXPECT_EQ(mlp[0].begin, 200960u);
-  EXPECT_EQ(mlp[0].end, 235146u);
-  EXPECT_EQ(mlp[1].begin, 0u);
-  EXPECT_TRUE(rest.empty());
+  const Split mlp = exampleSplit("fashion_mlp.capnp");
+  ASSERT_EQ(mlp.buckets.size(), 2u);
+  EXPECT_EQ(mlp.buckets[0].begin, 200960u);
+  EXPECT_EQ(mlp.buckets[0].end, 235146u);
+  EXPECT_EQ(mlp.buckets[1].begin, 0u);
+  EXPECT_TRUE(mlp.rest.empty());
   // fashion_cnn: 9·16+16 = 160 in the first convolution; 20,490 in all.
-  std::vector<FloatRange> cnn = exampleBuckets("fashion_cnn.capnp", rest);
-  ASSERT_EQ(cnn.size(), 1u);
-  EXPECT_EQ(cnn[0].begin, 160u);
-  EXPECT_EQ(cnn[0].end, 20490u);
-  EXPECT_EQ(rest.end, 160u);
+  const Split cnn = exampleSplit("fashion_cnn.capnp");
+  ASSERT_EQ(cnn.buckets.size(), 1u);
+  EXPECT_EQ(cnn.buckets[0].begin, 160u);
+  EXPECT_EQ(cnn.buckets[0].end, 20490u);
+  EXPECT_EQ(cnn.rest.end, 160u);
 }
 
 }  // namespace
