@@ -67,21 +67,17 @@ double* scratch(size_t count) {
   return buffer.get();
 }
 
-}  // namespace
-
-void reserveLoss(int n, int k) {
-  // softmax cross-entropy takes 2n, mse n·k
-  scratch(std::max(2 * static_cast<size_t>(n), static_cast<size_t>(n) * static_cast<size_t>(k)));
-}
-
-namespace {
-
 void sumInto(const double* v, long n, double* out) {
   sumKernel<<<1, kThreads>>>(v, n, out);
   check(cudaGetLastError(), "sum");
 }
 
 }  // namespace
+
+void reserveLoss(int n, int k) {
+  // softmax cross-entropy takes 2n, mse n·k
+  scratch(std::max(2 * static_cast<size_t>(n), static_cast<size_t>(n) * static_cast<size_t>(k)));
+}
 
 void softmaxCrossEntropy(const float* logits, const float* labels, float* dlogits, int n, int k,
                          double* sums) {

@@ -109,15 +109,14 @@ void Trainer::resume(proto::ParameterState::Reader state) {
   startEpoch();
 }
 
-bool Trainer::stageStep(uint64_t stepInEpoch) {
+void Trainer::stageStep(uint64_t stepInEpoch) {
   const int64_t n = data_.train.size(), b = job_.getBatchSize();
   const int64_t first = static_cast<int64_t>(stepInEpoch) * b;
   const auto [lo, hi] = rankSlice(std::min(b, n - first), comm_.rank(), comm_.worldSize());
   stagedStep_ = static_cast<int64_t>(stepInEpoch);
-  if (hi <= lo) return false;
+  if (hi <= lo) return;  // more ranks than samples: nothing for this one
   data_.train.gather(order_.data() + first + lo, hi - lo, x_, t_);
   backend_->stage(x_, t_);
-  return true;
 }
 
 StepReport Trainer::step() {

@@ -107,8 +107,8 @@ class Trainer {
  private:
   void startEpoch();
   // Gathers this rank's slice of step `stepInEpoch` of the current epoch and stages it on the
-  // backend; false when the slice is empty (more ranks than samples).
-  bool stageStep(uint64_t stepInEpoch);
+  // backend (unless the slice is empty).
+  void stageStep(uint64_t stepInEpoch);
 
   proto::Job::Reader job_;
   const Data& data_;
