@@ -68,9 +68,11 @@ TEST(Nccl, SumsOverEveryVisibleGpu) {
 
 TEST(Nccl, BucketsStartedDuringBackwardSumLikeOne) {
   if (cuda::deviceCount() == 0) GTEST_SKIP() << "no CUDA device";
-  // Offsets falling as backward's would; buckets of 40,000 bytes (10,000 floats): [90000, n),
-  // [75001, 90000), [50000, 75001) and [20000, 50000) start early; [0, 20000) goes with the
-  // statistics.
+  // At world size 1 a sum is the value itself, so only two or more GPUs check the buckets' sums;
+  // at one this checks that nothing is lost or corrupted, and gradient_buckets_test checks the
+  // tiling everywhere. Offsets falling as backward's would; buckets of 40,000 bytes (10,000
+  // floats): [90000, n), [75001, 90000), [50000, 75001) and [20000, 50000) start early; [0, 20000)
+  // goes with the statistics.
   expectSums(100003, {90000, 75001, 50000, 49999, 20000, 15000}, 40000);
 }
 
