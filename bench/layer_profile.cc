@@ -1,7 +1,10 @@
 // layer_profile.cc: times each layer's forward and backward for a job's model at its batch size, on
-// random inputs, to show where a training step's time goes. Usage: layer_profile JOB.capnp [STEPS]
+// random inputs, and the host's input work per step (gather and staging copy), to show where a
+// training step's time goes. Usage: layer_profile JOB.capnp [STEPS]
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <cstring>
 #include <string>
 
 #include "job_check.h"
@@ -61,4 +64,28 @@ int main(int argc, char** argv) {
                 1e3 * bwd[i] / steps, 100 * (fwd[i] + bwd[i]) / total);
   std::printf("step (layers only): %.3f ms = %.0f samples/s\n", 1e3 * total / steps,
               batch * steps / total);
+
+  // The host's input work per step, which a GPU step has to hide: gathering a batch of the
+  // shuffled training set, then copying it into a staging buffer (the GPU backend's pinned one).
+  const auto n = static_cast<uint32_t>(data.train.size());
+  const std::vector<uint32_t> order = epochPermutation(1, 0, n);
+  Tensor x, t;
+  std::vector<float> staging;
+  double gather = 0, copy = 0;
+  for (int s = 0; s < steps + 3; ++s) {
+    const int64_t first = (s * batch) % (n - std::min<int64_t>(batch, n) + 1);
+    auto t0 = Clock::now();
+    data.train.gather(order.data() + first, std::min<int64_t>(batch, n), x, t);
+    auto t1 = Clock::now();
+    staging.resize(static_cast<size_t>(x.size() + t.size()));
+    std::memcpy(staging.data(), x.data(), x.size() * sizeof(float));
+    std::memcpy(staging.data() + x.size(), t.data(), t.size() * sizeof(float));
+    auto t2 = Clock::now();
+    if (s >= 3) {
+      gather += std::chrono::duration<double>(t1 - t0).count();
+      copy += std::chrono::duration<double>(t2 - t1).count();
+    }
+  }
+  std::printf("host input per step: gather %.3f ms, copy to staging %.3f ms\n",
+              1e3 * gather / steps, 1e3 * copy / steps);
 }
