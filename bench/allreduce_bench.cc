@@ -21,7 +21,7 @@
 #include <string>
 #include <vector>
 
-#include "gloo_communicator.h"
+#include "train/gloo_communicator.h"
 
 using Clock = std::chrono::steady_clock;
 

@@ -7,10 +7,10 @@
 #include <cstring>
 #include <string>
 
-#include "job_check.h"
-#include "job_file.h"
-#include "model.h"
-#include "rng.h"
+#include "jobs/data_check.h"
+#include "jobs/job_file.h"
+#include "ops/model.h"
+#include "ops/rng.h"
 
 using namespace tfmath;
 using Clock = std::chrono::steady_clock;

@@ -1,12 +1,12 @@
 // client.cc: coordinator discovery, client keys, and requests.
-#include "client.h"
+#include "cli/client.h"
 
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
 
-#include "curve_keys.h"
-#include "durable_file.h"
+#include "base/durable_file.h"
+#include "net/curve_keys.h"
 
 namespace tfmath::cli {
 

@@ -9,8 +9,8 @@
 #include <string>
 #include <zmq.hpp>
 
-#include "handshake_monitor.h"
-#include "wire.h"
+#include "net/handshake_monitor.h"
+#include "net/wire.h"
 
 namespace tfmath::cli {
 

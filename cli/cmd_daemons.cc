@@ -7,14 +7,14 @@
 #include <iostream>
 #include <thread>
 
-#include "backend.h"
-#include "commands.h"
-#include "coordinator.h"
-#include "curve_keys.h"
-#include "durable_file.h"
-#include "signals.h"
-#include "ssh_launcher.h"
-#include "worker_daemon.h"
+#include "base/durable_file.h"
+#include "cli/commands.h"
+#include "cli/signals.h"
+#include "cli/ssh_launcher.h"
+#include "coordinator/coordinator.h"
+#include "net/curve_keys.h"
+#include "train/backend.h"
+#include "worker/worker_daemon.h"
 
 namespace tfmath::cli {
 

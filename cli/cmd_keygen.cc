@@ -5,9 +5,9 @@
 #include <cstdlib>
 #include <filesystem>
 
-#include "client.h"
-#include "commands.h"
-#include "curve_keys.h"
+#include "cli/client.h"
+#include "cli/commands.h"
+#include "net/curve_keys.h"
 
 namespace tfmath::cli {
 

@@ -1,8 +1,8 @@
 // cmd_ops.cc: `tfmath ops [--markdown]`: the op registry with its math.
 #include <cstdio>
 
-#include "commands.h"
-#include "registry.h"
+#include "cli/commands.h"
+#include "ops/registry.h"
 
 namespace tfmath::cli {
 

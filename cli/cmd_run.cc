@@ -6,14 +6,14 @@
 #include <cstdio>
 #include <filesystem>
 
-#include "commands.h"
-#include "job_check.h"
-#include "job_error.h"
-#include "job_file.h"
-#include "params_file.h"
-#include "progress.h"
-#include "report.h"
-#include "trainer.h"
+#include "cli/commands.h"
+#include "cli/progress.h"
+#include "cli/report.h"
+#include "jobs/data_check.h"
+#include "jobs/job_error.h"
+#include "jobs/job_file.h"
+#include "jobs/params_file.h"
+#include "train/trainer.h"
 
 namespace tfmath::cli {
 

@@ -12,11 +12,11 @@
 #include <fstream>
 #include <thread>
 
-#include "backend.h"
-#include "commands.h"
-#include "curve_keys.h"
-#include "signals.h"
-#include "ssh_launcher.h"
+#include "cli/commands.h"
+#include "cli/signals.h"
+#include "cli/ssh_launcher.h"
+#include "net/curve_keys.h"
+#include "train/backend.h"
 
 namespace tfmath::cli {
 

@@ -1,5 +1,5 @@
 // hostfile.cc: the hostfile parser.
-#include "hostfile.h"
+#include "cli/hostfile.h"
 
 #include <fstream>
 #include <sstream>

@@ -1,5 +1,5 @@
 // progress.cc: progress lines for `tfmath run`.
-#include "progress.h"
+#include "cli/progress.h"
 
 #include <cmath>
 

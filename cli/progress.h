@@ -5,7 +5,7 @@
 #include <cstdio>
 #include <string>
 
-#include "trainer.h"
+#include "train/trainer.h"
 
 namespace tfmath {
 

@@ -1,11 +1,11 @@
 // report.cc: learned values and JSON.
-#include "report.h"
+#include "cli/report.h"
 
 #include <cmath>
 #include <cstring>
 #include <vector>
 
-#include "wire.h"
+#include "net/wire.h"
 
 namespace tfmath::cli {
 

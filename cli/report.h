@@ -4,8 +4,8 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
-#include "params.capnp.h"
-#include "protocol.capnp.h"
+#include "proto/params.capnp.h"
+#include "proto/protocol.capnp.h"
 
 namespace tfmath::cli {
 

@@ -1,5 +1,5 @@
 // signals.cc: the stop flag.
-#include "signals.h"
+#include "cli/signals.h"
 
 #include <csignal>
 

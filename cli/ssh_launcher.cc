@@ -1,5 +1,5 @@
 // ssh_launcher.cc: the libssh launcher.
-#include "ssh_launcher.h"
+#include "cli/ssh_launcher.h"
 
 #include <libssh/libssh.h>
 #include <unistd.h>
@@ -12,8 +12,8 @@
 #include <future>
 #include <thread>
 
-#include "curve_keys.h"
-#include "durable_file.h"
+#include "base/durable_file.h"
+#include "net/curve_keys.h"
 
 namespace tfmath::cli {
 

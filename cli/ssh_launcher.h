@@ -12,7 +12,7 @@
 #include <string>
 #include <vector>
 
-#include "hostfile.h"
+#include "cli/hostfile.h"
 
 namespace tfmath::cli {
 

@@ -5,8 +5,8 @@
 #include <string>
 #include <vector>
 
-#include "commands.h"
-#include "gemm.h"
+#include "cli/commands.h"
+#include "ops/gemm.h"
 
 int main(int argc, char** argv) {
   namespace c = tfmath::cli;

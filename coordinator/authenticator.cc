@@ -1,5 +1,5 @@
 // authenticator.cc: the ZAP handler and the authorized-clients file.
-#include "authenticator.h"
+#include "coordinator/authenticator.h"
 
 #include <zmq.h>
 
@@ -7,7 +7,7 @@
 #include <sstream>
 #include <vector>
 
-#include "curve_keys.h"
+#include "net/curve_keys.h"
 
 namespace tfmath {
 

@@ -1,5 +1,5 @@
 // coordinator.cc: the coordinator's event loop and its handlers.
-#include "coordinator.h"
+#include "coordinator/coordinator.h"
 
 #include <pwd.h>
 #include <unistd.h>
@@ -7,10 +7,10 @@
 #include <cstdio>
 #include <ctime>
 
-#include "curve_keys.h"
-#include "job_check.h"
-#include "job_error.h"
-#include "params_file.h"
+#include "jobs/data_check.h"
+#include "jobs/job_error.h"
+#include "jobs/params_file.h"
+#include "net/curve_keys.h"
 
 namespace tfmath {
 

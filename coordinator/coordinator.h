@@ -13,10 +13,10 @@
 #include <vector>
 #include <zmq.hpp>
 
-#include "authenticator.h"
-#include "handshake_monitor.h"
-#include "state_dir.h"
-#include "wire.h"
+#include "coordinator/authenticator.h"
+#include "coordinator/state_dir.h"
+#include "net/handshake_monitor.h"
+#include "net/wire.h"
 
 namespace tfmath {
 

@@ -1,5 +1,5 @@
 // state_dir.cc: files of the coordinator's state directory.
-#include "state_dir.h"
+#include "coordinator/state_dir.h"
 
 #include <capnp/serialize.h>
 #include <sys/stat.h>
@@ -8,9 +8,9 @@
 #include <filesystem>
 #include <fstream>
 
-#include "durable_file.h"
-#include "message_bytes.h"
-#include "params_file.h"
+#include "base/durable_file.h"
+#include "base/message_bytes.h"
+#include "jobs/params_file.h"
 
 namespace tfmath {
 

@@ -10,9 +10,9 @@
 #include <string>
 #include <vector>
 
-#include "job.capnp.h"
-#include "params.capnp.h"
-#include "protocol.capnp.h"
+#include "proto/job.capnp.h"
+#include "proto/params.capnp.h"
+#include "proto/protocol.capnp.h"
 
 namespace tfmath {
 

@@ -1,5 +1,5 @@
 // activation.cu: the activation kernels.
-#include "activation.cuh"
+#include "kernels/activation.cuh"
 
 namespace tfmath::cuda {
 

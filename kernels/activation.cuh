@@ -3,7 +3,7 @@
 // devices only renames the shape: its forward and backward are copies. Device pointers.
 #pragma once
 
-#include "cuda_check.cuh"
+#include "kernels/cuda_check.cuh"
 
 namespace tfmath::cuda {
 

@@ -1,6 +1,6 @@
 // conv2d.cu: im2col, col2im and the convolution's GEMMs.
-#include "conv2d.cuh"
-#include "dense.cuh"
+#include "kernels/conv2d.cuh"
+#include "kernels/dense.cuh"
 
 namespace tfmath::cuda {
 

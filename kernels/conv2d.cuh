@@ -7,7 +7,7 @@
 // atomics and is deterministic. Device pointers.
 #pragma once
 
-#include "cuda_check.cuh"
+#include "kernels/cuda_check.cuh"
 
 namespace tfmath::cuda {
 

@@ -2,7 +2,7 @@
 // row-major GEMM.
 #include <stdexcept>
 
-#include "cuda_check.cuh"
+#include "kernels/cuda_check.cuh"
 
 namespace tfmath::cuda {
 

@@ -1,5 +1,5 @@
 // dense.cu: the dense layer's kernels and the two bias helpers conv2d shares.
-#include "dense.cuh"
+#include "kernels/dense.cuh"
 
 namespace tfmath::cuda {
 

@@ -3,7 +3,7 @@
 // from run to run. All pointers are device memory; row-major, as on the CPU.
 #pragma once
 
-#include "cuda_check.cuh"
+#include "kernels/cuda_check.cuh"
 
 namespace tfmath::cuda {
 

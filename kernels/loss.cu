@@ -1,7 +1,7 @@
 // loss.cu: the fused softmax cross-entropy, mse, and the fixed-order sum they share.
 #include <algorithm>
 
-#include "loss.cuh"
+#include "kernels/loss.cuh"
 
 namespace tfmath::cuda {
 

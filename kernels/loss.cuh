@@ -5,7 +5,7 @@
 // run.
 #pragma once
 
-#include "cuda_check.cuh"
+#include "kernels/cuda_check.cuh"
 
 namespace tfmath::cuda {
 

@@ -1,7 +1,7 @@
 // optimizer.cu: the SGD and Adam kernels.
 #include <cmath>
 
-#include "optimizer.cuh"
+#include "kernels/optimizer.cuh"
 
 namespace tfmath::cuda {
 

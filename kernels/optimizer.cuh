@@ -3,7 +3,7 @@
 // flat parameter buffer; g is already the batch mean. Device pointers.
 #pragma once
 
-#include "cuda_check.cuh"
+#include "kernels/cuda_check.cuh"
 
 namespace tfmath::cuda {
 

@@ -1,5 +1,5 @@
 // pool.cu: the max-pool kernels.
-#include "pool.cuh"
+#include "kernels/pool.cuh"
 
 namespace tfmath::cuda {
 

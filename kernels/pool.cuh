@@ -4,7 +4,7 @@
 // order: no atomics, so the result is deterministic even when windows overlap. Device pointers.
 #pragma once
 
-#include "cuda_check.cuh"
+#include "kernels/cuda_check.cuh"
 
 namespace tfmath::cuda {
 

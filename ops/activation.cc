@@ -1,5 +1,5 @@
 // activation.cc: relu, sigmoid and tanh, forward and backward.
-#include "activation.h"
+#include "ops/activation.h"
 
 #include <cmath>
 

@@ -2,8 +2,8 @@
 // conv2d layer with `activation = relu` is built as that layer followed by one of these.
 #pragma once
 
-#include "layer.h"
-#include "op_math.h"
+#include "ops/layer.h"
+#include "ops/op_math.h"
 
 namespace tfmath {
 

@@ -1,10 +1,10 @@
 // conv2d.cc: convolution as im2col + one GEMM per pass. The patch matrix from forward is kept for
 // the weight gradient in backward.
-#include "conv2d.h"
+#include "ops/conv2d.h"
 
 #include <algorithm>
 
-#include "gemm.h"
+#include "ops/gemm.h"
 
 namespace tfmath {
 

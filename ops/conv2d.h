@@ -1,8 +1,8 @@
 // conv2d.h: 2-D convolution, channels last (NHWC), through im2col + GEMM.
 #pragma once
 
-#include "layer.h"
-#include "op_math.h"
+#include "ops/layer.h"
+#include "ops/op_math.h"
 
 namespace tfmath {
 

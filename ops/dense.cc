@@ -1,7 +1,7 @@
 // dense.cc: the fully connected layer over gemm().
-#include "dense.h"
+#include "ops/dense.h"
 
-#include "gemm.h"
+#include "ops/gemm.h"
 
 namespace tfmath {
 

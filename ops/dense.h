@@ -1,8 +1,8 @@
 // dense.h: the fully connected layer, Y = XW + b.
 #pragma once
 
-#include "layer.h"
-#include "op_math.h"
+#include "ops/layer.h"
+#include "ops/op_math.h"
 
 namespace tfmath {
 

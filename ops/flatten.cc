@@ -1,5 +1,5 @@
 // flatten.cc: a reshape, copying the data.
-#include "flatten.h"
+#include "ops/flatten.h"
 
 #include <algorithm>
 

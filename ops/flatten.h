@@ -1,8 +1,8 @@
 // flatten.h: reshapes each sample to 1-D; the data is unchanged.
 #pragma once
 
-#include "layer.h"
-#include "op_math.h"
+#include "ops/layer.h"
+#include "ops/op_math.h"
 
 namespace tfmath {
 

@@ -1,5 +1,5 @@
 // gemm.cc: gemm() over OpenBLAS's cblas_sgemm when TFMATH_OPENBLAS is set, else over Eigen.
-#include "gemm.h"
+#include "ops/gemm.h"
 
 #include <Eigen/Core>
 

@@ -1,5 +1,5 @@
 // loss.cc: mean squared error and fused, numerically stable softmax cross-entropy.
-#include "loss.h"
+#include "ops/loss.h"
 
 #include <cassert>
 #include <cmath>

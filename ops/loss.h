@@ -3,8 +3,8 @@
 // split batch gives the same update as a whole one.
 #pragma once
 
-#include "op_math.h"
-#include "tensor.h"
+#include "ops/op_math.h"
+#include "ops/tensor.h"
 
 namespace tfmath {
 

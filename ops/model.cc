@@ -1,15 +1,15 @@
 // model.cc: building the layers from the job, laying out parameters, initialisation, and the
 // forward and backward passes over the layer list.
-#include "model.h"
+#include "ops/model.h"
 
 #include <cmath>
 
-#include "activation.h"
-#include "conv2d.h"
-#include "dense.h"
-#include "flatten.h"
-#include "pool.h"
-#include "rng.h"
+#include "ops/activation.h"
+#include "ops/conv2d.h"
+#include "ops/dense.h"
+#include "ops/flatten.h"
+#include "ops/pool.h"
+#include "ops/rng.h"
 
 namespace tfmath {
 

@@ -8,8 +8,8 @@
 #include <memory>
 #include <vector>
 
-#include "job.capnp.h"
-#include "layer.h"
+#include "ops/layer.h"
+#include "proto/job.capnp.h"
 
 namespace tfmath {
 

@@ -1,5 +1,5 @@
 // optimizer.cc: SGD (momentum, Nesterov, weight decay, as PyTorch defines them) and Adam.
-#include "optimizer.h"
+#include "ops/optimizer.h"
 
 #include <cmath>
 

@@ -7,8 +7,8 @@
 #include <string>
 #include <vector>
 
-#include "op_math.h"
-#include "tensor.h"
+#include "ops/op_math.h"
+#include "ops/tensor.h"
 
 namespace tfmath {
 

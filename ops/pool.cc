@@ -1,5 +1,5 @@
 // pool.cc: max pooling; forward records each window's arg-max for backward.
-#include "pool.h"
+#include "ops/pool.h"
 
 namespace tfmath {
 

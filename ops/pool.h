@@ -3,8 +3,8 @@
 
 #include <cstdint>
 
-#include "layer.h"
-#include "op_math.h"
+#include "ops/layer.h"
+#include "ops/op_math.h"
 
 namespace tfmath {
 

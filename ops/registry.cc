@@ -1,13 +1,13 @@
 // registry.cc: the op list and its Markdown rendering.
-#include "registry.h"
+#include "ops/registry.h"
 
-#include "activation.h"
-#include "conv2d.h"
-#include "dense.h"
-#include "flatten.h"
-#include "loss.h"
-#include "optimizer.h"
-#include "pool.h"
+#include "ops/activation.h"
+#include "ops/conv2d.h"
+#include "ops/dense.h"
+#include "ops/flatten.h"
+#include "ops/loss.h"
+#include "ops/optimizer.h"
+#include "ops/pool.h"
 
 namespace tfmath {
 

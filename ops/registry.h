@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "op_math.h"
+#include "ops/op_math.h"
 
 namespace tfmath {
 

@@ -1,5 +1,5 @@
 // tensor.cc: shape helpers.
-#include "tensor.h"
+#include "ops/tensor.h"
 
 namespace tfmath {
 

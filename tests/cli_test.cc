@@ -7,10 +7,10 @@
 #include <fstream>
 #include <sstream>
 
-#include "durable_file.h"
-#include "params_file.h"
-#include "registry.h"
-#include "test_util.h"
+#include "base/durable_file.h"
+#include "jobs/params_file.h"
+#include "ops/registry.h"
+#include "tests/test_util.h"
 
 namespace tfmath {
 namespace {

@@ -3,11 +3,11 @@
 
 #include <cmath>
 
-#include "conv2d.h"
-#include "dense.h"
-#include "loss.h"
-#include "optimizer.h"
-#include "pool.h"
+#include "ops/conv2d.h"
+#include "ops/dense.h"
+#include "ops/loss.h"
+#include "ops/optimizer.h"
+#include "ops/pool.h"
 
 namespace tfmath {
 namespace {

@@ -18,10 +18,10 @@
 #include <vector>
 #include <zmq.hpp>
 
-#include "curve_keys.h"
-#include "params_file.h"
-#include "test_util.h"
-#include "wire.h"
+#include "jobs/params_file.h"
+#include "net/curve_keys.h"
+#include "net/wire.h"
+#include "tests/test_util.h"
 
 namespace tfmath::testing {
 

@@ -7,9 +7,9 @@
 #include <cstring>
 #include <nlohmann/json.hpp>
 
-#include "cluster_fixture.h"
-#include "params_file.h"
-#include "wire.h"
+#include "jobs/params_file.h"
+#include "net/wire.h"
+#include "tests/cluster_fixture.h"
 
 namespace tfmath {
 namespace {

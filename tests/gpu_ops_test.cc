@@ -8,19 +8,19 @@
 
 #include <cmath>
 
-#include "activation.cuh"
-#include "activation.h"
-#include "conv2d.cuh"
-#include "conv2d.h"
-#include "dense.cuh"
-#include "dense.h"
-#include "layer_params.h"
-#include "loss.cuh"
-#include "loss.h"
-#include "optimizer.cuh"
-#include "optimizer.h"
-#include "pool.cuh"
-#include "pool.h"
+#include "kernels/activation.cuh"
+#include "kernels/conv2d.cuh"
+#include "kernels/dense.cuh"
+#include "kernels/loss.cuh"
+#include "kernels/optimizer.cuh"
+#include "kernels/pool.cuh"
+#include "ops/activation.h"
+#include "ops/conv2d.h"
+#include "ops/dense.h"
+#include "ops/loss.h"
+#include "ops/optimizer.h"
+#include "ops/pool.h"
+#include "tests/layer_params.h"
 
 namespace tfmath {
 namespace {

@@ -1,11 +1,11 @@
-// gpu_training_test.cc: training on the GPU (worker/gpu_backend.cc) against the CPU: linreg and an
+// gpu_training_test.cc: training on the GPU (train/gpu_backend.cc) against the CPU: linreg and an
 // MLP on a Fashion-MNIST subset after one epoch, within 1e-3 relative (the GEMMs sum in another
 // order, and the difference grows over the steps); and a GPU checkpoint resumed on the CPU. The
 // device errors run everywhere; the rest skips without a CUDA device.
 #include <gtest/gtest.h>
 
-#include "cluster_fixture.h"
-#include "cuda_check.cuh"
+#include "kernels/cuda_check.cuh"
+#include "tests/cluster_fixture.h"
 
 namespace tfmath {
 namespace {

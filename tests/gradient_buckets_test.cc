@@ -1,17 +1,17 @@
 // gradient_buckets_test.cc: the buckets a device communicator sums during backward
-// (worker/gradient_buckets.h): a case worked out by hand, and the calls a real model's backward
+// (train/gradient_buckets.h): a case worked out by hand, and the calls a real model's backward
 // makes (Backend::announceFinal), whose buckets must tile the gradient buffer exactly.
-#include "gradient_buckets.h"
+#include "train/gradient_buckets.h"
 
 #include <gtest/gtest.h>
 
 #include <string>
 #include <vector>
 
-#include "cpu_backend.h"
-#include "job_check.h"
-#include "job_file.h"
-#include "test_util.h"
+#include "jobs/data_check.h"
+#include "jobs/job_file.h"
+#include "tests/test_util.h"
+#include "train/cpu_backend.h"
 
 namespace tfmath {
 namespace {

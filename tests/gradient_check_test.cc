@@ -6,14 +6,14 @@
 #include <cmath>
 #include <functional>
 
-#include "activation.h"
-#include "conv2d.h"
-#include "dense.h"
-#include "flatten.h"
-#include "layer_params.h"
-#include "loss.h"
-#include "pool.h"
-#include "rng.h"
+#include "ops/activation.h"
+#include "ops/conv2d.h"
+#include "ops/dense.h"
+#include "ops/flatten.h"
+#include "ops/loss.h"
+#include "ops/pool.h"
+#include "ops/rng.h"
+#include "tests/layer_params.h"
 
 namespace tfmath {
 namespace {

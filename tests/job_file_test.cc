@@ -1,13 +1,13 @@
 // job_file_test.cc: job files parse as written, and every kind of bad job gets one clear message
 // naming the file position or the field, before any training starts.
-#include "job_file.h"
+#include "jobs/job_file.h"
 
 #include <gtest/gtest.h>
 #include <zlib.h>
 
-#include "job_check.h"
-#include "job_error.h"
-#include "test_util.h"
+#include "jobs/data_check.h"
+#include "jobs/job_error.h"
+#include "tests/test_util.h"
 
 namespace tfmath {
 namespace {

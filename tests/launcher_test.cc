@@ -6,8 +6,8 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
-#include "hostfile.h"
-#include "sshd_fixture.h"
+#include "cli/hostfile.h"
+#include "tests/sshd_fixture.h"
 
 namespace tfmath {
 namespace {

@@ -5,8 +5,8 @@
 #include <string>
 #include <vector>
 
-#include "layer.h"
-#include "rng.h"
+#include "ops/layer.h"
+#include "ops/rng.h"
 
 namespace tfmath::testing {
 

@@ -1,4 +1,4 @@
-// nccl_test.cc: the NCCL allreduce (worker/nccl_communicator.h), in one call and in buckets
+// nccl_test.cc: the NCCL allreduce (train/nccl_communicator.h), in one call and in buckets
 // started during backward: world size 1 on one GPU, and every visible GPU as one rank each (threads
 // sharing an in-memory rendezvous store), against sums worked out on the host. Skips without a CUDA
 // device.
@@ -8,8 +8,8 @@
 #include <algorithm>
 #include <thread>
 
-#include "cuda_check.cuh"
-#include "nccl_communicator.h"
+#include "kernels/cuda_check.cuh"
+#include "train/nccl_communicator.h"
 
 namespace tfmath {
 namespace {

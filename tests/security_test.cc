@@ -6,9 +6,9 @@
 
 #include <nlohmann/json.hpp>
 
-#include "authenticator.h"
-#include "cluster_fixture.h"
-#include "curve_keys.h"
+#include "coordinator/authenticator.h"
+#include "net/curve_keys.h"
+#include "tests/cluster_fixture.h"
 
 namespace tfmath {
 namespace {

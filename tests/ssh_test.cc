@@ -5,7 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "sshd_fixture.h"
+#include "tests/sshd_fixture.h"
 
 namespace tfmath {
 namespace {

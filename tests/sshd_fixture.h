@@ -16,7 +16,7 @@
 #include <string>
 #include <thread>
 
-#include "cluster_fixture.h"
+#include "tests/cluster_fixture.h"
 
 namespace tfmath::testing {
 

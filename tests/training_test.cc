@@ -5,13 +5,13 @@
 #include <cmath>
 #include <cstring>
 
-#include "cpu_backend.h"
-#include "job_check.h"
-#include "job_error.h"
-#include "job_file.h"
-#include "params_file.h"
-#include "test_util.h"
-#include "trainer.h"
+#include "jobs/data_check.h"
+#include "jobs/job_error.h"
+#include "jobs/job_file.h"
+#include "jobs/params_file.h"
+#include "tests/test_util.h"
+#include "train/cpu_backend.h"
+#include "train/trainer.h"
 
 namespace tfmath {
 namespace {

@@ -1,17 +1,17 @@
 // job_runner.cc: the training thread of one rank.
-#include "job_runner.h"
+#include "worker/job_runner.h"
 
 #include <cstdio>
 
-#include "backend.h"
-#include "gloo_communicator.h"
-#include "job_error.h"
+#include "jobs/job_error.h"
+#include "train/backend.h"
+#include "train/gloo_communicator.h"
 #ifdef TFMATH_HAVE_NCCL
-#include "nccl_communicator.h"
+#include "train/nccl_communicator.h"
 #endif
-#include "job_check.h"
-#include "job_session.h"
-#include "trainer.h"
+#include "jobs/data_check.h"
+#include "train/trainer.h"
+#include "worker/job_session.h"
 
 namespace tfmath {
 

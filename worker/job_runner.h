@@ -13,9 +13,9 @@
 #include <thread>
 #include <zmq.hpp>
 
-#include "communicator.h"
-#include "curve_keys.h"
-#include "protocol.capnp.h"
+#include "net/curve_keys.h"
+#include "proto/protocol.capnp.h"
+#include "train/communicator.h"
 
 namespace tfmath {
 

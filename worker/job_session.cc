@@ -1,5 +1,5 @@
 // job_session.cc: the job session and the store over it.
-#include "job_session.h"
+#include "worker/job_session.h"
 
 #include <stdexcept>
 

@@ -9,8 +9,8 @@
 #include <string>
 #include <zmq.hpp>
 
-#include "curve_keys.h"
-#include "wire.h"
+#include "net/curve_keys.h"
+#include "net/wire.h"
 
 namespace tfmath {
 

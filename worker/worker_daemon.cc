@@ -1,5 +1,5 @@
 // worker_daemon.cc: registration, heartbeats, reconnects and assignments.
-#include "worker_daemon.h"
+#include "worker/worker_daemon.h"
 
 #include <netdb.h>
 #include <sys/socket.h>
@@ -8,8 +8,8 @@
 #include <cstdio>
 #include <thread>
 
-#include "backend.h"
-#include "wire.h"
+#include "net/wire.h"
+#include "train/backend.h"
 
 namespace tfmath {
 

@@ -8,9 +8,9 @@
 #include <string>
 #include <zmq.hpp>
 
-#include "curve_keys.h"
-#include "handshake_monitor.h"
-#include "job_runner.h"
+#include "net/curve_keys.h"
+#include "net/handshake_monitor.h"
+#include "worker/job_runner.h"
 
 namespace tfmath {
 

@@ -1,0 +1,24 @@
+// data_check.h: the checks of a job against its data, before any training starts: shapes that
+// follow one another from the data's sample shape, and a loss that fits the targets. Each failure
+// names the field, e.g. "model[2].conv2d.kernelSize: ...". Run where the data is read: by the CLI
+// before it submits and by `tfmath run`, and by every worker before step 0.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "jobs/dataset.h"
+#include "ops/tensor.h"
+#include "proto/job.capnp.h"
+
+namespace tfmath {
+
+// Checks the model's shapes against the data's sample shape and the loss against the targets.
+// Returns every problem found (the first bad layer stops the shape walk).
+std::vector<std::string> checkModelAgainstData(proto::Job::Reader job, const Data& data);
+
+// All of it: the field checks (job_check.h), then loading the data (which checks the files), then
+// the shapes. Throws JobError with every message, one per line. Returns the loaded data.
+Data validateJob(proto::Job::Reader job);
+
+}  // namespace tfmath

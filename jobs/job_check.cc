@@ -1,0 +1,49 @@
+// job_check.cc: the checks of a job's fields that need no data.
+#include "jobs/job_check.h"
+
+#include <cmath>
+
+#include "ops/problems.h"
+
+namespace tfmath {
+
+namespace {
+
+void checkRate(Problems& p, double rate, const std::string& field) {
+  p.check(std::isfinite(rate) && rate > 0, field,
+          "must be a finite number > 0, not " + std::to_string(rate));
+}
+
+void checkUnit(Problems& p, double v, const std::string& field) {
+  p.check(std::isfinite(v) && v >= 0 && v < 1, field,
+          "must be in [0, 1), not " + std::to_string(v));
+}
+
+}  // namespace
+
+std::vector<std::string> checkJobFields(proto::Job::Reader job) {
+  Problems p;
+  p.check(job.getBatchSize() > 0, "batchSize", "must be > 0");
+  p.check(job.getEpochs() > 0, "epochs", "must be > 0");
+  p.check(job.getWorkers() > 0, "workers", "must be > 0");
+  p.check(job.getModel().size() > 0, "model", "must have at least one layer");
+  auto opt = job.getOptimizer();
+  if (opt.isSgd()) {
+    auto s = opt.getSgd();
+    checkRate(p, s.getLearningRate(), "optimizer.sgd.learningRate");
+    checkUnit(p, s.getMomentum(), "optimizer.sgd.momentum");
+    p.check(!s.getNesterov() || s.getMomentum() > 0, "optimizer.sgd.nesterov",
+            "needs momentum > 0");
+    p.check(std::isfinite(s.getWeightDecay()) && s.getWeightDecay() >= 0,
+            "optimizer.sgd.weightDecay", "must be a finite number >= 0");
+  } else {
+    auto a = opt.getAdam();
+    checkRate(p, a.getLearningRate(), "optimizer.adam.learningRate");
+    checkUnit(p, a.getBeta1(), "optimizer.adam.beta1");
+    checkUnit(p, a.getBeta2(), "optimizer.adam.beta2");
+    checkRate(p, a.getEpsilon(), "optimizer.adam.epsilon");
+  }
+  return p.list;
+}
+
+}  // namespace tfmath

@@ -1,0 +1,29 @@
+// params_file.h: reading and writing parameter-state messages (proto/params.capnp) as files.
+#pragma once
+
+#include <capnp/message.h>
+#include <capnp/serialize.h>
+
+#include <memory>
+#include <string>
+
+#include "base/message_bytes.h"
+#include "proto/params.capnp.h"
+
+namespace tfmath {
+
+// Serialises the message (flat, unpacked) and writes it durably.
+void saveParameterState(const std::string& path, capnp::MessageBuilder& message);
+
+// A parameter-state file read into memory.
+class ParameterStateFile {
+ public:
+  // Throws JobError naming the path when it is missing or is not a parameter-state message.
+  explicit ParameterStateFile(const std::string& path);
+  proto::ParameterState::Reader state() const { return message_->root<proto::ParameterState>(); }
+
+ private:
+  std::unique_ptr<MessageBytes> message_;
+};
+
+}  // namespace tfmath
