@@ -1,8 +1,9 @@
 // loss.cc: mean squared error and fused, numerically stable softmax cross-entropy.
 #include "ops/loss.h"
 
-#include <cassert>
 #include <cmath>
+
+#include "base/assert.h"
 
 namespace tfmath {
 
@@ -33,7 +34,7 @@ const OpMath& softmaxCrossEntropyMath() {
 }
 
 LossSums mse(const Tensor& pred, const Tensor& target, Tensor* dpred) {
-  assert(pred.size() == target.size());
+  TFMATH_ASSERT(pred.size() == target.size(), pred.size(), target.size());
   const int64_t n = pred.dim(0), d = pred.size() / n;
   const float* y = pred.data();
   const float* t = target.data();
@@ -49,7 +50,7 @@ LossSums mse(const Tensor& pred, const Tensor& target, Tensor* dpred) {
 
 LossSums softmaxCrossEntropy(const Tensor& logits, const Tensor& labels, Tensor* dpred) {
   const int64_t n = logits.dim(0), k = logits.size() / n;
-  assert(labels.size() == n);
+  TFMATH_ASSERT(labels.size() == n, labels.size(), n);
   if (dpred) dpred->resize(logits.shape());
   LossSums sums;
   for (int64_t s = 0; s < n; ++s) {

@@ -38,7 +38,13 @@ std::string opsMarkdown() {
       "Initialisation: weights of a layer followed by relu are He normal, "
       "$w \\sim \\mathcal{N}(0, 2/\\text{fan}_\\text{in})$; all other weights are Glorot uniform, "
       "$w \\sim \\mathcal{U}(\\pm\\sqrt{6/(\\text{fan}_\\text{in}+\\text{fan}_\\text{out})})$; "
-      "biases start at 0. The draw is deterministic from the job's seed.\n";
+      "biases start at 0. The draw is deterministic from the job's seed.\n\n"
+      "Numerics: float32 throughout, with sums of losses in float64. Every thread that trains "
+      "flushes denormal floats to zero (the CPU's flush-to-zero and denormals-are-zero modes): a "
+      "result or an input below the smallest normal float, about $1.2\\times10^{-38}$, becomes 0, "
+      "as in TensorFlow. Otherwise the tiny gradients a model accumulates after its first epoch "
+      "run "
+      "through the CPU's slow denormal path.\n";
   std::string kind;
   for (const OpMath* op : opRegistry()) {
     if (op->kind != kind) {

@@ -3,7 +3,6 @@
 #pragma once
 
 #include <Eigen/Core>
-#include <cassert>
 #include <cstdint>
 #include <cstdlib>
 #include <new>

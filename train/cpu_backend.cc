@@ -5,6 +5,7 @@
 #include <cstring>
 #include <stdexcept>
 
+#include "base/assert.h"
 #include "jobs/job_error.h"
 
 namespace tfmath {
@@ -34,7 +35,7 @@ LossSums CpuBackend::loss(const Tensor& out, const Tensor& targets, Tensor* grad
 }
 
 void CpuBackend::train(Communicator*) {
-  if (!stagedX_) throw std::logic_error("CpuBackend::train() before stage()");
+  TFMATH_ASSERT(stagedX_ != nullptr);  // train() comes after stage()
   trained_ = loss(model_.forward(*stagedX_), *stagedTargets_, &dOut_);
   model_.backward(dOut_);
   stagedX_ = stagedTargets_ = nullptr;

@@ -19,6 +19,7 @@
 #include <mutex>
 #include <stdexcept>
 
+#include "base/assert.h"
 #include "jobs/job_error.h"
 #include "kernels/activation.cuh"
 #include "kernels/conv2d.cuh"
@@ -402,7 +403,7 @@ void GpuBackend::loss(const DeviceBatch& b, const float* out, float* grad) {
 }
 
 void GpuBackend::train(Communicator* overlap) {
-  if (staged_ < 0) throw std::logic_error("GpuBackend::train() before stage()");
+  TFMATH_ASSERT(staged_ >= 0, staged_);  // train() comes after stage()
   DeviceBatch& b = batches_[staged_];
   staged_ = -1;
   const int n = b.n;

@@ -5,11 +5,11 @@
 #include <nccl.h>
 
 #include <algorithm>
-#include <cassert>
 #include <cstring>
 #include <stdexcept>
 #include <thread>
 
+#include "base/assert.h"
 #include "kernels/cuda_check.cuh"
 
 namespace tfmath {
@@ -168,7 +168,7 @@ void NcclCommunicator::allreduceSum(std::span<float> grads, std::span<double> st
     state_->statsSize = stats.size();
   }
   const FloatRange rest = buckets_.rest(grads.size());
-  assert(rest.begin == 0);
+  TFMATH_ASSERT(rest.begin == 0, rest.begin, rest.end);
   if (!started_) deadline_ = std::chrono::steady_clock::now() + timeout_;
   started_ = false;
   // The rest of the gradients were written on the default stream: this stream starts after them.

@@ -1,12 +1,13 @@
 // trainer.cc: the training step, evaluation, and saving and restoring parameter state.
 #include "train/trainer.h"
 
-#include <cassert>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
 
+#include "base/assert.h"
 #include "jobs/job_error.h"
+#include "ops/denormals.h"
 #include "ops/loss.h"
 
 namespace tfmath {
@@ -120,6 +121,7 @@ void Trainer::stageStep(uint64_t stepInEpoch) {
 }
 
 StepReport Trainer::step() {
+  flushDenormalsToZero();  // this thread computes: no slow denormal path (ops/denormals.h)
   const auto start = std::chrono::steady_clock::now();
   const int64_t n = data_.train.size(), b = job_.getBatchSize();
   const int64_t first = static_cast<int64_t>(stepInEpoch_) * b;
@@ -155,7 +157,7 @@ StepReport Trainer::step() {
     stats[0] = hi > lo ? backend_->trainedLoss().loss : 0;
     stats[1] = stopRequested_ ? 1.0 : 0.0;
     const std::span<float> grads = backend_->gradients(where);
-    assert(grads.size() == backend_->size());
+    TFMATH_ASSERT(grads.size() == backend_->size(), grads.size(), backend_->size());
     if (summing) comm_.allreduceSum(grads, stats);
     summedSizes_.insert(global);
     backend_->update(1.0f / static_cast<float>(global), ++globalStep_);
@@ -191,6 +193,7 @@ double Trainer::samplesPerSecond() const {
 }
 
 Evaluation Trainer::evaluate() {
+  flushDenormalsToZero();
   Evaluation e;
   e.onTestSet = data_.test.has_value();
   const Dataset& set = e.onTestSet ? *data_.test : data_.train;
