@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "ops/problems.h"
+#include "ops/registry.h"
 
 namespace tfmath {
 
@@ -27,6 +28,7 @@ std::vector<std::string> checkJobFields(proto::Job::Reader job) {
   p.check(job.getEpochs() > 0, "epochs", "must be > 0");
   p.check(job.getWorkers() > 0, "workers", "must be > 0");
   p.check(job.getModel().size() > 0, "model", "must have at least one layer");
+  for (uint32_t i = 0; i < job.getModel().size(); ++i) checkLayerFields(job.getModel()[i], i, p);
   auto opt = job.getOptimizer();
   if (opt.isSgd()) {
     auto s = opt.getSgd();

@@ -1,61 +1,68 @@
-// activation.cu: the activation kernels.
+// activation.cu: the activation kernels: one pair per function, from its forward f(x) and its
+// derivative written in terms of y = f(x).
 #include "kernels/activation.cuh"
 
 namespace tfmath::cuda {
 
 namespace {
 
-__global__ void forwardKernel(Activation kind, const float* x, float* y, long n) {
+struct Relu {
+  __device__ static float f(float x) { return x > 0.0f ? x : 0.0f; }
+  __device__ static float dfFromY(float y, float g) { return y > 0.0f ? g : 0.0f; }
+};
+struct Sigmoid {
+  __device__ static float f(float x) { return 1.0f / (1.0f + expf(-x)); }
+  __device__ static float dfFromY(float y, float g) { return g * y * (1.0f - y); }
+};
+struct Tanh {
+  __device__ static float f(float x) { return tanhf(x); }
+  __device__ static float dfFromY(float y, float g) { return g * (1.0f - y * y); }
+};
+
+template <typename F>
+__global__ void forwardKernel(const float* x, float* y, long n) {
   const long i = blockIdx.x * static_cast<long>(blockDim.x) + threadIdx.x;
-  if (i >= n) return;
-  const float v = x[i];
-  switch (kind) {
-    case Activation::relu:
-      y[i] = v > 0.0f ? v : 0.0f;
-      break;
-    case Activation::sigmoid:
-      y[i] = 1.0f / (1.0f + expf(-v));
-      break;
-    case Activation::tanh:
-      y[i] = tanhf(v);
-      break;
-  }
+  if (i < n) y[i] = F::f(x[i]);
 }
 
-__global__ void backwardKernel(Activation kind, const float* y, const float* dy, float* dx,
-                               long n) {
+template <typename F>
+__global__ void backwardKernel(const float* y, const float* dy, float* dx, long n) {
   const long i = blockIdx.x * static_cast<long>(blockDim.x) + threadIdx.x;
-  if (i >= n) return;
-  const float out = y[i], g = dy[i];
-  switch (kind) {
-    case Activation::relu:
-      dx[i] = out > 0.0f ? g : 0.0f;
-      break;
-    case Activation::sigmoid:
-      dx[i] = g * out * (1.0f - out);
-      break;
-    case Activation::tanh:
-      dx[i] = g * (1.0f - out * out);
-      break;
-  }
+  if (i < n) dx[i] = F::dfFromY(y[i], dy[i]);
 }
+
+template <typename F>
+class ActivationLayer final : public GpuLayer {
+ public:
+  explicit ActivationLayer(long perSample) : perSample_(perSample) {}
+  void forward(const Blas&, int n, const float* x, float* y) override {
+    const long count = n * perSample_;
+    if (count == 0) return;
+    forwardKernel<F><<<blocksFor(count), kThreads>>>(x, y, count);
+    check(cudaGetLastError(), "activation forward");
+  }
+  void backward(const Blas&, int n, const float*, const float* y, const float* dy,
+                float* dx) override {
+    const long count = n * perSample_;
+    if (!dx || count == 0) return;
+    backwardKernel<F><<<blocksFor(count), kThreads>>>(y, dy, dx, count);
+    check(cudaGetLastError(), "activation backward");
+  }
+
+ private:
+  long perSample_;
+};
 
 }  // namespace
 
-void activationForward(Activation kind, const float* x, float* y, long n) {
-  if (n == 0) return;
-  forwardKernel<<<blocksFor(n), kThreads>>>(kind, x, y, n);
-  check(cudaGetLastError(), "activationForward");
+std::unique_ptr<GpuLayer> makeReluLayer(long perSample) {
+  return std::make_unique<ActivationLayer<Relu>>(perSample);
 }
-
-void activationBackward(Activation kind, const float* y, const float* dy, float* dx, long n) {
-  if (n == 0) return;
-  backwardKernel<<<blocksFor(n), kThreads>>>(kind, y, dy, dx, n);
-  check(cudaGetLastError(), "activationBackward");
+std::unique_ptr<GpuLayer> makeSigmoidLayer(long perSample) {
+  return std::make_unique<ActivationLayer<Sigmoid>>(perSample);
 }
-
-void copyFloats(const float* from, float* to, long n) {
-  check(cudaMemcpyAsync(to, from, n * sizeof(float), cudaMemcpyDeviceToDevice), "copyFloats");
+std::unique_ptr<GpuLayer> makeTanhLayer(long perSample) {
+  return std::make_unique<ActivationLayer<Tanh>>(perSample);
 }
 
 }  // namespace tfmath::cuda

@@ -72,4 +72,43 @@ void conv2dBackward(const Blas& blas, const ConvShape& s, const float* col, cons
   check(cudaGetLastError(), "col2im");
 }
 
+namespace {
+
+// Keeps the patch matrix of its forward for its backward.
+class Conv2dLayer final : public GpuLayer {
+ public:
+  explicit Conv2dLayer(const ConvShape& s) : s_(s) {}
+  void bindParams(const std::vector<DeviceParam>& params) override {
+    kernel_ = params.at(0);
+    bias_ = params.at(1);
+  }
+  void reserve(int n) override {
+    s_.n = n;
+    col_.reserve(s_.patchRows() * s_.patchLength());
+    dcol_.reserve(s_.patchRows() * s_.patchLength());
+  }
+  void forward(const Blas& blas, int n, const float* x, float* y) override {
+    s_.n = n;
+    conv2dForward(blas, s_, x, kernel_.value, bias_.value,
+                  col_.reserve(s_.patchRows() * s_.patchLength()), y);
+  }
+  void backward(const Blas& blas, int n, const float*, const float*, const float* dy,
+                float* dx) override {
+    s_.n = n;
+    conv2dBackward(blas, s_, col_.data.get(), kernel_.value, dy, kernel_.grad, bias_.grad,
+                   dx ? dcol_.reserve(s_.patchRows() * s_.patchLength()) : nullptr, dx);
+  }
+
+ private:
+  ConvShape s_;
+  DeviceParam kernel_, bias_;
+  Scratch<float> col_, dcol_;
+};
+
+}  // namespace
+
+std::unique_ptr<GpuLayer> makeConv2dLayer(const ConvShape& s) {
+  return std::make_unique<Conv2dLayer>(s);
+}
+
 }  // namespace tfmath::cuda

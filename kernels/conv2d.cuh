@@ -7,7 +7,7 @@
 // atomics and is deterministic. Device pointers.
 #pragma once
 
-#include "kernels/cuda_check.cuh"
+#include "kernels/gpu_layer.cuh"
 
 namespace tfmath::cuda {
 
@@ -19,6 +19,9 @@ struct ConvShape {
   TFMATH_HOST_DEVICE long patchRows() const { return static_cast<long>(n) * outH * outW; }
   TFMATH_HOST_DEVICE int patchLength() const { return kernel * kernel * c; }
 };
+
+// The conv2d layer of shape `s` (its n is set per batch; parameters: the kernel, then the bias).
+std::unique_ptr<GpuLayer> makeConv2dLayer(const ConvShape& s);
 
 // y (n×outH×outW×filters) = im2col(x)·kernel + bias. col: patchRows()×patchLength() scratch that
 // the backward reads again.

@@ -41,6 +41,22 @@ DeviceArray<T> deviceArray(size_t count) {
   return DeviceArray<T>(static_cast<T*>(p));
 }
 
+// A device buffer that keeps its allocation while the batch shrinks. Growing waits for the device
+// first: queued kernels may still read the old buffer.
+template <typename T>
+struct Scratch {
+  DeviceArray<T> data;
+  size_t capacity = 0;
+  T* reserve(size_t count) {
+    if (count > capacity) {
+      check(cudaDeviceSynchronize(), "wait for the device before growing a buffer");
+      data = deviceArray<T>(count);
+      capacity = count;
+    }
+    return data.get();
+  }
+};
+
 // A CUDA stream and an event, owned. Streams are made non-blocking: they do not wait for the
 // legacy default stream, on which the kernels run, so work on them overlaps the kernels; ordering
 // between them is by events. Events keep no timing (cheaper to record and wait for).

@@ -54,4 +54,32 @@ void denseBackward(const Blas& blas, const float* x, const float* w, const float
   if (dx) gemm(blas, false, true, n, d, u, 1.0f, dy, u, w, u, 0.0f, dx, d);
 }
 
+namespace {
+
+class DenseLayer final : public GpuLayer {
+ public:
+  DenseLayer(int inputs, int units) : inputs_(inputs), units_(units) {}
+  void bindParams(const std::vector<DeviceParam>& params) override {
+    w_ = params.at(0);
+    b_ = params.at(1);
+  }
+  void forward(const Blas& blas, int n, const float* x, float* y) override {
+    denseForward(blas, x, w_.value, b_.value, y, n, inputs_, units_);
+  }
+  void backward(const Blas& blas, int n, const float* x, const float*, const float* dy,
+                float* dx) override {
+    denseBackward(blas, x, w_.value, dy, w_.grad, b_.grad, dx, n, inputs_, units_);
+  }
+
+ private:
+  int inputs_, units_;
+  DeviceParam w_, b_;
+};
+
+}  // namespace
+
+std::unique_ptr<GpuLayer> makeDenseLayer(int inputs, int units) {
+  return std::make_unique<DenseLayer>(inputs, units);
+}
+
 }  // namespace tfmath::cuda

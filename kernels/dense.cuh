@@ -3,7 +3,7 @@
 // from run to run. All pointers are device memory; row-major, as on the CPU.
 #pragma once
 
-#include "kernels/cuda_check.cuh"
+#include "kernels/gpu_layer.cuh"
 
 namespace tfmath::cuda {
 
@@ -13,6 +13,9 @@ void denseForward(const Blas& blas, const float* x, const float* w, const float*
 // dw += xᵀ·dy, db += 1ᵀ·dy, and dx = dy·wᵀ when dx is non-null.
 void denseBackward(const Blas& blas, const float* x, const float* w, const float* dy, float* dw,
                    float* db, float* dx, int n, int d, int u);
+
+// The dense layer of `inputs` → `units` (parameters: W, then b).
+std::unique_ptr<GpuLayer> makeDenseLayer(int inputs, int units);
 
 // y[r, c] += b[c] for every row r of a rows×cols matrix.
 void addRowVector(float* y, const float* b, long rows, int cols);

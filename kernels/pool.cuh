@@ -4,15 +4,17 @@
 // order: no atomics, so the result is deterministic even when windows overlap. Device pointers.
 #pragma once
 
-#include "kernels/cuda_check.cuh"
+#include "kernels/gpu_layer.cuh"
 
 namespace tfmath::cuda {
 
 struct PoolShape {
   int n, h, w, c, pool, stride;
-  TFMATH_HOST_DEVICE int outH() const { return (h - pool) / stride + 1; }
-  TFMATH_HOST_DEVICE int outW() const { return (w - pool) / stride + 1; }
+  int outH, outW;  // ops/pool.h's poolAxis(...)
 };
+
+// The maxPool2d layer of shape `s` (its n is set per batch); keeps its forward's arg-max.
+std::unique_ptr<GpuLayer> makeMaxPool2dLayer(const PoolShape& s);
 
 // x: n×h×w×c, y: n×outH×outW×c; argmax (same size as y): index into its sample's input.
 void maxPoolForward(const PoolShape& s, const float* x, float* y, int* argmax);

@@ -1,94 +1,104 @@
-// activation.cc: relu, sigmoid and tanh, forward and backward.
+// activation.cc: relu, sigmoid and tanh: each function with its derivative, and its registry
+// entry.
 #include "ops/activation.h"
 
 #include <cmath>
 
+#ifdef TFMATH_HAVE_CUDA
+#include "kernels/activation.cuh"
+#endif
+
 namespace tfmath {
 
-const OpMath& reluMath() {
-  static const OpMath m{
-      "relu",
-      "activation",
-      "Rectified linear unit.",
-      R"(y = \max(0, x))",
-      {{"x", R"(\frac{\partial L}{\partial x} = \frac{\partial L}{\partial y}\,[x > 0])"}},
-      "Element-wise; the gradient at exactly 0 is taken as 0.",
-      "ops/activation.cc",
-      "kernels/activation.cu"};
-  return m;
-}
-const OpMath& sigmoidMath() {
-  static const OpMath m{
-      "sigmoid",
-      "activation",
-      "Logistic sigmoid.",
-      R"(y = \sigma(x) = \frac{1}{1 + e^{-x}})",
-      {{"x", R"(\frac{\partial L}{\partial x} = \frac{\partial L}{\partial y}\, y (1 - y))"}},
-      "Element-wise.",
-      "ops/activation.cc",
-      "kernels/activation.cu"};
-  return m;
-}
-const OpMath& tanhMath() {
-  static const OpMath m{
-      "tanh",
-      "activation",
-      "Hyperbolic tangent.",
-      R"(y = \tanh(x))",
-      {{"x", R"(\frac{\partial L}{\partial x} = \frac{\partial L}{\partial y}\, (1 - y^2))"}},
-      "Element-wise.",
-      "ops/activation.cc",
-      "kernels/activation.cu"};
-  return m;
+namespace {
+
+struct Relu {
+  static constexpr const char* kName = "relu";
+  static float f(float x) { return x > 0.0f ? x : 0.0f; }
+  static float dfFromY(float y, float g) { return y > 0.0f ? g : 0.0f; }
+};
+struct Sigmoid {
+  static constexpr const char* kName = "sigmoid";
+  static float f(float x) { return 1.0f / (1.0f + std::exp(-x)); }
+  static float dfFromY(float y, float g) { return g * y * (1.0f - y); }
+};
+struct Tanh {
+  static constexpr const char* kName = "tanh";
+  static float f(float x) { return std::tanh(x); }
+  static float dfFromY(float y, float g) { return g * (1.0f - y * y); }
+};
+
+// An activation keeps its input's shape, whatever it is.
+Shape sameShape(const LayerArgs& a, const std::string&, Problems&) { return a.input; }
+
+template <typename F>
+std::unique_ptr<Layer> cpuActivation(const LayerArgs& a) {
+  return std::make_unique<Activation<F>>(a.input);
 }
 
-const char* Activation::op() const {
-  switch (kind_) {
-    case ActivationKind::kRelu:
-      return "relu";
-    case ActivationKind::kSigmoid:
-      return "sigmoid";
-    case ActivationKind::kTanh:
-      return "tanh";
-  }
-  return "?";
+}  // namespace
+
+const LayerOp& reluOp() {
+  static const LayerOp op{
+      .math = {"relu",
+               "activation",
+               "Rectified linear unit.",
+               R"(y = \max(0, x))",
+               {{"x", R"(\frac{\partial L}{\partial x} = \frac{\partial L}{\partial y}\,[x > 0])"}},
+               "Element-wise; the gradient at exactly 0 is taken as 0.",
+               "ops/activation.cc",
+               "kernels/activation.cu"},
+      .schemaCase = proto::Layer::ACTIVATION,
+      .activation = proto::Activation::RELU,
+      .outputShape = sameShape,
+      .heInitBefore = true,
+      .cpu = cpuActivation<Relu>,
+      .gpu = TFMATH_GPU_FACTORY(
+          [](const LayerArgs& a) { return cuda::makeReluLayer(numel(a.input)); }),
+  };
+  return op;
 }
 
-void Activation::forward(const Tensor& x, Tensor& y) {
-  y.resize(x.shape());
-  const int64_t n = x.size();
-  const float* in = x.data();
-  float* out = y.data();
-  switch (kind_) {
-    case ActivationKind::kRelu:
-      for (int64_t i = 0; i < n; ++i) out[i] = in[i] > 0.0f ? in[i] : 0.0f;
-      break;
-    case ActivationKind::kSigmoid:
-      for (int64_t i = 0; i < n; ++i) out[i] = 1.0f / (1.0f + std::exp(-in[i]));
-      break;
-    case ActivationKind::kTanh:
-      for (int64_t i = 0; i < n; ++i) out[i] = std::tanh(in[i]);
-      break;
-  }
+const LayerOp& sigmoidOp() {
+  static const LayerOp op{
+      .math = {"sigmoid",
+               "activation",
+               "Logistic sigmoid.",
+               R"(y = \sigma(x) = \frac{1}{1 + e^{-x}})",
+               {{"x",
+                 R"(\frac{\partial L}{\partial x} = \frac{\partial L}{\partial y}\, y (1 - y))"}},
+               "Element-wise.",
+               "ops/activation.cc",
+               "kernels/activation.cu"},
+      .schemaCase = proto::Layer::ACTIVATION,
+      .activation = proto::Activation::SIGMOID,
+      .outputShape = sameShape,
+      .cpu = cpuActivation<Sigmoid>,
+      .gpu = TFMATH_GPU_FACTORY(
+          [](const LayerArgs& a) { return cuda::makeSigmoidLayer(numel(a.input)); }),
+  };
+  return op;
 }
 
-void Activation::backward(const Tensor& x, const Tensor& y, const Tensor& dy, Tensor* dx) {
-  if (!dx) return;
-  dx->resize(x.shape());
-  const int64_t n = x.size();
-  const float *out = y.data(), *g = dy.data();
-  float* d = dx->data();
-  switch (kind_) {
-    case ActivationKind::kRelu:
-      for (int64_t i = 0; i < n; ++i) d[i] = out[i] > 0.0f ? g[i] : 0.0f;
-      break;
-    case ActivationKind::kSigmoid:
-      for (int64_t i = 0; i < n; ++i) d[i] = g[i] * out[i] * (1.0f - out[i]);
-      break;
-    case ActivationKind::kTanh:
-      for (int64_t i = 0; i < n; ++i) d[i] = g[i] * (1.0f - out[i] * out[i]);
-      break;
-  }
+const LayerOp& tanhOp() {
+  static const LayerOp op{
+      .math = {"tanh",
+               "activation",
+               "Hyperbolic tangent.",
+               R"(y = \tanh(x))",
+               {{"x",
+                 R"(\frac{\partial L}{\partial x} = \frac{\partial L}{\partial y}\, (1 - y^2))"}},
+               "Element-wise.",
+               "ops/activation.cc",
+               "kernels/activation.cu"},
+      .schemaCase = proto::Layer::ACTIVATION,
+      .activation = proto::Activation::TANH,
+      .outputShape = sameShape,
+      .cpu = cpuActivation<Tanh>,
+      .gpu = TFMATH_GPU_FACTORY(
+          [](const LayerArgs& a) { return cuda::makeTanhLayer(numel(a.input)); }),
+  };
+  return op;
 }
 
 }  // namespace tfmath

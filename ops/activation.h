@@ -3,28 +3,37 @@
 #pragma once
 
 #include "ops/layer.h"
-#include "ops/op_math.h"
+#include "ops/layer_op.h"
 
 namespace tfmath {
 
-enum class ActivationKind { kRelu, kSigmoid, kTanh };
+const LayerOp& reluOp();
+const LayerOp& sigmoidOp();
+const LayerOp& tanhOp();
 
-const OpMath& reluMath();
-const OpMath& sigmoidMath();
-const OpMath& tanhMath();
-
-class Activation : public Layer {
+// One activation: F gives f(x) and the derivative in terms of y = f(x) (see activation.cc).
+template <typename F>
+class Activation final : public Layer {
  public:
-  Activation(const Shape& input, ActivationKind kind) : kind_(kind) { outputShape_ = input; }
-  const char* op() const override;
-  ActivationKind kind() const { return kind_; }
+  explicit Activation(const Shape& input) { outputShape_ = input; }
+  const char* op() const override { return F::kName; }
   // y = f(x), same shape.
-  void forward(const Tensor& x, Tensor& y) override;
+  void forward(const Tensor& x, Tensor& y) override {
+    y.resize(x.shape());
+    const int64_t n = x.size();
+    const float* in = x.data();
+    float* out = y.data();
+    for (int64_t i = 0; i < n; ++i) out[i] = F::f(in[i]);
+  }
   // dx = dy ⊙ f'(x), with f' written in terms of y.
-  void backward(const Tensor& x, const Tensor& y, const Tensor& dy, Tensor* dx) override;
-
- private:
-  ActivationKind kind_;
+  void backward(const Tensor& x, const Tensor& y, const Tensor& dy, Tensor* dx) override {
+    if (!dx) return;
+    dx->resize(x.shape());
+    const int64_t n = x.size();
+    const float *out = y.data(), *g = dy.data();
+    float* d = dx->data();
+    for (int64_t i = 0; i < n; ++i) d[i] = F::dfFromY(out[i], g[i]);
+  }
 };
 
 }  // namespace tfmath

@@ -6,25 +6,80 @@
 
 #include "ops/gemm.h"
 
+#ifdef TFMATH_HAVE_CUDA
+#include "kernels/conv2d.cuh"
+#endif
+
 namespace tfmath {
 
-const OpMath& conv2dMath() {
-  static const OpMath m{
-      "conv2d",
-      "layer",
-      "2-D convolution (cross-correlation), channels last, with stride and valid or same padding.",
-      R"(Y_{n,i,j,f} = b_f + \sum_{p,q,c} X_{n,\,si+p-t,\,sj+q-l,\,c}\, K_{p,q,c,f})",
-      {{"K",
-        R"(\frac{\partial L}{\partial K_{p,q,c,f}} = \sum_{n,i,j} X_{n,\,si+p-t,\,sj+q-l,\,c}\, \frac{\partial L}{\partial Y_{n,i,j,f}})"},
-       {"b",
-        R"(\frac{\partial L}{\partial b_f} = \sum_{n,i,j} \frac{\partial L}{\partial Y_{n,i,j,f}})"},
-       {"X",
-        R"(\frac{\partial L}{\partial X_{n,u,v,c}} = \sum_{\substack{i,j,p,q,f \\ si+p-t=u,\ sj+q-l=v}} K_{p,q,c,f}\, \frac{\partial L}{\partial Y_{n,i,j,f}})"}},
-      "X: N×H×W×C, K: k×k×C×F, Y: N×OH×OW×F; s is the stride, t and l the top and left padding "
-      "(X is zero outside its bounds). Computed as im2col followed by one GEMM: Y = col(X)·K.",
-      "ops/conv2d.cc",
-      "kernels/conv2d.cu"};
-  return m;
+namespace {
+
+// The input checks of a conv2d layer whose settings are valid, and its output shape.
+Shape conv2dShape(const LayerArgs& a, const std::string& field, Problems& p) {
+  auto c = a.layer.getConv2d();
+  if (!p.check(a.input.size() == 3, field,
+               "needs an H×W×C input per sample but gets " + shapeString(a.input) + " per sample"))
+    return {};
+  const bool same = c.getPadding() == proto::Padding::SAME;
+  const int64_t k = c.getKernelSize();
+  if (!p.check(same || (k <= a.input[0] && k <= a.input[1]), field + ".kernelSize",
+               "kernel " + std::to_string(k) + " is larger than its " + std::to_string(a.input[0]) +
+                   "×" + std::to_string(a.input[1]) + " input (valid padding)"))
+    return {};
+  return {convAxis(a.input[0], k, c.getStride(), same).out,
+          convAxis(a.input[1], k, c.getStride(), same).out, c.getFilters()};
+}
+
+}  // namespace
+
+const LayerOp& conv2dOp() {
+  static const LayerOp op{
+      .math =
+          {"conv2d",
+           "layer",
+           "2-D convolution (cross-correlation), channels last, with stride and valid or same "
+           "padding.",
+           R"(Y_{n,i,j,f} = b_f + \sum_{p,q,c} X_{n,\,si+p-t,\,sj+q-l,\,c}\, K_{p,q,c,f})",
+           {{"K",
+             R"(\frac{\partial L}{\partial K_{p,q,c,f}} = \sum_{n,i,j} X_{n,\,si+p-t,\,sj+q-l,\,c}\, \frac{\partial L}{\partial Y_{n,i,j,f}})"},
+            {"b",
+             R"(\frac{\partial L}{\partial b_f} = \sum_{n,i,j} \frac{\partial L}{\partial Y_{n,i,j,f}})"},
+            {"X",
+             R"(\frac{\partial L}{\partial X_{n,u,v,c}} = \sum_{\substack{i,j,p,q,f \\ si+p-t=u,\ sj+q-l=v}} K_{p,q,c,f}\, \frac{\partial L}{\partial Y_{n,i,j,f}})"}},
+           "X: N×H×W×C, K: k×k×C×F, Y: N×OH×OW×F; s is the stride, t and l the top and left "
+           "padding "
+           "(X is zero outside its bounds). Computed as im2col followed by one GEMM: Y = col(X)·K.",
+           "ops/conv2d.cc",
+           "kernels/conv2d.cu"},
+      .schemaCase = proto::Layer::CONV2D,
+      .checkFields =
+          [](proto::Layer::Reader l, const std::string& field, Problems& p) {
+            auto c = l.getConv2d();
+            p.check(c.getFilters() > 0, field + ".filters", "must be > 0");
+            p.check(c.getKernelSize() > 0, field + ".kernelSize", "must be > 0");
+            p.check(c.getStride() > 0, field + ".stride", "must be > 0");
+          },
+      .outputShape = conv2dShape,
+      .fusedActivation = [](proto::Layer::Reader l) { return l.getConv2d().getActivation(); },
+      .cpu = [](const LayerArgs& a) -> std::unique_ptr<Layer> {
+        auto c = a.layer.getConv2d();
+        return std::make_unique<Conv2d>(a.input, c.getFilters(), c.getKernelSize(), c.getStride(),
+                                        c.getPadding() == proto::Padding::SAME);
+      },
+      .gpu = TFMATH_GPU_FACTORY([](const LayerArgs& a) {
+        auto c = a.layer.getConv2d();
+        const bool same = c.getPadding() == proto::Padding::SAME;
+        const ConvAxis rows = convAxis(a.input.at(0), c.getKernelSize(), c.getStride(), same);
+        const ConvAxis cols = convAxis(a.input.at(1), c.getKernelSize(), c.getStride(), same);
+        return cuda::makeConv2dLayer(
+            {0, static_cast<int>(a.input[0]), static_cast<int>(a.input[1]),
+             static_cast<int>(a.input[2]), static_cast<int>(c.getFilters()),
+             static_cast<int>(c.getKernelSize()), static_cast<int>(c.getStride()),
+             static_cast<int>(rows.out), static_cast<int>(cols.out),
+             static_cast<int>(rows.padBefore), static_cast<int>(cols.padBefore)});
+      }),
+  };
+  return op;
 }
 
 ConvAxis convAxis(int64_t in, int64_t kernel, int64_t stride, bool same) {
@@ -48,8 +103,8 @@ Conv2d::Conv2d(const Shape& input, int64_t filters, int64_t kernel, int64_t stri
 
 std::vector<ParamSpec> Conv2d::paramSpecs() const {
   const int64_t fanIn = k_ * k_ * c_, fanOut = k_ * k_ * filters_;
-  return {{"w", {k_, k_, c_, filters_}, fanIn, fanOut, false},
-          {"b", {filters_}, fanIn, fanOut, true}};
+  return {{"w", {k_, k_, c_, filters_}, fanIn, fanOut, Init::fanScaled},
+          {"b", {filters_}, fanIn, fanOut, Init::zeros}};
 }
 
 void Conv2d::bindParams(std::vector<Param> params) {

@@ -2,11 +2,11 @@
 #pragma once
 
 #include "ops/layer.h"
-#include "ops/op_math.h"
+#include "ops/layer_op.h"
 
 namespace tfmath {
 
-const OpMath& conv2dMath();
+const LayerOp& conv2dOp();
 
 // Output size along one axis and the padding before it. `same` pads to ceil(in / stride) outputs
 // and puts any odd extra padding after (TensorFlow's rule).

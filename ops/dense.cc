@@ -3,21 +3,49 @@
 
 #include "ops/gemm.h"
 
+#ifdef TFMATH_HAVE_CUDA
+#include "kernels/dense.cuh"
+#endif
+
 namespace tfmath {
 
-const OpMath& denseMath() {
-  static const OpMath m{
-      "dense",
-      "layer",
-      "Fully connected layer with an optional activation (applied as a separate activation op).",
-      R"(Y = XW + b)",
-      {{"W", R"(\frac{\partial L}{\partial W} = X^\top \frac{\partial L}{\partial Y})"},
-       {"b", R"(\frac{\partial L}{\partial b} = \mathbf{1}^\top \frac{\partial L}{\partial Y})"},
-       {"X", R"(\frac{\partial L}{\partial X} = \frac{\partial L}{\partial Y} W^\top)"}},
-      "X: N×D, W: D×U, b: U, Y: N×U.",
-      "ops/dense.cc",
-      "kernels/dense.cu"};
-  return m;
+const LayerOp& denseOp() {
+  static const LayerOp op{
+      .math =
+          {"dense",
+           "layer",
+           "Fully connected layer with an optional activation (applied as a separate "
+           "activation op).",
+           R"(Y = XW + b)",
+           {{"W", R"(\frac{\partial L}{\partial W} = X^\top \frac{\partial L}{\partial Y})"},
+            {"b",
+             R"(\frac{\partial L}{\partial b} = \mathbf{1}^\top \frac{\partial L}{\partial Y})"},
+            {"X", R"(\frac{\partial L}{\partial X} = \frac{\partial L}{\partial Y} W^\top)"}},
+           "X: N×D, W: D×U, b: U, Y: N×U.",
+           "ops/dense.cc",
+           "kernels/dense.cu"},
+      .schemaCase = proto::Layer::DENSE,
+      .checkFields =
+          [](proto::Layer::Reader l, const std::string& field, Problems& p) {
+            p.check(l.getDense().getUnits() > 0, field + ".units", "must be > 0");
+          },
+      .outputShape = [](const LayerArgs& a, const std::string& field, Problems& p) -> Shape {
+        if (!p.check(a.input.size() == 1, field,
+                     "needs a 1-D input per sample but gets " + shapeString(a.input) +
+                         " per sample; put (flatten = void) before it"))
+          return {};
+        return {a.layer.getDense().getUnits()};
+      },
+      .fusedActivation = [](proto::Layer::Reader l) { return l.getDense().getActivation(); },
+      .cpu = [](const LayerArgs& a) -> std::unique_ptr<Layer> {
+        return std::make_unique<Dense>(a.input, a.layer.getDense().getUnits());
+      },
+      .gpu = TFMATH_GPU_FACTORY([](const LayerArgs& a) {
+        return cuda::makeDenseLayer(static_cast<int>(a.input.at(0)),
+                                    static_cast<int>(a.layer.getDense().getUnits()));
+      }),
+  };
+  return op;
 }
 
 Dense::Dense(const Shape& input, int64_t units) : in_(input.at(0)), units_(units) {
@@ -25,7 +53,8 @@ Dense::Dense(const Shape& input, int64_t units) : in_(input.at(0)), units_(units
 }
 
 std::vector<ParamSpec> Dense::paramSpecs() const {
-  return {{"w", {in_, units_}, in_, units_, false}, {"b", {units_}, in_, units_, true}};
+  return {{"w", {in_, units_}, in_, units_, Init::fanScaled},
+          {"b", {units_}, in_, units_, Init::zeros}};
 }
 
 void Dense::bindParams(std::vector<Param> params) {

@@ -2,11 +2,11 @@
 #pragma once
 
 #include "ops/layer.h"
-#include "ops/op_math.h"
+#include "ops/layer_op.h"
 
 namespace tfmath {
 
-const OpMath& denseMath();
+const LayerOp& denseOp();
 
 class Dense : public Layer {
  public:

@@ -22,13 +22,18 @@ struct Param {
   int64_t size() const { return numel(shape); }
 };
 
+// How a parameter starts: zeros (biases), or drawn with a spread from its fans: He normal,
+// σ = √(2/fan_in), when the op after its layer asks for it (relu), Glorot uniform,
+// limit √(6/(fan_in + fan_out)), otherwise. Deterministic from the job's seed.
+enum class Init { zeros, fanScaled };
+
 // What a layer asks the model to allocate for it.
 struct ParamSpec {
   std::string suffix;  // "w" or "b"
   Shape shape;
   int64_t fanIn = 0;   // inputs feeding each output, for initialisation
   int64_t fanOut = 0;  // outputs fed by each input
-  bool isBias = false;
+  Init init = Init::fanScaled;
 };
 
 class Layer {

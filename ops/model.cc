@@ -1,83 +1,34 @@
-// model.cc: building the layers from the job, laying out parameters, initialisation, and the
-// forward and backward passes over the layer list.
+// model.cc: building the layers from the job through the registry, laying out parameters,
+// initialisation, and the forward and backward passes over the layer list.
 #include "ops/model.h"
 
 #include <cmath>
 
-#include "ops/activation.h"
-#include "ops/conv2d.h"
-#include "ops/dense.h"
-#include "ops/flatten.h"
-#include "ops/pool.h"
+#include "base/assert.h"
+#include "ops/registry.h"
 #include "ops/rng.h"
 
 namespace tfmath {
 
-namespace {
-
-std::unique_ptr<Layer> activationLayer(proto::Activation a, const Shape& input) {
-  switch (a) {
-    case proto::Activation::RELU:
-      return std::make_unique<Activation>(input, ActivationKind::kRelu);
-    case proto::Activation::SIGMOID:
-      return std::make_unique<Activation>(input, ActivationKind::kSigmoid);
-    case proto::Activation::TANH:
-      return std::make_unique<Activation>(input, ActivationKind::kTanh);
-    case proto::Activation::NONE:
-      break;
-  }
-  return nullptr;
-}
-
-}  // namespace
-
 Model::Model(capnp::List<proto::Layer>::Reader layers, const Shape& input) {
   Shape shape = input;
-  auto add = [&](std::unique_ptr<Layer> layer) {
-    if (!layer) return;
-    shape = layer->outputShape();
-    layers_.push_back(std::move(layer));
-  };
-  std::vector<size_t> jobIndex;  // per built layer: the job's layer it came from, for names
   for (uint32_t i = 0; i < layers.size(); ++i) {
-    auto l = layers[i];
-    switch (l.which()) {
-      case proto::Layer::DENSE:
-        add(std::make_unique<Dense>(shape, l.getDense().getUnits()));
-        add(activationLayer(l.getDense().getActivation(), shape));
-        break;
-      case proto::Layer::CONV2D: {
-        auto c = l.getConv2d();
-        add(std::make_unique<Conv2d>(shape, c.getFilters(), c.getKernelSize(), c.getStride(),
-                                     c.getPadding() == proto::Padding::SAME));
-        add(activationLayer(c.getActivation(), shape));
-        break;
-      }
-      case proto::Layer::MAX_POOL2D: {
-        auto p = l.getMaxPool2d();
-        add(std::make_unique<MaxPool2d>(shape, p.getPoolSize(),
-                                        p.getStride() ? p.getStride() : p.getPoolSize()));
-        break;
-      }
-      case proto::Layer::FLATTEN:
-        add(std::make_unique<Flatten>(shape));
-        break;
-      case proto::Layer::ACTIVATION:
-        add(activationLayer(l.getActivation(), shape));
-        break;
+    for (const LayerOp* op : opsOf(layers[i])) {
+      layers_.push_back(op->cpu({layers[i], shape}));
+      ops_.push_back(op);
+      jobLayer_.push_back(i);
+      inputs_.push_back(shape);
+      shape = layers_.back()->outputShape();
     }
-    jobIndex.resize(layers_.size(), i);
   }
+  TFMATH_ASSERT(!layers_.empty(), layers.size());  // validated: at least one layer that builds
 
   // Lay out every parameter in one flat buffer, in layer order.
   size_t total = 0;
   std::vector<size_t> offset;  // per param: where it starts in the flat buffers
   for (size_t li = 0; li < layers_.size(); ++li) {
-    auto* act =
-        li + 1 < layers_.size() ? dynamic_cast<Activation*>(layers_[li + 1].get()) : nullptr;
-    followedByRelu_.push_back(act && act->kind() == ActivationKind::kRelu);
     for (auto& spec : layers_[li]->paramSpecs()) {
-      params_.push_back({"layer" + std::to_string(jobIndex[li]) + "." + spec.suffix, spec.shape});
+      params_.push_back({"layer" + std::to_string(jobLayer_[li]) + "." + spec.suffix, spec.shape});
       specs_.push_back(spec);
       paramLayer_.push_back(li);
       offset.push_back(total);
@@ -106,9 +57,10 @@ void Model::initialize(uint64_t seed) {
     const ParamSpec& spec = specs_[p];
     float* w = params_[p].value;
     const int64_t n = params_[p].size();
-    if (spec.isBias) {
+    const size_t next = paramLayer_[p] + 1;
+    if (spec.init == Init::zeros) {
       std::fill(w, w + n, 0.0f);
-    } else if (followedByRelu_[paramLayer_[p]]) {
+    } else if (next < ops_.size() && ops_[next]->heInitBefore) {
       const double sigma = std::sqrt(2.0 / static_cast<double>(spec.fanIn));
       for (int64_t i = 0; i < n; ++i) w[i] = static_cast<float>(sigma * rng.normal());
     } else {
@@ -116,6 +68,14 @@ void Model::initialize(uint64_t seed) {
       for (int64_t i = 0; i < n; ++i) w[i] = static_cast<float>(rng.uniform(-limit, limit));
     }
   }
+}
+
+std::pair<size_t, size_t> Model::paramsOf(size_t layer) const {
+  size_t first = 0;
+  while (first < params_.size() && paramLayer_[first] < layer) ++first;
+  size_t end = first;
+  while (end < params_.size() && paramLayer_[end] == layer) ++end;
+  return {first, end};
 }
 
 const Tensor& Model::forward(const Tensor& x) {

@@ -9,18 +9,21 @@
 #include <vector>
 
 #include "ops/layer.h"
+#include "ops/layer_op.h"
 #include "proto/job.capnp.h"
 
 namespace tfmath {
 
 class Model {
  public:
-  // Builds the layers for per-sample input `input`. Dense/conv2d with an activation become that
-  // layer followed by an Activation. The layer list must already be validated (see job_check.h).
+  // Builds the ops of every layer (registry.h's opsOf) for per-sample input `input`: a dense or
+  // conv2d layer with an activation becomes that op followed by the activation's. The layer list
+  // must already be validated (jobs/data_check.h).
   Model(capnp::List<proto::Layer>::Reader layers, const Shape& input);
 
-  // Initial values, deterministic from the seed: He normal (σ = √(2/fan_in)) for a weight whose
-  // layer is followed by relu, Glorot uniform (limit √(6/(fan_in+fan_out))) otherwise; biases 0.
+  // Initial values, deterministic from the seed, as each ParamSpec's Init says: He normal
+  // (σ = √(2/fan_in)) for a weight whose layer is followed by an op with heInitBefore (relu),
+  // Glorot uniform (limit √(6/(fan_in+fan_out))) otherwise; zeros for biases.
   void initialize(uint64_t seed);
 
   // Runs every layer; returns the output (N×output shape). Activations are kept for backward,
@@ -37,15 +40,24 @@ class Model {
   const std::vector<Param>& params() const { return params_; }
   const Shape& outputShape() const { return layers_.back()->outputShape(); }
   const std::vector<std::unique_ptr<Layer>>& layers() const { return layers_; }
+  // What built layer i: its registry entry, its job layer (the index into the job's model) and
+  // its per-sample input. The GPU backend builds its twin of each layer from these.
+  const LayerOp& op(size_t layer) const { return *ops_[layer]; }
+  uint32_t jobLayer(size_t layer) const { return jobLayer_[layer]; }
+  const Shape& inputShape(size_t layer) const { return inputs_[layer]; }
+  // The parameters of layer i: [first, end) in params().
+  std::pair<size_t, size_t> paramsOf(size_t layer) const;
   // The first layer with parameters: backward stops there.
   size_t firstTrainable() const { return firstTrainable_; }
 
  private:
   std::vector<std::unique_ptr<Layer>> layers_;
-  std::vector<bool> followedByRelu_;  // per layer
-  std::vector<ParamSpec> specs_;      // per param, parallel to params_
-  std::vector<size_t> paramLayer_;    // per param: the layer that owns it
-  size_t firstTrainable_ = 0;         // the first layer with parameters
+  std::vector<const LayerOp*> ops_;  // per layer
+  std::vector<uint32_t> jobLayer_;   // per layer
+  std::vector<Shape> inputs_;        // per layer
+  std::vector<ParamSpec> specs_;     // per param, parallel to params_
+  std::vector<size_t> paramLayer_;   // per param: the layer that owns it
+  size_t firstTrainable_ = 0;        // the first layer with parameters
   std::vector<Param> params_;
   FloatBuffer values_, grads_;
   const Tensor& inputOf(size_t layer) const { return layer ? acts_[layer - 1] : *input_; }

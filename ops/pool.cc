@@ -1,26 +1,71 @@
 // pool.cc: max pooling; forward records each window's arg-max for backward.
 #include "ops/pool.h"
 
+#ifdef TFMATH_HAVE_CUDA
+#include "kernels/pool.cuh"
+#endif
+
 namespace tfmath {
 
-const OpMath& maxPool2dMath() {
-  static const OpMath m{
-      "maxPool2d",
-      "layer",
-      "Maximum over each pool×pool window, per channel; windows past the border are dropped.",
-      R"(Y_{n,i,j,c} = \max_{0 \le p,q < k} X_{n,\,si+p,\,sj+q,\,c})",
-      {{"X",
-        R"(\frac{\partial L}{\partial X_{n,u,v,c}} = \sum_{i,j} [\,(u,v) = \arg\max_{p,q} X_{n,\,si+p,\,sj+q,\,c}\,]\, \frac{\partial L}{\partial Y_{n,i,j,c}})"}},
-      "X: N×H×W×C, Y: N×OH×OW×C with OH = ⌊(H−k)/s⌋+1. Ties go to the first maximum in "
-      "row-major window order.",
-      "ops/pool.cc",
-      "kernels/pool.cu"};
-  return m;
+namespace {
+
+int64_t strideOf(proto::MaxPool2d::Reader m) {
+  return m.getStride() ? m.getStride() : m.getPoolSize();  // 0: as wide as the window
+}
+
+}  // namespace
+
+const LayerOp& maxPool2dOp() {
+  static const LayerOp op{
+      .math =
+          {"maxPool2d",
+           "layer",
+           "Maximum over each pool×pool window, per channel; windows past the border are dropped.",
+           R"(Y_{n,i,j,c} = \max_{0 \le p,q < k} X_{n,\,si+p,\,sj+q,\,c})",
+           {{"X",
+             R"(\frac{\partial L}{\partial X_{n,u,v,c}} = \sum_{i,j} [\,(u,v) = \arg\max_{p,q} X_{n,\,si+p,\,sj+q,\,c}\,]\, \frac{\partial L}{\partial Y_{n,i,j,c}})"}},
+           "X: N×H×W×C, Y: N×OH×OW×C with OH = ⌊(H−k)/s⌋+1. Ties go to the first maximum in "
+           "row-major window order.",
+           "ops/pool.cc",
+           "kernels/pool.cu"},
+      .schemaCase = proto::Layer::MAX_POOL2D,
+      .checkFields =
+          [](proto::Layer::Reader l, const std::string& field, Problems& p) {
+            p.check(l.getMaxPool2d().getPoolSize() > 0, field + ".poolSize", "must be > 0");
+          },
+      .outputShape = [](const LayerArgs& a, const std::string& field, Problems& p) -> Shape {
+        auto m = a.layer.getMaxPool2d();
+        const int64_t k = m.getPoolSize(), s = strideOf(m);
+        if (!p.check(
+                a.input.size() == 3, field,
+                "needs an H×W×C input per sample but gets " + shapeString(a.input) + " per sample"))
+          return {};
+        if (!p.check(k <= a.input[0] && k <= a.input[1], field + ".poolSize",
+                     "window " + std::to_string(k) + " pools its " + std::to_string(a.input[0]) +
+                         "×" + std::to_string(a.input[1]) + " input to nothing"))
+          return {};
+        return {poolAxis(a.input[0], k, s), poolAxis(a.input[1], k, s), a.input[2]};
+      },
+      .cpu = [](const LayerArgs& a) -> std::unique_ptr<Layer> {
+        auto m = a.layer.getMaxPool2d();
+        return std::make_unique<MaxPool2d>(a.input, m.getPoolSize(), strideOf(m));
+      },
+      .gpu = TFMATH_GPU_FACTORY([](const LayerArgs& a) {
+        auto m = a.layer.getMaxPool2d();
+        const int64_t k = m.getPoolSize(), s = strideOf(m);
+        return cuda::makeMaxPool2dLayer(
+            {0, static_cast<int>(a.input.at(0)), static_cast<int>(a.input.at(1)),
+             static_cast<int>(a.input.at(2)), static_cast<int>(k), static_cast<int>(s),
+             static_cast<int>(poolAxis(a.input[0], k, s)),
+             static_cast<int>(poolAxis(a.input[1], k, s))});
+      }),
+  };
+  return op;
 }
 
 MaxPool2d::MaxPool2d(const Shape& input, int64_t pool, int64_t stride)
     : h_(input.at(0)), w_(input.at(1)), c_(input.at(2)), pool_(pool), stride_(stride) {
-  outputShape_ = {(h_ - pool) / stride + 1, (w_ - pool) / stride + 1, c_};
+  outputShape_ = {poolAxis(h_, pool, stride), poolAxis(w_, pool, stride), c_};
 }
 
 void MaxPool2d::forward(const Tensor& x, Tensor& y) {

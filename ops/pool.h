@@ -4,11 +4,17 @@
 #include <cstdint>
 
 #include "ops/layer.h"
-#include "ops/op_math.h"
+#include "ops/layer_op.h"
 
 namespace tfmath {
 
-const OpMath& maxPool2dMath();
+const LayerOp& maxPool2dOp();
+
+// Windows of `pool` every `stride` along an axis of `in`: ⌊(in − pool)/stride⌋ + 1 (a window that
+// would run past the end is dropped). The one definition, for the CPU, the GPU and the checks.
+inline int64_t poolAxis(int64_t in, int64_t pool, int64_t stride) {
+  return (in - pool) / stride + 1;
+}
 
 class MaxPool2d : public Layer {
  public:

@@ -1,5 +1,7 @@
-// registry.cc: the op list and its Markdown rendering.
+// registry.cc: the op list, the layer dispatch table, and the Markdown rendering.
 #include "ops/registry.h"
+
+#include <capnp/schema.h>
 
 #include "ops/activation.h"
 #include "ops/conv2d.h"
@@ -11,12 +13,84 @@
 
 namespace tfmath {
 
+namespace {
+
+// The entry for an activation's value; nullptr for none (the identity) and for unknown values.
+const LayerOp* activationOp(proto::Activation a) {
+  for (const LayerOp* op : layerOps())
+    if (op->schemaCase == proto::Layer::ACTIVATION && op->activation == a) return op;
+  return nullptr;
+}
+
+// The entry for the layer's own case; nullptr for `activation = none` and for what this tfmath
+// does not know.
+const LayerOp* ownOp(proto::Layer::Reader layer) {
+  if (layer.isActivation()) return activationOp(layer.getActivation());
+  for (const LayerOp* op : layerOps())
+    if (op->schemaCase == layer.which()) return op;
+  return nullptr;
+}
+
+// The name of the layer's union case in the schema ("dense"), or "" for a case it lacks.
+std::string caseName(proto::Layer::Reader layer) {
+  for (auto field : capnp::Schema::from<proto::Layer>().getUnionFields())
+    if (field.getProto().getDiscriminantValue() == static_cast<uint16_t>(layer.which()))
+      return field.getProto().getName();
+  return "";
+}
+
+}  // namespace
+
+const std::vector<const LayerOp*>& layerOps() {
+  static const std::vector<const LayerOp*> ops{
+      &denseOp(), &conv2dOp(), &maxPool2dOp(), &flattenOp(), &reluOp(), &sigmoidOp(), &tanhOp()};
+  return ops;
+}
+
+std::vector<const LayerOp*> opsOf(proto::Layer::Reader layer) {
+  std::vector<const LayerOp*> ops;
+  if (const LayerOp* own = ownOp(layer)) {
+    ops.push_back(own);
+    if (own->fusedActivation)
+      if (const LayerOp* then = activationOp(own->fusedActivation(layer))) ops.push_back(then);
+  }
+  return ops;
+}
+
+std::string layerField(uint32_t index, proto::Layer::Reader layer) {
+  const std::string name = caseName(layer);
+  return "model[" + std::to_string(index) + "]" + (name.empty() ? "" : "." + name);
+}
+
+void checkLayerFields(proto::Layer::Reader layer, uint32_t index, Problems& p) {
+  const std::string field = layerField(index, layer);
+  const LayerOp* own = ownOp(layer);
+  auto knownActivation = [](proto::Activation a) {
+    return a == proto::Activation::NONE || activationOp(a);
+  };
+  if (caseName(layer).empty()) {
+    p.check(false, field, "a kind of layer this tfmath does not know");
+  } else if (layer.isActivation()) {
+    p.check(knownActivation(layer.getActivation()), field,
+            "an activation this tfmath does not know");
+  } else if (own) {
+    if (own->checkFields) own->checkFields(layer, field, p);
+    if (own->fusedActivation)
+      p.check(knownActivation(own->fusedActivation(layer)), field + ".activation",
+              "an activation this tfmath does not know");
+  } else {
+    p.check(false, field, "no op builds this kind of layer");
+  }
+}
+
 const std::vector<const OpMath*>& opRegistry() {
-  static const std::vector<const OpMath*> ops{
-      &denseMath(),   &conv2dMath(), &maxPool2dMath(),
-      &flattenMath(), &reluMath(),   &sigmoidMath(),
-      &tanhMath(),    &mseMath(),    &softmaxCrossEntropyMath(),
-      &sgdMath(),     &adamMath()};
+  static const std::vector<const OpMath*> ops = [] {
+    std::vector<const OpMath*> all;
+    for (const LayerOp* op : layerOps()) all.push_back(&op->math);
+    for (const OpMath* m : {&mseMath(), &softmaxCrossEntropyMath(), &sgdMath(), &adamMath()})
+      all.push_back(m);
+    return all;
+  }();
   return ops;
 }
 

@@ -8,18 +8,18 @@
 
 #include <cmath>
 
-#include "kernels/activation.cuh"
 #include "kernels/conv2d.cuh"
 #include "kernels/dense.cuh"
+#include "kernels/gpu_layer.cuh"
 #include "kernels/loss.cuh"
 #include "kernels/optimizer.cuh"
 #include "kernels/pool.cuh"
-#include "ops/activation.h"
 #include "ops/conv2d.h"
 #include "ops/dense.h"
 #include "ops/loss.h"
 #include "ops/optimizer.h"
 #include "ops/pool.h"
+#include "ops/registry.h"
 #include "tests/layer_params.h"
 
 namespace tfmath {
@@ -153,7 +153,14 @@ TEST_F(Gpu, MaxPoolMatchesTheCpuExactly) {
     layer.forward(x, y);
     Tensor dy = randomTensor(y.shape(), rng);
     layer.backward(x, y, dy, &dx);
-    const cuda::PoolShape s{n, h, w, c, pool, stride};
+    const cuda::PoolShape s{n,
+                            h,
+                            w,
+                            c,
+                            pool,
+                            stride,
+                            static_cast<int>(poolAxis(h, pool, stride)),
+                            static_cast<int>(poolAxis(w, pool, stride))};
     auto gx = cuda::toDevice(asVector(x)), gdy = cuda::toDevice(asVector(dy));
     auto gy = cuda::deviceArray<float>(y.size()), gdx = cuda::deviceArray<float>(x.size());
     auto arg = cuda::deviceArray<int>(y.size());
@@ -164,29 +171,32 @@ TEST_F(Gpu, MaxPoolMatchesTheCpuExactly) {
   }
 }
 
+// The registry's parameterless ops (the activations and flatten), built on both devices by their
+// entries, as the CPU model and the GPU backend build them.
 TEST_F(Gpu, ActivationsAndFlattenMatchTheCpu) {
-  const std::pair<ActivationKind, cuda::Activation> kinds[] = {
-      {ActivationKind::kRelu, cuda::Activation::relu},
-      {ActivationKind::kSigmoid, cuda::Activation::sigmoid},
-      {ActivationKind::kTanh, cuda::Activation::tanh}};
-  for (auto [cpuKind, gpuKind] : kinds) {
+  const Shape perSample{101};
+  int checked = 0;
+  for (const LayerOp* op : layerOps()) {
+    if (op->schemaCase != proto::Layer::ACTIVATION && op->schemaCase != proto::Layer::FLATTEN)
+      continue;
+    ++checked;
     Rng rng(4);
-    Activation layer({101}, cpuKind);
-    Tensor x = randomTensor({7, 101}, rng), y, dx;
-    layer.forward(x, y);
+    std::unique_ptr<Layer> layer = op->cpu({proto::Layer::Reader(), perSample});
+    std::unique_ptr<cuda::GpuLayer> gpu = op->gpu({proto::Layer::Reader(), perSample});
+    const int n = 7;
+    Tensor x = randomTensor({n, 101}, rng), y, dx;
+    layer->forward(x, y);
     Tensor dy = randomTensor(y.shape(), rng);
-    layer.backward(x, y, dy, &dx);
+    layer->backward(x, y, dy, &dx);
+    cuda::Blas blas;
     auto gx = cuda::toDevice(asVector(x)), gdy = cuda::toDevice(asVector(dy));
     auto gy = cuda::deviceArray<float>(y.size()), gdx = cuda::deviceArray<float>(x.size());
-    cuda::activationForward(gpuKind, gx.get(), gy.get(), x.size());
-    cuda::activationBackward(gpuKind, gy.get(), gdy.get(), gdx.get(), x.size());
-    EXPECT_LE(relativeError(download(gy, y.size()), y.data(), y.size()), 1e-5) << layer.op();
-    EXPECT_LE(relativeError(download(gdx, x.size()), dx.data(), x.size()), 1e-5) << layer.op();
-    // Flatten is a copy on the GPU, as on the CPU.
-    auto copied = cuda::deviceArray<float>(x.size());
-    cuda::copyFloats(gx.get(), copied.get(), x.size());
-    EXPECT_EQ(download(copied, x.size()), asVector(x));
+    gpu->forward(blas, n, gx.get(), gy.get());
+    gpu->backward(blas, n, gx.get(), gy.get(), gdy.get(), gdx.get());
+    EXPECT_LE(relativeError(download(gy, y.size()), y.data(), y.size()), 1e-5) << op->math.name;
+    EXPECT_LE(relativeError(download(gdx, x.size()), dx.data(), x.size()), 1e-5) << op->math.name;
   }
+  EXPECT_EQ(checked, 4);  // relu, sigmoid, tanh, flatten
 }
 
 TEST_F(Gpu, LossesMatchTheCpu) {

@@ -12,6 +12,7 @@
 #include "ops/flatten.h"
 #include "ops/loss.h"
 #include "ops/pool.h"
+#include "ops/registry.h"
 #include "ops/rng.h"
 #include "tests/layer_params.h"
 
@@ -139,15 +140,21 @@ TEST(GradientCheck, Flatten) {
   checkLayer(layer, randomTensor({2, 2, 3, 2}, rng), 50);
 }
 
-TEST(GradientCheck, Activations) {
+TEST(GradientCheck, EveryActivationInTheRegistry) {
   Rng rng(6);
-  for (auto kind : {ActivationKind::kRelu, ActivationKind::kSigmoid, ActivationKind::kTanh}) {
+  int activations = 0;
+  const Shape perSample{4};
+  for (const LayerOp* op : layerOps()) {
+    if (op->schemaCase != proto::Layer::ACTIVATION) continue;
+    ++activations;
     Tensor x = randomTensor({3, 4}, rng);
     for (int64_t i = 0; i < x.size(); ++i)  // keep relu's kink out of reach of the ±h nudge
       if (std::abs(x[i]) < 0.05f) x[i] = 0.3f;
-    Activation layer({4}, kind);
-    checkLayer(layer, x, 60);
+    std::unique_ptr<Layer> layer = op->cpu({proto::Layer::Reader(), perSample});
+    EXPECT_EQ(layer->op(), op->math.name);
+    checkLayer(*layer, x, 60);
   }
+  EXPECT_EQ(activations, 3);  // relu, sigmoid, tanh
 }
 
 // Loss gradients: ∂(Σℓ)/∂pred against finite differences of the summed loss.

@@ -6,6 +6,7 @@
 #include <zlib.h>
 
 #include "jobs/data_check.h"
+#include "jobs/job_check.h"
 #include "jobs/job_error.h"
 #include "tests/test_util.h"
 
@@ -233,6 +234,8 @@ INSTANTIATE_TEST_SUITE_P(
             "outputs"},
         BadJob{kLinear + "model = [(dense = (units = 3))]," + kSgd + kRun,
                "model[0]: gives [3] per sample but the target has 1 value(s)"},
+        BadJob{kLinear + "model = [(activation = none)]," + kSgd + kRun,
+               "model: has only identities (activation = none); add a layer"},
         // Losses that do not fit the targets.
         BadJob{kFashionSmall + "model = [(flatten = void), (dense = (units = 10))], loss = mse," +
                    kSgd + kRun,
@@ -294,6 +297,28 @@ TEST(JobFile, CsvContinuousTargetWithCrossEntropyIsRefused) {
           "loss = softmaxCrossEntropy, " +
           kSgd + kRun)));
   EXPECT_NE(msg.find("target is continuous"), std::string::npos) << msg;
+}
+
+// Values a job file cannot spell, as a raw client could send them in a binary job: an activation
+// number this tfmath does not know, on its own and after a dense layer.
+TEST(JobChecks, UnknownActivationsAreRefusedWithTheField) {
+  capnp::MallocMessageBuilder message;
+  auto job = message.initRoot<proto::Job>();
+  job.setBatchSize(1);
+  job.setEpochs(1);
+  job.setWorkers(1);
+  job.initOptimizer().initSgd().setLearningRate(0.1);
+  auto layers = job.initModel(2);
+  layers[0].initDense().setUnits(3);
+  layers[0].getDense().setActivation(static_cast<proto::Activation>(9));
+  layers[1].setActivation(static_cast<proto::Activation>(7));
+  const auto problems = checkJobFields(job.asReader());
+  ASSERT_EQ(problems.size(), 2u);
+  EXPECT_EQ(problems[0], "model[0].dense.activation: an activation this tfmath does not know");
+  EXPECT_EQ(problems[1], "model[1].activation: an activation this tfmath does not know");
+  layers[0].getDense().setActivation(proto::Activation::TANH);
+  layers[1].setActivation(proto::Activation::RELU);
+  EXPECT_TRUE(checkJobFields(job.asReader()).empty());
 }
 
 }  // namespace

@@ -18,20 +18,13 @@
 #include <map>
 #include <mutex>
 #include <stdexcept>
+#include <tuple>
 
 #include "base/assert.h"
 #include "jobs/job_error.h"
-#include "kernels/activation.cuh"
-#include "kernels/conv2d.cuh"
-#include "kernels/dense.cuh"
+#include "kernels/gpu_layer.cuh"
 #include "kernels/loss.cuh"
 #include "kernels/optimizer.cuh"
-#include "kernels/pool.cuh"
-#include "ops/activation.h"
-#include "ops/conv2d.h"
-#include "ops/dense.h"
-#include "ops/flatten.h"
-#include "ops/pool.h"
 #include "train/cpu_backend.h"
 
 namespace tfmath {
@@ -49,22 +42,10 @@ PinnedArray pinned(size_t count) {
   return PinnedArray(static_cast<float*>(p));
 }
 
-// A device buffer that keeps its allocation while the batch shrinks. Growing waits for the device
-// first: queued kernels may still read the old buffer. The trainer sizes every buffer for its
-// largest slice before the first step (Backend::reserve), so growing happens only then and for
-// evaluation's larger chunks, never with a collective in flight.
-struct Scratch {
-  cuda::DeviceArray<float> data;
-  size_t capacity = 0;
-  float* reserve(size_t count) {
-    if (count > capacity) {
-      cuda::check(cudaDeviceSynchronize(), "wait for the device before growing a buffer");
-      data = cuda::deviceArray<float>(count);
-      capacity = count;
-    }
-    return data.get();
-  }
-};
+// The trainer sizes every buffer for its largest slice before the first step (Backend::reserve),
+// so growing one (which waits for the device) happens only then and for evaluation's larger
+// chunks, never with a collective in flight.
+using Scratch = cuda::Scratch<float>;
 
 // A batch in device memory, with the pinned host buffer it goes up through and the events that
 // order its copies against the kernels.
@@ -87,28 +68,13 @@ struct DeviceBatch {
   }
 };
 
-// One layer of the model on the GPU: the CPU layer's shape, its parameters' offsets, and scratch.
-struct GpuLayer {
-  enum class Kind { dense, conv2d, maxPool2d, activation, flatten } kind;
+// One layer of the model on the GPU: its registry entry's GPU implementation, its sizes per
+// sample, and where its parameters are in params().
+struct DeviceLayer {
+  std::unique_ptr<cuda::GpuLayer> op;
   int64_t inPerSample = 0, outPerSample = 0;
-  size_t firstParam = 0, paramCount = 0;  // in params()
-  size_t weight = 0, bias = 0;            // offsets into the flat buffers
-  int64_t inputs = 0, units = 0;          // dense
-  cuda::ConvShape conv{};                 // conv2d (n set per batch)
-  cuda::PoolShape pool{};                 // maxPool2d (n set per batch)
-  cuda::Activation activation = cuda::Activation::relu;
-  Scratch col, dcol;              // conv2d
-  cuda::DeviceArray<int> argmax;  // maxPool2d
-  size_t argmaxCapacity = 0;
+  size_t firstParam = 0, paramCount = 0;
 };
-
-void reserveArgmax(GpuLayer& g, size_t outputs) {
-  if (outputs > g.argmaxCapacity) {
-    cuda::check(cudaDeviceSynchronize(), "wait for the device before growing a buffer");
-    g.argmax = cuda::deviceArray<int>(outputs);
-    g.argmaxCapacity = outputs;
-  }
-}
 
 class GpuBackend final : public Backend {
  public:
@@ -147,7 +113,7 @@ class GpuBackend final : public Backend {
   std::string device_;
   proto::Job::Reader job_;
   std::unique_ptr<cuda::Blas> blas_;  // made once the device is chosen
-  std::vector<GpuLayer> layers_;
+  std::vector<DeviceLayer> layers_;
   size_t firstTrainable_ = 0;
   cuda::DeviceArray<float> values_, grads_;
   std::vector<cuda::DeviceArray<float>> slots_;
@@ -247,62 +213,23 @@ GpuBackend::GpuBackend(proto::Job::Reader job, const Shape& input, int device) :
 
   const Model& model = cpu.model();
   firstTrainable_ = model.firstTrainable();
-  Shape shape = input;
-  size_t param = 0;
-  for (const auto& layer : model.layers()) {
-    GpuLayer g;
-    g.inPerSample = numel(shape);
-    g.outPerSample = numel(layer->outputShape());
-    if (auto* d = dynamic_cast<const Dense*>(layer.get())) {
-      g.kind = GpuLayer::Kind::dense;
-      g.inputs = d->inputs();
-      g.units = d->units();
-    } else if (auto* c = dynamic_cast<const Conv2d*>(layer.get())) {
-      g.kind = GpuLayer::Kind::conv2d;
-      const Shape in = c->input();
-      g.conv = {0,
-                static_cast<int>(in[0]),
-                static_cast<int>(in[1]),
-                static_cast<int>(in[2]),
-                static_cast<int>(c->filters()),
-                static_cast<int>(c->kernel()),
-                static_cast<int>(c->stride()),
-                static_cast<int>(c->rows().out),
-                static_cast<int>(c->cols().out),
-                static_cast<int>(c->rows().padBefore),
-                static_cast<int>(c->cols().padBefore)};
-    } else if (auto* p = dynamic_cast<const MaxPool2d*>(layer.get())) {
-      g.kind = GpuLayer::Kind::maxPool2d;
-      const Shape in = p->input();
-      g.pool = {0,
-                static_cast<int>(in[0]),
-                static_cast<int>(in[1]),
-                static_cast<int>(in[2]),
-                static_cast<int>(p->pool()),
-                static_cast<int>(p->stride())};
-    } else if (auto* a = dynamic_cast<const Activation*>(layer.get())) {
-      g.kind = GpuLayer::Kind::activation;
-      g.activation = a->kind() == ActivationKind::kRelu      ? cuda::Activation::relu
-                     : a->kind() == ActivationKind::kSigmoid ? cuda::Activation::sigmoid
-                                                             : cuda::Activation::tanh;
-    } else if (dynamic_cast<const Flatten*>(layer.get())) {
-      g.kind = GpuLayer::Kind::flatten;
-    } else {
-      throw JobError(std::string("the GPU has no kernel for op ") + layer->op());
-    }
-    if (!layer->paramSpecs().empty()) {
-      // Weight and bias, in the order of params(): backward's reports (announceFinal) depend on
-      // it, and so does every rank's bucket order.
-      if (layer->paramSpecs().size() != 2 || params_.at(param + 1).offset < params_[param].offset)
-        throw std::logic_error(std::string("the GPU backend expects a weight, then a bias, for ") +
-                               layer->op());
-      g.firstParam = param;
-      g.paramCount = layer->paramSpecs().size();
-      g.weight = params_.at(param++).offset;
-      g.bias = params_.at(param++).offset;
-    }
-    shape = layer->outputShape();
-    layers_.push_back(std::move(g));
+  auto jobLayers = job.getModel();
+  for (size_t i = 0; i < model.layers().size(); ++i) {
+    const LayerOp& op = model.op(i);
+    if (!op.gpu) throw JobError("the GPU has no kernel for op " + op.math.name);
+    DeviceLayer d;
+    d.op = op.gpu({jobLayers[model.jobLayer(i)], model.inputShape(i)});
+    d.inPerSample = numel(model.inputShape(i));
+    d.outPerSample = numel(model.layers()[i]->outputShape());
+    // Parameters are handed over in the order of params(): backward's reports (announceFinal)
+    // depend on it, and so does every rank's bucket order.
+    std::tie(d.firstParam, d.paramCount) = model.paramsOf(i);
+    d.paramCount -= d.firstParam;
+    std::vector<cuda::DeviceParam> views;
+    for (size_t p = d.firstParam; p < d.firstParam + d.paramCount; ++p)
+      views.push_back({values_.get() + params_[p].offset, grads_.get() + params_[p].offset});
+    d.op->bindParams(views);
+    layers_.push_back(std::move(d));
   }
   acts_.resize(layers_.size());
 }
@@ -334,16 +261,10 @@ void GpuBackend::reserve(int64_t samples, int64_t targetsPerSample) {
                            n * static_cast<size_t>(targetsPerSample));
   size_t widest = 0;
   for (size_t i = 0; i < layers_.size(); ++i) {
-    GpuLayer& g = layers_[i];
-    acts_[i].reserve(n * static_cast<size_t>(g.outPerSample));
-    widest = std::max(widest, n * static_cast<size_t>(g.inPerSample));
-    if (g.kind == GpuLayer::Kind::conv2d) {
-      g.conv.n = static_cast<int>(n);
-      g.col.reserve(g.conv.patchRows() * g.conv.patchLength());
-      g.dcol.reserve(g.conv.patchRows() * g.conv.patchLength());
-    } else if (g.kind == GpuLayer::Kind::maxPool2d) {
-      reserveArgmax(g, n * static_cast<size_t>(g.outPerSample));
-    }
+    DeviceLayer& d = layers_[i];
+    acts_[i].reserve(n * static_cast<size_t>(d.outPerSample));
+    widest = std::max(widest, n * static_cast<size_t>(d.inPerSample));
+    d.op->reserve(static_cast<int>(n));
   }
   gradA_.reserve(widest);
   gradB_.reserve(widest);
@@ -361,30 +282,9 @@ const float* GpuBackend::forward(const DeviceBatch& b) {
   const int n = b.n;
   const float* from = b.x.data.get();
   for (size_t i = 0; i < layers_.size(); ++i) {
-    GpuLayer& g = layers_[i];
-    float* y = acts_[i].reserve(static_cast<size_t>(n * g.outPerSample));
-    switch (g.kind) {
-      case GpuLayer::Kind::dense:
-        cuda::denseForward(*blas_, from, values_.get() + g.weight, values_.get() + g.bias, y, n,
-                           static_cast<int>(g.inputs), static_cast<int>(g.units));
-        break;
-      case GpuLayer::Kind::conv2d:
-        g.conv.n = n;
-        cuda::conv2dForward(*blas_, g.conv, from, values_.get() + g.weight, values_.get() + g.bias,
-                            g.col.reserve(g.conv.patchRows() * g.conv.patchLength()), y);
-        break;
-      case GpuLayer::Kind::maxPool2d:
-        g.pool.n = n;
-        reserveArgmax(g, static_cast<size_t>(n * g.outPerSample));
-        cuda::maxPoolForward(g.pool, from, y, g.argmax.get());
-        break;
-      case GpuLayer::Kind::activation:
-        cuda::activationForward(g.activation, from, y, n * g.outPerSample);
-        break;
-      case GpuLayer::Kind::flatten:
-        cuda::copyFloats(from, y, n * g.outPerSample);
-        break;
-    }
+    DeviceLayer& d = layers_[i];
+    float* y = acts_[i].reserve(static_cast<size_t>(n * d.outPerSample));
+    d.op->forward(*blas_, n, from, y);
     from = y;
   }
   return from;
@@ -413,35 +313,13 @@ void GpuBackend::train(Communicator* overlap) {
   const float* dy = dOut_.data.get();
   Scratch* buffers[2] = {&gradA_, &gradB_};
   for (size_t i = layers_.size(); i-- > firstTrainable_;) {
-    GpuLayer& g = layers_[i];
+    DeviceLayer& d = layers_[i];
     const float* x = i ? acts_[i - 1].data.get() : b.x.data.get();
-    const float* y = acts_[i].data.get();
     float* dx = i > firstTrainable_
-                    ? buffers[i % 2]->reserve(static_cast<size_t>(n * g.inPerSample))
+                    ? buffers[i % 2]->reserve(static_cast<size_t>(n * d.inPerSample))
                     : nullptr;
-    switch (g.kind) {
-      case GpuLayer::Kind::dense:
-        cuda::denseBackward(*blas_, x, values_.get() + g.weight, dy, grads_.get() + g.weight,
-                            grads_.get() + g.bias, dx, n, static_cast<int>(g.inputs),
-                            static_cast<int>(g.units));
-        break;
-      case GpuLayer::Kind::conv2d:
-        cuda::conv2dBackward(
-            *blas_, g.conv, g.col.data.get(), values_.get() + g.weight, dy, grads_.get() + g.weight,
-            grads_.get() + g.bias,
-            dx ? g.dcol.reserve(g.conv.patchRows() * g.conv.patchLength()) : nullptr, dx);
-        break;
-      case GpuLayer::Kind::maxPool2d:
-        if (dx) cuda::maxPoolBackward(g.pool, g.argmax.get(), dy, dx);
-        break;
-      case GpuLayer::Kind::activation:
-        if (dx) cuda::activationBackward(g.activation, y, dy, dx, n * g.outPerSample);
-        break;
-      case GpuLayer::Kind::flatten:
-        if (dx) cuda::copyFloats(dy, dx, n * g.outPerSample);
-        break;
-    }
-    if (overlap) announceFinal(*overlap, g.firstParam, g.firstParam + g.paramCount);
+    d.op->backward(*blas_, n, x, acts_[i].data.get(), dy, dx);
+    if (overlap) announceFinal(*overlap, d.firstParam, d.firstParam + d.paramCount);
     dy = dx;
   }
   cuda::check(cudaEventRecord(b.consumed.get()), "cudaEventRecord");
