@@ -1,27 +1,38 @@
 #!/usr/bin/env bash
-# Benchmarks tfmath against PyTorch on Fashion-MNIST (one epoch, one thread each) and prints the speed ratios.
+# Benchmarks tfmath against PyTorch on Fashion-MNIST over several epochs (one thread each) and prints
+# the first epoch's speed and the steady state's apart, with the ratios.
 #
 # Set-up (once, as root; not part of CI):  bench/setup.sh, which runs
 #   apt-get install -y python3-torch libopenblas0-pthread dataset-fashion-mnist
 # (without libopenblas0-pthread Debian's torch falls back to reference BLAS and is ~10x slower).
+# Today's PyTorch as a further reference: ../shared/anchors/setup-pypi-anchors.sh DIR, then
+# PYTORCH2=DIR/bin/python.
 #
 # Usage:  bench/fashion_vs_pytorch.sh
 # Environment:
-#   BUILD    the tfmath build folder (default: REPO/build); uses BUILD/cli/tfmath
-#   REPEATS  runs of each system per model (default 3); the table shows the medians
-#   MODELS   which of "mlp cnn" to run (default both); mlp uses batch 128, cnn batch 64
-#   LIMIT    train on only the first LIMIT samples, for a quick smoke test (default: all 60000)
+#   BUILD     the tfmath build folder (default: REPO/build); uses BUILD/cli/tfmath
+#   BASELINE  another tfmath binary to compare with (an older build), optional
+#   PYTORCH2  a Python with a newer PyTorch (the PyPI anchors' venv), optional
+#   EPOCHS    epochs per run (default 3, at least 2): the first is timed apart from the rest
+#   REPEATS   runs of each system per model (default 3); the table shows the medians
+#   MODELS    which of "mlp cnn" to run (default both); mlp uses batch 128, cnn batch 64
+#   LIMIT     train on only the first LIMIT samples, for a quick smoke test (default: all 60000)
 #
-# Both sides run one epoch in one process with one thread (OPENBLAS_NUM_THREADS=1 for both, and
-# --threads 1 for PyTorch). Runs alternate between the systems, and the order flips every repeat so
-# that drift in the machine's speed does not favour either one. Figures are training samples/s as
-# each system reports it: tfmath times its optimizer steps, pytorch_fashion.py its epoch loop
-# (which drops the last partial batch; tfmath trains on it).
+# Every system runs in one process with one thread (OPENBLAS_NUM_THREADS=1, torch.set_num_threads(1)).
+# Runs rotate between the systems, starting one later every repeat, so that drift in the machine's
+# speed favours none. "first" is the first epoch's training samples/s; "steady" is the samples/s of
+# epochs 2..EPOCHS together (their samples over their time). tfmath reports each epoch's speed on its
+# epoch line; PyTorch is timed per epoch by bench/pytorch_epochs.py (the anchor's model, optimizer and
+# sample order). A tfmath binary without per-epoch speeds (an old BASELINE) runs twice, for 1 and for
+# EPOCHS epochs, and its steady state is derived from the two averages.
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo=$(cd "$here/.." && pwd)
 build=${BUILD:-$repo/build}
+baseline=${BASELINE:-}
+pytorch2=${PYTORCH2:-}
+epochs=${EPOCHS:-3}
 repeats=${REPEATS:-3}
 models=${MODELS:-mlp cnn}
 limit=${LIMIT:-}
@@ -32,8 +43,11 @@ python=/usr/bin/python3
 die() { echo "fashion_vs_pytorch: $*" >&2; exit 1; }
 
 [[ -x $tfmath ]] || die "no tfmath binary at $tfmath; build the project first, or set BUILD to its build folder"
+[[ -z $baseline || -x $baseline ]] || die "BASELINE $baseline is not an executable"
+[[ -z $pytorch2 || -x $pytorch2 ]] || die "PYTORCH2 $pytorch2 is not an executable"
 [[ -f $anchor ]] || die "no PyTorch reference script at $anchor"
 [[ $repeats =~ ^[1-9][0-9]*$ ]] || die "REPEATS must be a positive integer, not '$repeats'"
+[[ $epochs =~ ^[1-9][0-9]*$ && $epochs -ge 2 ]] || die "EPOCHS must be an integer >= 2, not '$epochs'"
 [[ -z $limit || $limit =~ ^[1-9][0-9]*$ ]] || die "LIMIT must be a positive integer, not '$limit'"
 if ! [[ -x $python ]] || ! "$python" -c 'import torch' 2>/dev/null; then
   die "PyTorch is missing: run bench/setup.sh (apt-get install python3-torch ...)"
@@ -51,13 +65,13 @@ trap 'exit 143' TERM
 
 export OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1
 
-# Writes a one-epoch copy of examples/fashion_MODEL.capnp (with LIMIT, if set) and prints its path.
+# Writes a copy of examples/fashion_MODEL.capnp with $2 epochs (and LIMIT, if set); prints its path.
 make_job() {
-  local src=$repo/examples/fashion_$1.capnp job=$tmp/fashion_$1.capnp
+  local src=$repo/examples/fashion_$1.capnp job=$tmp/fashion_$1_$2.capnp
   [[ -f $src ]] || die "no example job $src"
-  sed -E 's/^([[:space:]]*epochs[[:space:]]*=[[:space:]]*)[0-9]+/\11/' "$src" >"$job"
-  grep -Eq '^[[:space:]]*epochs[[:space:]]*=[[:space:]]*1[[:space:]]*,' "$job" \
-    || die "could not set epochs = 1 in a copy of $src"
+  sed -E "s/^([[:space:]]*epochs[[:space:]]*=[[:space:]]*)[0-9]+/\1$2/" "$src" >"$job"
+  grep -Eq "^[[:space:]]*epochs[[:space:]]*=[[:space:]]*$2[[:space:]]*," "$job" \
+    || die "could not set epochs = $2 in a copy of $src"
   if [[ -n $limit ]]; then
     sed -i -E "s/data[[:space:]]*=[[:space:]]*\(idx[[:space:]]*=[[:space:]]*\(/&limit = $limit, /" "$job"
     grep -q "limit = $limit," "$job" || die "could not add limit = $limit to a copy of $src"
@@ -65,32 +79,58 @@ make_job() {
   echo "$job"
 }
 
-# Prints "SAMPLES_PER_S ACCURACY%" for one tfmath run of job $1.
-run_tfmath() {
-  local out line
-  if ! out=$("$tfmath" run "$1" --save "$tmp/x.params" 2>&1); then
+# Runs tfmath binary $1 on job $2; prints its output.
+tfmath_output() {
+  local out
+  if ! out=$("$1" run "$2" --save "$tmp/x.params" 2>&1); then
     printf '%s\n' "$out" | tail -n 20 >&2
-    die "tfmath run $1 failed"
+    die "$1 run $2 failed"
   fi
   rm -f "$tmp/x.params"
-  line=$(printf '%s\n' "$out" | grep '^final:' | tail -n 1) || true
-  [[ $line =~ accuracy\ ([0-9.]+)%\ +([0-9]+)\ samples/s ]] \
-    || { printf '%s\n' "$out" | tail -n 5 >&2; die "no 'final: ... samples/s' line in tfmath's output"; }
-  echo "${BASH_REMATCH[2]} ${BASH_REMATCH[1]}%"
+  printf '%s\n' "$out"
 }
 
-# Prints "SAMPLES_PER_S ACCURACY%" for one PyTorch run of model $1 with batch $2.
-run_pytorch() {
-  local out args=(--model "$1" --batch "$2" --epochs 1 --threads 1)
-  [[ -n $limit ]] && args+=(--limit "$limit")
-  if ! out=$("$python" "$anchor" "${args[@]}" 2>"$tmp/pytorch.err"); then
-    tail -n 20 "$tmp/pytorch.err" >&2
-    die "pytorch_fashion.py ${args[*]} failed"
+# "FIRST STEADY ACCURACY%" from per-epoch speeds (one per line on stdin).
+first_and_steady() {
+  awk -v acc="$1" 'NR == 1 { first = $1; next } { time += 1 / $1; n++ }
+    END { printf "%.0f %.0f %s\n", first, n / time, acc }'
+}
+
+# Prints "FIRST STEADY ACCURACY%" for tfmath binary $1 on model $2.
+run_tfmath() {
+  local out acc rates
+  out=$(tfmath_output "$1" "$(make_job "$2" "$epochs")")
+  [[ $(printf '%s\n' "$out" | grep '^final:') =~ accuracy\ ([0-9.]+)% ]] \
+    || die "no 'final: ... accuracy' line in $1's output"
+  acc=${BASH_REMATCH[1]}%
+  rates=$(printf '%s\n' "$out" | sed -nE 's|^epoch [0-9]+/[0-9]+: .*  ([0-9]+) samples/s$|\1|p')
+  if [[ $(wc -l <<<"$rates") -eq $epochs && -n $rates ]]; then
+    first_and_steady "$acc" <<<"$rates"
+    return
   fi
-  [[ $out =~ \"samples_per_s\":\ ([0-9]+) ]] || die "no samples_per_s in PyTorch's output: $out"
-  local sps=${BASH_REMATCH[1]} acc='?'
+  # No per-epoch speeds: a 1-epoch run gives the first epoch, the averages give the rest.
+  local all one
+  [[ $(printf '%s\n' "$out" | grep '^final:') =~ \ ([0-9]+)\ samples/s ]] || die "no samples/s from $1"
+  all=${BASH_REMATCH[1]}
+  [[ $(tfmath_output "$1" "$(make_job "$2" 1)" | grep '^final:') =~ \ ([0-9]+)\ samples/s ]] \
+    || die "no samples/s from $1"
+  one=${BASH_REMATCH[1]}
+  awk -v e="$epochs" -v all="$all" -v one="$one" -v acc="$acc" \
+    'BEGIN { printf "%.0f %.0f %s\n", one, (e - 1) / (e / all - 1 / one), acc }'
+}
+
+# Prints "FIRST STEADY ACCURACY%" for PyTorch under Python $1 on model $2 with batch $3.
+run_pytorch() {
+  local out args=(--anchor "$anchor" --model "$2" --batch "$3" --epochs "$epochs")
+  [[ -n $limit ]] && args+=(--limit "$limit")
+  if ! out=$("$1" "$here/pytorch_epochs.py" "${args[@]}" 2>"$tmp/pytorch.err"); then
+    tail -n 20 "$tmp/pytorch.err" >&2
+    die "pytorch_epochs.py ${args[*]} failed under $1"
+  fi
+  [[ $out =~ \"epoch_samples_per_s\":\ \[([0-9,\ ]+)\] ]] || die "no epoch speeds from PyTorch: $out"
+  local rates=${BASH_REMATCH[1]} acc='?'
   [[ $out =~ \"test_acc\":\ ([0-9.]+) ]] && acc=$(awk -v a="${BASH_REMATCH[1]}" 'BEGIN { printf "%.2f", 100 * a }')
-  echo "$sps $acc%"
+  tr -d ' ' <<<"$rates" | tr ',' '\n' | first_and_steady "$acc%"
 }
 
 median() {
@@ -98,35 +138,56 @@ median() {
     END { if (NR % 2) print v[(NR + 1) / 2]; else printf "%.0f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
 }
 
-echo "tfmath:  $tfmath"
-echo "pytorch: $("$python" -c 'import torch; print(torch.__version__)') ($anchor)"
-echo "repeats: $repeats   models: $models${limit:+   limit: $limit samples (smoke test; figures not comparable)}"
+systems=(tfmath)
+[[ -n $baseline ]] && systems+=(baseline)
+systems+=(pytorch)
+[[ -n $pytorch2 ]] && systems+=(pytorch2)
+declare -A label=([tfmath]=tfmath [baseline]="tfmath-baseline"
+  [pytorch]="pytorch-$("$python" -c 'import torch; print(torch.__version__)')")
+[[ -n $pytorch2 ]] && label[pytorch2]="pytorch-$("$pytorch2" -c 'import torch; print(torch.__version__)' 2>/dev/null)"
+
+echo "tfmath:   $tfmath"
+[[ -n $baseline ]] && echo "baseline: $baseline"
+echo "pytorch:  ${label[pytorch]} ($python)${pytorch2:+, ${label[pytorch2]} ($pytorch2)}"
+echo "epochs: $epochs   repeats: $repeats   models: $models${limit:+   limit: $limit samples (smoke test; figures not comparable)}"
 echo
 
-declare -A tf_med pt_med
+declare -A first_med steady_med
 for m in $models; do
   case $m in mlp) batch=128 ;; cnn) batch=64 ;; esac
-  job=$(make_job "$m")
-  tf=() pt=()
-  for ((r = 1; r <= repeats; r++)); do
-    order=(tfmath pytorch)
-    ((r % 2 == 0)) && order=(pytorch tfmath)
-    for sys in "${order[@]}"; do
-      if [[ $sys == tfmath ]]; then res=$(run_tfmath "$job"); tf+=("${res%% *}")
-      else res=$(run_pytorch "$m" "$batch"); pt+=("${res%% *}"); fi
-      printf '%-4s batch %-3d run %d/%d  %-8s %8d samples/s  test accuracy %s\n' \
-        "$m" "$batch" "$r" "$repeats" "$sys" "${res%% *}" "${res#* }"
+  declare -A firsts=() steadies=()
+  for ((r = 0; r < repeats; r++)); do
+    for ((k = 0; k < ${#systems[@]}; k++)); do
+      sys=${systems[(k + r) % ${#systems[@]}]}
+      case $sys in
+        tfmath) res=$(run_tfmath "$tfmath" "$m") ;;
+        baseline) res=$(run_tfmath "$baseline" "$m") ;;
+        pytorch) res=$(run_pytorch "$python" "$m" "$batch") ;;
+        pytorch2) res=$(run_pytorch "$pytorch2" "$m" "$batch") ;;
+      esac
+      read -r f s acc <<<"$res"
+      firsts[$sys]+="$f "
+      steadies[$sys]+="$s "
+      printf '%-4s batch %-3d run %d/%d  %-22s first %8d  steady %8d samples/s  test accuracy %s\n' \
+        "$m" "$batch" "$((r + 1))" "$repeats" "${label[$sys]}" "$f" "$s" "$acc"
     done
   done
-  tf_med[$m]=$(median "${tf[@]}")
-  pt_med[$m]=$(median "${pt[@]}")
+  for sys in "${systems[@]}"; do
+    # shellcheck disable=SC2086
+    first_med[$m,$sys]=$(median ${firsts[$sys]})
+    # shellcheck disable=SC2086
+    steady_med[$m,$sys]=$(median ${steadies[$sys]})
+  done
 done
 
 echo
-printf '%-6s %-6s %18s %18s %18s\n' model batch "tfmath samples/s" "pytorch samples/s" "tfmath/pytorch"
+printf '%-5s %-22s %14s %14s %16s %16s\n' model system "first s/s" "steady s/s" "tfmath/it first" "tfmath/it steady"
 for m in $models; do
-  case $m in mlp) batch=128 ;; cnn) batch=64 ;; esac
-  printf '%-6s %-6d %18d %18d %18s\n' "$m" "$batch" "${tf_med[$m]}" "${pt_med[$m]}" \
-    "$(awk -v a="${tf_med[$m]}" -v b="${pt_med[$m]}" 'BEGIN { printf "%.2fx", a / b }')"
+  for sys in "${systems[@]}"; do
+    printf '%-5s %-22s %14d %14d %16s %16s\n' "$m" "${label[$sys]}" "${first_med[$m,$sys]}" \
+      "${steady_med[$m,$sys]}" \
+      "$(awk -v a="${first_med[$m,tfmath]}" -v b="${first_med[$m,$sys]}" 'BEGIN { printf "%.2fx", a / b }')" \
+      "$(awk -v a="${steady_med[$m,tfmath]}" -v b="${steady_med[$m,$sys]}" 'BEGIN { printf "%.2fx", a / b }')"
+  done
 done
-echo "(medians of $repeats run(s) each)"
+echo "(medians of $repeats run(s) each; steady = epochs 2..$epochs)"

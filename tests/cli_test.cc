@@ -5,6 +5,7 @@
 #include <cctype>
 #include <filesystem>
 #include <fstream>
+#include <regex>
 #include <sstream>
 
 #include "base/durable_file.h"
@@ -49,6 +50,9 @@ TEST(Cli, RunLinregPrintsLearnedValuesAndSavesParameters) {
                       dir.path() + "/out.params");
   ASSERT_EQ(r.exitCode, 0) << r.output;
   EXPECT_NE(r.output.find("epoch 10/10: train loss"), std::string::npos) << r.output;
+  // Each epoch line ends with that epoch's own speed.
+  EXPECT_TRUE(std::regex_search(r.output, std::regex("epoch 10/10: [^\n]* [0-9]+ samples/s\n")))
+      << r.output;
   EXPECT_NE(r.output.find("learned: w = "), std::string::npos) << r.output;
   ParameterStateFile state(dir.path() + "/out.params");
   EXPECT_EQ(state.state().getStep(), 100u);

@@ -45,7 +45,10 @@ std::string epochSummary(const EpochReport& e, uint32_t epochs) {
   int n = std::snprintf(text, sizeof text, "epoch %u/%u: train loss %.4f  %s loss %.4f",
                         e.epoch + 1, epochs, e.trainLoss, set, e.eval.loss);
   if (!std::isnan(e.eval.accuracy))
-    std::snprintf(text + n, sizeof text - n, "  %s accuracy %.2f%%", set, 100.0 * e.eval.accuracy);
+    n += std::snprintf(text + n, sizeof text - n, "  %s accuracy %.2f%%", set,
+                       100.0 * e.eval.accuracy);
+  if (e.samplesPerSecond > 0)
+    std::snprintf(text + n, sizeof text - n, "  %.0f samples/s", e.samplesPerSecond);
   return text;
 }
 
@@ -75,6 +78,7 @@ void Trainer::startEpoch() {
   order_ = epochPermutation(job_.getSeed(), epoch_, static_cast<uint32_t>(data_.train.size()));
   epochLossSum_ = 0;
   epochSamples_ = 0;
+  epochSeconds_ = 0;
   stagedStep_ = -1;
 }
 
@@ -170,7 +174,10 @@ StepReport Trainer::step() {
   epochLossSum_ += stats[0];
   epochSamples_ += global;
   trainedSamples_ += global;
-  trainSeconds_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  trainSeconds_ += seconds;
+  epochSeconds_ += seconds;
 
   StepReport r{
       epoch_, ++stepInEpoch_, stepsPerEpoch_, globalStep_, stats[0] / global, samplesPerSecond(),
@@ -180,6 +187,7 @@ StepReport Trainer::step() {
   r.etaSeconds = r.samplesPerSecond > 0 ? remaining / r.samplesPerSecond : 0;
   if (stepInEpoch_ == stepsPerEpoch_) {
     lastEpochLoss_ = epochLossSum_ / static_cast<double>(epochSamples_);
+    lastEpochRate_ = epochSeconds_ > 0 ? static_cast<double>(epochSamples_) / epochSeconds_ : 0;
     ++epoch_;
     stepInEpoch_ = 0;
     stagedStep_ = -1;
@@ -221,7 +229,7 @@ void Trainer::run(TrainingObserver& observer) {
     StepReport r = step();
     observer.onStep(r);
     if (epoch_ != epoch) {
-      EpochReport e{epoch, lastEpochLoss_, {}};
+      EpochReport e{epoch, lastEpochLoss_, {}, lastEpochRate_};
       if (comm_.rank() == 0) e.eval = lastEval_ = evaluate();
       observer.onEpoch(e);
     }

@@ -45,10 +45,12 @@ struct EpochReport {
   uint32_t epoch = 0;      // 0-based
   double trainLoss = NAN;  // mean over this epoch's samples
   Evaluation eval;
+  double samplesPerSecond = 0;  // this epoch's global training samples per second of its steps
 };
 
-// "epoch 3/10: train loss 0.4100  test loss 0.4400  test accuracy 84.20%": how `tfmath run` and a
-// job's log show an epoch. Accuracy appears for classification only.
+// "epoch 3/10: train loss 0.4100  test loss 0.4400  test accuracy 84.20%  61234 samples/s": how
+// `tfmath run` and a job's log show an epoch. Accuracy appears for classification only. Each
+// epoch's own speed shows whether training keeps its first epoch's pace.
 std::string epochSummary(const EpochReport& e, uint32_t epochs);
 
 class TrainingObserver {
@@ -126,6 +128,7 @@ class Trainer {
   double epochLossSum_ = 0, lastEpochLoss_ = NAN;
   Evaluation lastEval_;
   int64_t epochSamples_ = 0;
+  double epochSeconds_ = 0, lastEpochRate_ = 0;  // this epoch's step time; the last epoch's speed
 
   double trainSeconds_ = 0;
   int64_t trainedSamples_ = 0;
