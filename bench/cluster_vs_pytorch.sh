@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # cluster_vs_pytorch.sh: fashion_mlp for one epoch at global batch 128 on a local tfmath cluster of 1
 # and 2 workers, beside PyTorch in one process and PyTorch DDP with 2 processes over Gloo; prints the
-# medians and the ratios issue 3 asks for. Set-up: bench/setup.sh. Env: BUILD, REPEATS (default 3).
+# medians and their ratios. Set-up: bench/setup.sh. Env: BUILD, REPEATS (default 3).
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo=$(cd "$here/.." && pwd)

@@ -1,5 +1,5 @@
 // ssh_launcher.h: starts tfmath workers on the hosts of a hostfile over SSH (libssh), as mpirun and
-// horovodrun do (issue 4 §2). Per host it connects with the user's keys or ssh-agent, checks the
+// horovodrun do. Per host it connects with the user's keys or ssh-agent, checks the
 // host key against known_hosts (strictly), starts slots × `tfmath worker --keys-on-stdin`, writes
 // each worker its key on stdin (never on a command line), and streams each worker's stdout and
 // stderr into its own log file. Stopping closes their stdin, which ends them; a launcher that dies

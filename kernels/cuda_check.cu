@@ -44,7 +44,7 @@ void order(cudaStream_t stream, cudaEvent_t marker, cudaStream_t waiter) {
 
 Blas::Blas() {
   check(cublasCreate(&handle_), "cublasCreate");
-  // Deterministic: no atomics-based algorithms, the same bits on every run (issue 5 §1).
+  // Deterministic: no atomics-based algorithms, the same bits on every run.
   check(cublasSetAtomicsMode(handle_, CUBLAS_ATOMICS_NOT_ALLOWED), "cublasSetAtomicsMode");
   // Full float32: no TF32 tensor-core rounding, so the GPU stays within float rounding of the CPU.
   check(cublasSetMathMode(handle_, CUBLAS_DEFAULT_MATH), "cublasSetMathMode");

@@ -26,7 +26,7 @@ TEST(Cli, OpsMarkdownIsTheCommittedDoc) {
 }
 
 TEST(Cli, EveryOpNamesItsCpuAndGpuImplementation) {
-  // One registry, two devices (issue 5 §1): each entry points at an ops/ file and a kernels/ pair
+  // One registry, two devices: each entry points at an ops/ file and a kernels/ pair
   // whose header declares it by name. The GPU files are in the tree whether or not CUDA is built.
   const std::string root = std::string(TFMATH_SOURCE_DIR) + "/";
   for (const OpMath* op : opRegistry()) {

@@ -1,4 +1,4 @@
-// launcher_test.cc: the SSH launcher (issue 4 §2) against real sshds: the hostfile format, workers
+// launcher_test.cc: the SSH launcher against real sshds: the hostfile format, workers
 // started over SSH that train and leave no orphans, and hosts that fail (unreachable, unknown host
 // key, refused key) named while the others start, or aborting all with --all-or-nothing.
 #include <gtest/gtest.h>

@@ -1,4 +1,4 @@
-// ssh_test.cc: reaching the coordinator over SSH (issue 4 §1) with the stock OpenSSH client against
+// ssh_test.cc: reaching the coordinator over SSH with the stock OpenSSH client against
 // a real sshd: submit (a file, and a job on stdin), wait, status, logs, result and cancel, with the
 // coordinator found through the session's environment as an admin would configure it.
 #include <gtest/gtest.h>

@@ -1,5 +1,5 @@
 // gradient_buckets.h: which part of the gradient buffer a device communicator starts summing while
-// backward still runs (issue 5 §2: the allreduce overlapped with backward where the bucket order
+// backward still runs (the allreduce overlapped with backward where the bucket order
 // allows). Backward finishes the last layers first, so what is final grows from the end of the
 // flat buffer towards its start; a bucket is the stretch between where the last bucket began and
 // the newest final offset, once it holds at least the bucket size. Pure arithmetic on offsets, the

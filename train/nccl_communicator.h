@@ -1,4 +1,4 @@
-// nccl_communicator.h: the GPU ranks' allreduce (issue 5 §2): ncclAllReduce over the gradients in
+// nccl_communicator.h: the GPU ranks' allreduce: ncclAllReduce over the gradients in
 // device memory, on a stream of its own, overlapped with backward: as backward finishes the last
 // layers' gradients, they are summed in buckets of at least `bucketBytes` while it computes the
 // first layers' (gradientsFinalFrom), and allreduceSum sums the rest. The ncclUniqueId travels
