@@ -322,6 +322,34 @@ TEST_F(CoordinatorLoop, ACancelWhileARankWaitsInTheStoreEndsCancelledAtOnce) {
   EXPECT_LT(std::chrono::steady_clock::now() - wallStart, std::chrono::seconds(2));
 }
 
+// §5.4: "When a rank fails ..., every waiting get MUST be answered at once", and §5.5: the job
+// fails with that rank's reason, the first failure.
+TEST_F(CoordinatorLoop, ARankFailureReleasesTheWaitingGetsAndFailsTheJob) {
+  Peer a(context, "inproc://workers"), b(context, "inproc://workers");
+  registerWorker(a, "a:1");
+  registerWorker(b, "b:1");
+  const std::string id = submit();
+  a.drain();
+  auto s0 = attach(id, 0), s1 = attach(id, 1);
+  capnp::MallocMessageBuilder get;
+  wire::start(get).setStoreGet("rank_1");
+  EXPECT_EQ(deliver(*s0, get), nullptr) << "the get must wait for rank_1";
+  finished(*s1, false, "invalid job: data.csv.train: /gone.csv: cannot open");
+  auto refused = s0->next();
+  ASSERT_TRUE(refused && refused->message().isError());
+  EXPECT_EQ(std::string(refused->message().getError().getMessage().cStr()),
+            "job " + id + " is ending (a rank failed) while waiting for rank_1");
+  EXPECT_TRUE(contains(a.drain(), proto::Message::CANCEL));
+  // A cancel now does not hide the failure that came first.
+  capnp::MallocMessageBuilder cancel;
+  wire::start(cancel).setCancelJob(id);
+  deliver(client, cancel);
+  finished(*s0, false, "the coordinator refused: ...");
+  const auto [state, reason] = job(id);
+  EXPECT_EQ(state, "FAILED");
+  EXPECT_EQ(reason, "rank 1 on worker b:1: invalid job: data.csv.train: /gone.csv: cannot open");
+}
+
 // §5.5: a worker lost after the cancel leaves the job CANCELLED.
 TEST_F(CoordinatorLoop, AWorkerLostAfterTheCancelLeavesTheJobCancelled) {
   Peer a(context, "inproc://workers"), b(context, "inproc://workers");
