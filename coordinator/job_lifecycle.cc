@@ -4,6 +4,18 @@
 
 namespace tfmath {
 
+namespace {
+
+// The effects of a transition followed at once by another (a rank's end, then the job's).
+JobEffects merged(const JobEffects& first, JobEffects then) {
+  then.stopRanks = then.stopRanks || first.stopRanks;
+  if (then.releaseStore.empty()) then.releaseStore = first.releaseStore;
+  if (then.note.empty()) then.note = first.note;
+  return then;
+}
+
+}  // namespace
+
 const char* jobPhaseName(JobPhase phase) {
   switch (phase) {
     case JobPhase::pending:
@@ -108,11 +120,7 @@ JobEffects JobLifecycle::rankFinished(uint32_t rank, bool ok, const std::string&
       e.note = "after the cancel: " + reason;
     }
   }
-  JobEffects last = endIfAllDone(hasResult);
-  last.stopRanks = last.stopRanks || e.stopRanks;
-  if (last.releaseStore.empty()) last.releaseStore = e.releaseStore;
-  if (last.note.empty()) last.note = e.note;
-  return last;
+  return merged(e, endIfAllDone(hasResult));
 }
 
 JobEffects JobLifecycle::rankLost(uint32_t rank, const std::string& reason, bool hasResult) {
@@ -132,11 +140,7 @@ JobEffects JobLifecycle::rankLost(uint32_t rank, const std::string& reason, bool
   } else if (phase_ == JobPhase::cancelling) {
     e.note = "after the cancel: " + reason;
   }
-  JobEffects last = endIfAllDone(hasResult);
-  last.stopRanks = last.stopRanks || e.stopRanks;
-  if (last.releaseStore.empty()) last.releaseStore = e.releaseStore;
-  if (last.note.empty()) last.note = e.note;
-  return last;
+  return merged(e, endIfAllDone(hasResult));
 }
 
 JobEffects JobLifecycle::coordinatorRestarted() {
