@@ -10,23 +10,11 @@
 
 #include "coordinator/clock.h"
 #include "coordinator/event_loop.h"
-#include "coordinator/job.h"
+#include "coordinator/job_control.h"
 #include "coordinator/state_dir.h"
 #include "coordinator/worker_registry.h"
 
 namespace tfmath {
-
-// What the client requests need of the coordinator's jobs.
-class JobControl {
- public:
-  virtual ~JobControl() = default;
-  virtual const std::vector<std::unique_ptr<Job>>& jobs() const = 0;
-  virtual Job* findJob(const std::string& id) = 0;
-  // Records an accepted job of `user` and schedules; returns its id.
-  virtual std::string addJob(const std::string& user, proto::Job::Reader job) = 0;
-  // The user's cancel of a job that has not ended (§5.5).
-  virtual void cancelJob(Job& job) = 0;
-};
 
 struct ClientIdentity {
   enum class Kind { ipc, tcp, inproc } kind = Kind::ipc;

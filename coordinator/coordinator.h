@@ -1,7 +1,8 @@
 // coordinator.h: the coordinator daemon, the thin owner that wires its parts: the event loop
 // (event_loop.h) polling two ROUTER sockets, clients on one (ipc:// in the state directory by
 // default) and workers and their job sessions on the other (tcp://); the client requests
-// (client_api.h); the worker registry and its liveness (worker_registry.h); FIFO placement
+// (client_api.h); the worker socket's dialogs (worker_api.h); the worker registry and its
+// liveness (worker_registry.h); FIFO placement
 // (scheduler.h); each job's state machine (job_lifecycle.h) and rendezvous store
 // (rendezvous_store.h). Every rule it enforces is in docs/protocol.md; comments cite the section.
 // Not thread-safe: one thread runs it.
@@ -20,7 +21,9 @@
 #include "coordinator/clock.h"
 #include "coordinator/event_loop.h"
 #include "coordinator/job.h"
+#include "coordinator/job_control.h"
 #include "coordinator/state_dir.h"
+#include "coordinator/worker_api.h"
 #include "coordinator/worker_registry.h"
 #include "net/handshake_monitor.h"
 #include "net/wire.h"
@@ -60,24 +63,19 @@ class Coordinator : private JobControl {
   Job* findJob(const std::string& id) override;
   std::string addJob(const std::string& user, proto::Job::Reader job) override;
   void cancelJob(Job& job) override;
-
-  // The worker socket (§5).
-  void onWorkerSocket(const std::string& peer, const zmq::message_t& frame);
-  void registerWorker(const std::string& peer, proto::Register::Reader reg);
-  void onSession(const std::string& peer, proto::Message::Reader m);
-  void storeGet(Job& job, const std::string& peer, const std::string& key);
+  void rankFinished(Job& job, uint32_t rank, bool ok, const std::string& reason) override;
+  void loseWorker(const std::string& workerId, const std::string& why) override;
+  void schedule() override;
+  std::string timestamp() const override;
 
   // Carries out what the job's state machine decided.
   void apply(Job& job, const JobEffects& effects);
   void releaseStoreWaits(Job& job, const std::string& why);
-  void schedule();
   void start(Job& job, const std::vector<std::string>& workerIds);
   void sendToWorker(Worker& w, capnp::MallocMessageBuilder& message);
   void liveness();
-  void loseWorker(const std::string& workerId, const std::string& why);
   void save(Job& job);
   void log(const std::string& line);
-  std::string timestamp() const;
 
   CoordinatorOptions options_;
   SteadyClock steadyClock_;
@@ -90,9 +88,9 @@ class Coordinator : private JobControl {
   std::unique_ptr<HandshakeMonitor> clientHandshakes_, workerHandshakes_;
   WorkerRegistry workers_;
   std::unique_ptr<ClientApi> clients_;
+  std::unique_ptr<WorkerApi> workerApi_;
   std::string clientEndpoint_, workerEndpoint_;
-  std::map<std::string, std::pair<std::string, uint32_t>> sessionByPeer_;  // → (job, rank)
-  std::vector<std::unique_ptr<Job>> jobs_;                                 // submission order
+  std::vector<std::unique_ptr<Job>> jobs_;  // submission order
   uint64_t nextId_ = 1;
 };
 
