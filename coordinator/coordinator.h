@@ -1,8 +1,11 @@
-// coordinator.h: the coordinator daemon: one thread polling two ROUTER sockets. Clients talk on one
-// (ipc:// in the state directory by default); workers and their job sessions on the other (tcp://).
-// It keeps the worker registry, schedules jobs FIFO onto idle workers, serves each job's rendezvous
-// store, stores checkpoints and results, and declares silent workers dead. Every rule it enforces
-// is in docs/protocol.md; comments cite the section. Not thread-safe: run() owns everything.
+// coordinator.h: the coordinator daemon, the thin owner that wires its parts: the event loop
+// (event_loop.h) polling two ROUTER sockets, clients on one (ipc:// in the state directory by
+// default) and workers and their job sessions on the other (tcp://); the client requests
+// (client_api.h); the worker socket's dialogs (worker_api.h); the worker registry and its
+// liveness (worker_registry.h); FIFO placement
+// (scheduler.h); each job's state machine (job_lifecycle.h) and rendezvous store
+// (rendezvous_store.h). Every rule it enforces is in docs/protocol.md; comments cite the section.
+// Not thread-safe: one thread runs it.
 #pragma once
 
 #include <atomic>
@@ -14,7 +17,14 @@
 #include <zmq.hpp>
 
 #include "coordinator/authenticator.h"
+#include "coordinator/client_api.h"
+#include "coordinator/clock.h"
+#include "coordinator/event_loop.h"
+#include "coordinator/job.h"
+#include "coordinator/job_control.h"
 #include "coordinator/state_dir.h"
+#include "coordinator/worker_api.h"
+#include "coordinator/worker_registry.h"
 #include "net/handshake_monitor.h"
 #include "net/wire.h"
 
@@ -27,68 +37,60 @@ struct CoordinatorOptions {
   std::string keysFolder;           // default STATE/keys; made with fresh keys where missing (§8)
   std::string authorizedClients;    // default KEYS/authorized_clients: who may connect over tcp
   std::vector<std::string> admins;  // users who may act on any job, besides the coordinator's own
+  // Test-only seams. With a `context` shared with the test, either endpoint may be inproc://, which
+  // only threads of this process can reach: it has no CURVE (§8 applies to tcp), and an inproc
+  // client is the coordinator's own user. `clock`, if given, replaces the real clocks.
+  zmq::context_t* context = nullptr;
+  const Clock* clock = nullptr;
 };
 
-class Coordinator {
+class Coordinator : private JobControl {
  public:
   explicit Coordinator(CoordinatorOptions options);
-  ~Coordinator();
+  ~Coordinator() override;
   // Serves until `stop` becomes true.
   void run(const std::atomic<bool>& stop);
+  // One turn of the loop: waits up to `timeout` for messages, handles every ready one, then checks
+  // liveness (§4). Returns how many messages it handled. For tests that step it by hand.
+  size_t step(std::chrono::milliseconds timeout);
   // The endpoints actually bound (a tcp port of * is resolved).
   const std::string& clientEndpoint() const { return clientEndpoint_; }
   const std::string& workerEndpoint() const { return workerEndpoint_; }
 
  private:
-  using Clock = std::chrono::steady_clock;
-  struct Worker;
-  struct Job;
+  // JobControl, for the client requests.
+  const std::vector<std::unique_ptr<Job>>& jobs() const override { return jobs_; }
+  Job* findJob(const std::string& id) override;
+  std::string addJob(const std::string& user, proto::Job::Reader job) override;
+  void cancelJob(Job& job) override;
+  void rankFinished(Job& job, uint32_t rank, bool ok, const std::string& reason) override;
+  void loseWorker(const std::string& workerId, const std::string& why) override;
+  void schedule() override;
+  std::string timestamp() const override;
 
-  void onClient(const std::string& peer, const zmq::message_t& frame);
-  // The authenticated user who sent `frame` on the client socket (§8), or "".
-  std::string clientUser(const zmq::message_t& frame) const;
-  // "" when `user` may cancel `job` or read its logs and result (§8 Ownership), else why not.
-  std::string refusal(Job& job, const std::string& user, const std::string& action);
-  void onWorkerSocket(const std::string& peer, const zmq::message_t& frame);
-  void reply(zmq::socket_t& socket, const std::string& peer, zmq::message_t body);
-  void replyError(zmq::socket_t& socket, const std::string& peer, const std::string& text);
-  void replyOk(zmq::socket_t& socket, const std::string& peer);
-
-  void submit(const std::string& peer, const std::string& user, proto::Submit::Reader submit);
-  void status(const std::string& peer, const std::string& id);
-  void cancel(const std::string& peer, const std::string& user, const std::string& id);
-  void result(const std::string& peer, const std::string& user, const std::string& id);
-  void logs(const std::string& peer, const std::string& user, proto::LogsRequest::Reader req);
-
-  void registerWorker(const std::string& peer, proto::Register::Reader reg);
-  void onSession(const std::string& peer, proto::Message::Reader m);
-  void schedule();
-  void sendToWorker(Worker& w, capnp::MallocMessageBuilder& message);
-  void heartbeats();
-  void loseWorker(const std::string& workerId, const std::string& why);
-  void endJob(Job& job, proto::JobState state, const std::string& reason);
-  // A rank stopped: ok, or failed for `reason`. The first failure stops the other ranks; a lost
-  // worker's reason replaces an earlier one (it is the cause of its peers' errors).
-  void rankFinished(Job& job, uint32_t rank, bool ok, const std::string& reason,
-                    bool workerLost = false);
+  // Carries out what the job's state machine decided.
+  void apply(Job& job, const JobEffects& effects);
   void releaseStoreWaits(Job& job, const std::string& why);
+  void start(Job& job, const std::vector<std::string>& workerIds);
+  void sendToWorker(Worker& w, capnp::MallocMessageBuilder& message);
+  void liveness();
   void save(Job& job);
   void log(const std::string& line);
-  Job* findJob(const std::string& id);
 
   CoordinatorOptions options_;
+  SteadyClock steadyClock_;
+  const Clock& clock_;
   StateDir state_;
-  zmq::context_t context_;
-  std::unique_ptr<Authenticator> authenticator_;  // before the sockets: it must outlive them
-  zmq::socket_t clients_, workers_;
+  std::unique_ptr<zmq::context_t> ownContext_;  // when the options bring none
+  zmq::context_t& context_;
+  std::unique_ptr<Authenticator> authenticator_;  // before the loop's sockets: it must outlive them
+  std::unique_ptr<EventLoop> loop_;
   std::unique_ptr<HandshakeMonitor> clientHandshakes_, workerHandshakes_;
-  bool clientsOverTcp_ = false;
-  std::string ownUser_;
+  WorkerRegistry workers_;
+  std::unique_ptr<ClientApi> clients_;
+  std::unique_ptr<WorkerApi> workerApi_;
   std::string clientEndpoint_, workerEndpoint_;
-  std::map<std::string, std::unique_ptr<Worker>> workersById_;
-  std::map<std::string, std::string> workerByPeer_;  // routing id → worker id
-  std::map<std::string, std::pair<std::string, uint32_t>> sessionByPeer_;  // → (job, rank)
-  std::vector<std::unique_ptr<Job>> jobs_;                                 // submission order
+  std::vector<std::unique_ptr<Job>> jobs_;  // submission order
   uint64_t nextId_ = 1;
 };
 

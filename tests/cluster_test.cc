@@ -1,6 +1,7 @@
 // cluster_test.cc: end to end on loopback with a real coordinator and real worker processes:
 // training results, equivalence with `tfmath run`, cancel, pending, a killed worker, a coordinator
-// restart, and the coordinator's answers to bad input.
+// restart, the coordinator's answers to bad input, and data checked by the workers, not the
+// coordinator.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -310,7 +311,7 @@ TEST(Cluster, CoordinatorAnswersBadInputAndKeepsServing) {
     wire::start(s).setStatus("");
     EXPECT_NE(worker.send(s).find("unexpected command"), std::string::npos);
   }
-  // An invalid job sent past the CLI's checks: the coordinator validates again.
+  // An invalid job sent past the CLI's checks: the coordinator checks its fields again.
   {
     capnp::MallocMessageBuilder b;
     auto job = wire::start(b).initSubmit().initJob();
@@ -355,6 +356,73 @@ TEST(Cluster, CoordinatorAnswersBadInputAndKeepsServing) {
   auto r = c.run("status");
   EXPECT_EQ(r.exitCode, 0) << r.output;
   EXPECT_NE(c.coordinatorLog().find("rejected a message"), std::string::npos);
+}
+
+// A job over a CSV file, built as a client program would send it, past the CLI's checks.
+void csvJob(capnp::MallocMessageBuilder& b, const std::string& path, uint32_t workers) {
+  auto job = wire::start(b).initSubmit().initJob();
+  job.setName("csv");
+  auto csv = job.initData().initCsv();
+  csv.setTrain(path);
+  csv.setTarget("y");
+  job.initModel(1)[0].initDense().setUnits(1);
+  job.setLoss(proto::Loss::MSE);
+  job.initOptimizer().initSgd().setLearningRate(0.1);
+  job.setEpochs(1);
+  job.setBatchSize(10);
+  job.setWorkers(workers);
+}
+
+// §6.1: the coordinator checks fields only. A submission whose data takes seconds to read is
+// answered at once, and the loop keeps every running job's heartbeats going meanwhile.
+TEST(Cluster, ABigDataSetSubmittedWhileAJobRunsDoesNotStallTheCoordinator) {
+  Cluster c(2);
+  TempDir dir;
+  const std::string running = submit(c, dir.write("long.capnp", kLongJob));
+  waitForState(c, running, "RUNNING");
+  // 40 MB of CSV: reading it took the old coordinator about 2.5 s on its loop.
+  const std::string big = dir.path() + "/big.csv";
+  {
+    std::ofstream out(big);
+    out << "a,b,c,d,y\n";
+    for (int i = 0; i < 2000000; ++i)
+      out << i % 97 << ".5," << i % 13 << ".25," << i % 7 << "," << i % 31 << ".125," << i % 3
+          << "\n";
+  }
+  RawPeer client(c.clientEndpoint());
+  capnp::MallocMessageBuilder b;
+  csvJob(b, big, 2);
+  const auto start = std::chrono::steady_clock::now();
+  EXPECT_EQ(client.send(b), "(not an error)");
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(1000))
+      << "the submission was answered only after the data was read";
+  // Longer than the liveness limit (3 s): the running job keeps running.
+  std::this_thread::sleep_for(std::chrono::seconds(4));
+  auto info = waitForState(c, running, "RUNNING", 1);
+  EXPECT_EQ(info["state"], "RUNNING") << c.coordinatorLog();
+  EXPECT_EQ(c.coordinatorLog().find("missed 3 heartbeats"), std::string::npos)
+      << c.coordinatorLog();
+  EXPECT_EQ(c.run("cancel " + running).exitCode, 0);
+  EXPECT_EQ(waitForState(c, running, "CANCELLED", 10)["state"], "CANCELLED");
+}
+
+// §5.5: data the coordinator never reads is checked by the workers before step 0; unreadable data
+// fails the job with the message `tfmath run` gives for it.
+TEST(Cluster, UnreadableDataIsAcceptedThenFailsTheJobNamingTheDataError) {
+  Cluster c(1);
+  RawPeer client(c.clientEndpoint());
+  capnp::MallocMessageBuilder b;
+  csvJob(b, "/nonexistent/train.csv", 1);
+  EXPECT_EQ(client.send(b), "(not an error)");
+  auto info = waitForState(c, "1", "FAILED", 20);
+  const std::string reason = info["reason"];
+  EXPECT_NE(reason.find("invalid job: data.csv.train: /nonexistent/train.csv: cannot open"),
+            std::string::npos)
+      << reason;
+  auto logs = c.run("logs 1");
+  EXPECT_NE(logs.output.find("FAILED: rank 0 on worker"), std::string::npos) << logs.output;
+  EXPECT_NE(logs.output.find("/nonexistent/train.csv: cannot open"), std::string::npos)
+      << logs.output;
 }
 
 TEST(Cluster, ClientWithoutCoordinatorFailsClearlyAndFast) {

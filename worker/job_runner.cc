@@ -75,6 +75,9 @@ class SessionReporter : public TrainingObserver {
 
 class Silent : public TrainingObserver {};
 
+// Thrown when the rank was cancelled before training began.
+struct Cancelled {};
+
 }  // namespace
 
 JobRunner::JobRunner(zmq::context_t& context, RunnerSettings settings, proto::Assign::Reader assign)
@@ -122,7 +125,18 @@ void JobRunner::train() {
   try {
     session = std::make_unique<JobSession>(context_, settings_.coordinatorEndpoint, settings_.keys,
                                            jobId_, rank, settings_.collectiveTimeout * 2);
-    const Data data = validateJob(job);  // the worker checks too: the data must be readable here
+    // The coordinator checked the fields only; the data is checked here, where it is read, before
+    // step 0 (docs/protocol.md §5.5). A bad data set fails the job with the message `tfmath run`
+    // prints for it.
+    const Data data = [&] {
+      try {
+        return validateJob(job);
+      } catch (const JobError& e) {
+        throw JobError(std::string("invalid job: ") + e.what());
+      }
+    }();
+    // Cancelled while the data loaded: stop before the rendezvous, so no peer waits for this rank.
+    if (cancelled_) throw Cancelled();
     CoordinatorStore store(*session);
     const auto comm = makeCommunicator(job, store, static_cast<int>(rank),
                                        static_cast<int>(assign.getWorldSize()));
@@ -142,12 +156,16 @@ void JobRunner::train() {
       trainer.run(silent);
     }
     trainer_ = nullptr;
+  } catch (const Cancelled&) {
+    trainer_ = nullptr;  // stopped on the cancel before training: ok (§5.3)
   } catch (const std::exception& e) {
     trainer_ = nullptr;
-    ok = false;
-    reason = e.what();
-    std::fprintf(stderr, "tfmath-worker: job %s rank %u failed: %s\n", jobId_.c_str(), rank,
-                 e.what());
+    // After a cancel, an error is the cancel's doing (the coordinator refused the store, a peer
+    // left): the rank stopped on the cancel. The coordinator ends the job CANCELLED either way.
+    ok = cancelled_;
+    reason = ok ? std::string("stopped on a cancel: ") + e.what() : std::string(e.what());
+    std::fprintf(stderr, "tfmath-worker: job %s rank %u %s: %s\n", jobId_.c_str(), rank,
+                 ok ? "stopped" : "failed", e.what());
   }
   if (session) {
     try {

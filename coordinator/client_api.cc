@@ -1,0 +1,188 @@
+// client_api.cc: the client requests and their ownership checks.
+#include "coordinator/client_api.h"
+
+#include <pwd.h>
+#include <unistd.h>
+
+#include <algorithm>
+
+#include "jobs/job_check.h"
+#include "jobs/params_file.h"
+#include "net/wire.h"
+
+namespace tfmath {
+
+std::string userName(unsigned uid) {
+  passwd entry{}, *found = nullptr;
+  char buffer[4096];
+  if (getpwuid_r(uid, &entry, buffer, sizeof buffer, &found) == 0 && found) return entry.pw_name;
+  return "uid " + std::to_string(uid);
+}
+
+ClientApi::ClientApi(EventLoop& loop, JobControl& jobs, WorkerRegistry& workers,
+                     const StateDir& state, const Clock& clock, ClientIdentity identity,
+                     EventLoop::Log log)
+    : loop_(loop),
+      jobs_(jobs),
+      workers_(workers),
+      state_(state),
+      clock_(clock),
+      identity_(std::move(identity)),
+      log_(std::move(log)) {}
+
+std::string ClientApi::clientUser(const zmq::message_t& frame) const {
+  // §8: over tcp, the user the authorized-clients file gives the CURVE key (ZAP's User-Id); over
+  // ipc, the owner of the connecting process, which the kernel reports (SO_PEERCRED) and libzmq
+  // appends to the peer address as ":UID:GID:PID". An inproc client (tests only) is a thread of
+  // this process: the coordinator's own user.
+  if (identity_.kind == ClientIdentity::Kind::inproc) return identity_.ownUser;
+  const bool tcp = identity_.kind == ClientIdentity::Kind::tcp;
+  const char* property = zmq_msg_gets(frame.handle(), tcp ? "User-Id" : "Peer-Address");
+  if (!property) return "";
+  if (tcp) return property;
+  const std::string address = property;
+  const auto pid = address.rfind(':');
+  const auto gid =
+      pid == std::string::npos || pid == 0 ? std::string::npos : address.rfind(':', pid - 1);
+  const auto uid =
+      gid == std::string::npos || gid == 0 ? std::string::npos : address.rfind(':', gid - 1);
+  if (uid == std::string::npos) return "";
+  try {
+    return userName(static_cast<unsigned>(std::stoul(address.substr(uid + 1, gid - uid - 1))));
+  } catch (const std::exception&) {
+    return "";
+  }
+}
+
+std::string ClientApi::refusal(Job& job, const std::string& user, const std::string& action) {
+  const std::string owner = job.info().getUser().cStr();
+  const auto& admins = identity_.admins;
+  if (user == owner || user == identity_.ownUser ||
+      std::find(admins.begin(), admins.end(), user) != admins.end())
+    return "";
+  return "job " + job.id() + " belongs to " + owner + "; only its owner or an admin may " + action +
+         " it (you are " + user + ")";
+}
+
+void ClientApi::handle(const std::string& peer, const zmq::message_t& frame) {
+  const std::string user = clientUser(frame);
+  if (user.empty()) {
+    log_("refused a client request from " + peerName(peer) + ": its user is unknown (§8)");
+    return error(peer, "the coordinator cannot tell which user you are (§8)");
+  }
+  try {
+    wire::Decoded d(frame);
+    auto m = d.message();
+    switch (m.which()) {
+      case proto::Message::SUBMIT:
+        return submit(peer, user, m.getSubmit());
+      case proto::Message::STATUS:
+        return status(peer, m.getStatus());
+      case proto::Message::CANCEL_JOB:
+        return cancel(peer, user, m.getCancelJob());
+      case proto::Message::RESULT:
+        return result(peer, user, m.getResult());
+      case proto::Message::LOGS:
+        return logs(peer, user, m.getLogs());
+      default:
+        // §6: a client may send only the client requests.
+        return error(peer, "unexpected command " + std::to_string(static_cast<int>(m.which())) +
+                               " on the client socket (docs/protocol.md §6)");
+    }
+  } catch (const wire::ProtocolError& e) {
+    log_("rejected a message from client " + peerName(peer) + ": " + e.what());
+    error(peer, std::string("malformed: ") + e.what());
+  } catch (const kj::Exception& e) {
+    error(peer, std::string("malformed: ") + e.getDescription().cStr());
+  }
+}
+
+void ClientApi::submit(const std::string& peer, const std::string& user, proto::Submit::Reader s) {
+  // §6.1: the coordinator checks the fields again, since it trusts no client, but never reads the
+  // data: that could take seconds, and the loop must keep serving. Workers check the data (§5.5).
+  std::vector<std::string> problems = checkJobFields(s.getJob());
+  if (!problems.empty()) {
+    std::string text;
+    for (const auto& p : problems) text += (text.empty() ? "" : "\n") + p;
+    return error(peer, "invalid job: " + text);
+  }
+  const std::string id = jobs_.addJob(user, s.getJob());
+  capnp::MallocMessageBuilder b;
+  wire::start(b).setSubmitted(id);
+  loop_.reply(loop_.clients(), peer, wire::encode(b));
+}
+
+void ClientApi::status(const std::string& peer, const std::string& id) {
+  capnp::MallocMessageBuilder b;
+  auto r = wire::start(b).initStatusReply();
+  std::vector<Job*> chosen;
+  for (auto& j : jobs_.jobs())
+    if (id.empty() || j->id() == id) chosen.push_back(j.get());
+  if (!id.empty() && chosen.empty()) return error(peer, "no job " + id);
+  auto list = r.initJobs(static_cast<unsigned>(chosen.size()));
+  for (unsigned i = 0; i < chosen.size(); ++i) list.setWithCaveats(i, chosen[i]->info().asReader());
+  auto ws = r.initWorkers(static_cast<unsigned>(workers_.all().size()));
+  unsigned i = 0;
+  const auto now = clock_.now();
+  for (auto& [wid, w] : workers_.all()) {
+    auto o = ws[i++];
+    o.setId(wid);
+    o.setHost(w->host);
+    o.setDevice(w->device);
+    o.setBusy(!w->jobId.empty());
+    o.setJobId(w->jobId);
+    o.setRank(w->rank);
+    o.setCores(w->cores);
+    o.setMemoryBytes(w->memory);
+    if (w->gpu) o.setGpu(w->gpu->getRoot<proto::GpuInfo>().asReader());
+    o.setHeartbeatAgeMs(static_cast<uint64_t>(
+        std::chrono::duration_cast<std::chrono::milliseconds>(now - w->lastHeard).count()));
+  }
+  loop_.reply(loop_.clients(), peer, wire::encode(b));
+}
+
+void ClientApi::cancel(const std::string& peer, const std::string& user, const std::string& id) {
+  Job* job = jobs_.findJob(id);
+  if (!job) return error(peer, "no job " + id);
+  if (auto why = refusal(*job, user, "cancel"); !why.empty()) return error(peer, why);
+  if (isFinal(job->life.phase()))
+    return error(peer,
+                 "job " + id + " has already ended: " + wire::jobStateName(job->info().getState()));
+  jobs_.cancelJob(*job);
+  loop_.replyOk(loop_.clients(), peer);
+}
+
+void ClientApi::result(const std::string& peer, const std::string& user, const std::string& id) {
+  Job* job = jobs_.findJob(id);
+  if (!job) return error(peer, "no job " + id);
+  if (auto why = refusal(*job, user, "read the result of"); !why.empty()) return error(peer, why);
+  if (!state_.hasCheckpoint(id))
+    return error(peer, "job " + id + " has no result yet (" +
+                           wire::jobStateName(job->info().getState()) + ")");
+  try {
+    ParameterStateFile file(state_.checkpointPath(id));
+    capnp::MallocMessageBuilder b;
+    auto r = wire::start(b).initResultReply();
+    r.setInfo(job->info().asReader());
+    r.setState(file.state());
+    loop_.reply(loop_.clients(), peer, wire::encode(b));
+  } catch (const std::exception& e) {
+    error(peer, std::string("cannot read the result: ") + e.what());
+  }
+}
+
+void ClientApi::logs(const std::string& peer, const std::string& user,
+                     proto::LogsRequest::Reader req) {
+  Job* job = jobs_.findJob(req.getJobId());
+  if (!job) return error(peer, "no job " + std::string(req.getJobId().cStr()));
+  if (auto why = refusal(*job, user, "read the logs of"); !why.empty()) return error(peer, why);
+  const std::string text = state_.readLog(job->id(), req.getOffset(), 1 << 20);
+  capnp::MallocMessageBuilder b;
+  auto r = wire::start(b).initLogsReply();
+  r.setText(text);
+  r.setNextOffset(req.getOffset() + text.size());
+  r.setFinished(isFinal(job->life.phase()));
+  loop_.reply(loop_.clients(), peer, wire::encode(b));
+}
+
+}  // namespace tfmath

@@ -1,0 +1,27 @@
+// job.h: what the coordinator keeps of one job: the Job as submitted, its record (JobInfo), its
+// state machine, its rendezvous store and the worker of each rank. Not thread-safe.
+#pragma once
+
+#include <capnp/message.h>
+
+#include <string>
+#include <vector>
+
+#include "coordinator/job_lifecycle.h"
+#include "coordinator/rendezvous_store.h"
+#include "proto/job.capnp.h"
+#include "proto/protocol.capnp.h"
+
+namespace tfmath {
+
+struct Job {
+  capnp::MallocMessageBuilder jobMessage, infoMessage;
+  proto::Job::Reader job() { return jobMessage.getRoot<proto::Job>().asReader(); }
+  proto::JobInfo::Builder info() { return infoMessage.getRoot<proto::JobInfo>(); }
+  std::string id() { return info().getId().cStr(); }
+  JobLifecycle life;
+  RendezvousStore store;
+  std::vector<std::string> rankWorkers;  // worker id per rank
+};
+
+}  // namespace tfmath

@@ -1,0 +1,36 @@
+// job_control.h: what the request handlers (client_api.h, worker_api.h) may ask of the
+// coordinator's jobs: find them, add and cancel them, report how a rank ended or that a worker is
+// gone. The coordinator implements it and carries out each job's transitions (job_lifecycle.h).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "coordinator/job.h"
+#include "proto/job.capnp.h"
+
+namespace tfmath {
+
+class JobControl {
+ public:
+  virtual ~JobControl() = default;
+  // Every job, oldest first.
+  virtual const std::vector<std::unique_ptr<Job>>& jobs() const = 0;
+  virtual Job* findJob(const std::string& id) = 0;
+  // Records an accepted job of `user` and schedules; returns its id.
+  virtual std::string addJob(const std::string& user, proto::Job::Reader job) = 0;
+  // The user's cancel of a job that has not ended (§5.5).
+  virtual void cancelJob(Job& job) = 0;
+  // A rank sent `finished` (§5.3): its worker is idle again, and the job's state machine decides.
+  virtual void rankFinished(Job& job, uint32_t rank, bool ok, const std::string& reason) = 0;
+  // A worker is gone (§4, §5.1): it leaves the registry and its rank ends as lost.
+  virtual void loseWorker(const std::string& workerId, const std::string& why) = 0;
+  // Places pending jobs onto idle workers (§5.2).
+  virtual void schedule() = 0;
+  // Now, for log lines, from the coordinator's clock.
+  virtual std::string timestamp() const = 0;
+};
+
+}  // namespace tfmath

@@ -1,0 +1,67 @@
+// job_lifecycle.h: a job's state machine (docs/protocol.md §5.5): every state a job passes through
+// and every transition between them, in one place. It decides; it sends nothing. Each transition
+// returns the Effects the coordinator then carries out (stop the ranks, release the store's waiting
+// gets, record the end). Not thread-safe.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "proto/protocol.capnp.h"
+
+namespace tfmath {
+
+// PENDING and RUNNING are Slurm's; CANCELLING and FAILING are RUNNING jobs whose ranks are being
+// stopped (clients see RUNNING); COMPLETED, FAILED and CANCELLED are final.
+enum class JobPhase { pending, running, cancelling, failing, completed, failed, cancelled };
+
+const char* jobPhaseName(JobPhase phase);
+// The state clients see (JobInfo.state).
+proto::JobState publicState(JobPhase phase);
+bool isFinal(JobPhase phase);
+
+// What the coordinator must do after a transition.
+struct JobEffects {
+  bool stopRanks = false;    // send `cancel` to every rank that has not finished
+  std::string releaseStore;  // non-empty: answer every waiting store get with an error, this why
+  bool ended = false;        // the job reached a final state: record it, free its workers
+  std::string note;          // a line for the coordinator's log, when non-empty
+};
+
+class JobLifecycle {
+ public:
+  JobLifecycle() = default;
+  // A job read back from the state directory in `state` (§7).
+  explicit JobLifecycle(proto::JobState state);
+
+  JobPhase phase() const { return phase_; }
+  // Why it ended (or, while FAILING, the failure it will end with).
+  const std::string& reason() const { return reason_; }
+  bool rankDone(uint32_t rank) const { return rank < done_.size() && done_[rank]; }
+  // Whether the store takes sets and lets gets wait for a key: only while the job runs undisturbed.
+  bool storeOpen() const { return phase_ == JobPhase::running; }
+
+  // PENDING → RUNNING on `ranks` workers.
+  JobEffects start(uint32_t ranks);
+  // The user's cancel. PENDING → CANCELLED; RUNNING → CANCELLING. A FAILING job stays FAILING (its
+  // failure came first). Returns no effects for a final job (the caller refuses those).
+  JobEffects cancel();
+  // A rank sent `finished`. `hasResult`: a checkpoint is stored (asked only when it matters).
+  JobEffects rankFinished(uint32_t rank, bool ok, const std::string& reason, bool hasResult);
+  // The worker of a rank was lost (§4, §5.1); its reason outranks the peers' collective errors.
+  JobEffects rankLost(uint32_t rank, const std::string& reason, bool hasResult);
+  // A job that was RUNNING when the coordinator stopped (§7): RUNNING → FAILED.
+  JobEffects coordinatorRestarted();
+
+ private:
+  JobEffects endIfAllDone(bool hasResult);
+  JobEffects end(JobPhase final, const std::string& reason);
+
+  JobPhase phase_ = JobPhase::pending;
+  std::string reason_;
+  std::vector<bool> done_;
+  bool lostWorker_ = false;  // the failure reason is a lost worker's
+};
+
+}  // namespace tfmath

@@ -1,0 +1,25 @@
+// scheduler.h: FIFO placement of pending jobs onto idle workers (docs/protocol.md §5.2). It picks;
+// the coordinator starts what it picked. Not thread-safe.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "coordinator/job.h"
+#include "coordinator/worker_registry.h"
+
+namespace tfmath {
+
+struct Placement {
+  Job* job;
+  std::vector<std::string> workers;  // worker id per rank
+};
+
+// The oldest pending job runs first, on the first idle workers of its device; later jobs wait
+// behind it. Sets each waiting job's reason; `changed` gets the jobs whose reason changed (to be
+// saved). The placed workers are not yet marked busy.
+std::vector<Placement> placeJobs(const std::vector<std::unique_ptr<Job>>& jobs,
+                                 const WorkerRegistry& workers, std::vector<Job*>& changed);
+
+}  // namespace tfmath

@@ -1,0 +1,182 @@
+// worker_api.cc: the worker socket's dialogs: registration, heartbeats and job sessions (§5).
+#include "coordinator/worker_api.h"
+
+#include "net/wire.h"
+
+namespace tfmath {
+
+namespace {
+
+// The answer to a store get.
+zmq::message_t storeValue(const std::string& key, const std::string& value) {
+  capnp::MallocMessageBuilder b;
+  auto e = wire::start(b).initStoreValue();
+  e.setKey(key);
+  e.setValue(kj::arrayPtr(reinterpret_cast<const kj::byte*>(value.data()), value.size()));
+  return wire::encode(b);
+}
+
+// Why a job's store no longer lets gets wait, as the error to those gets says it.
+std::string endingWhy(JobPhase phase) {
+  switch (phase) {
+    case JobPhase::cancelling:
+      return "cancelled";
+    case JobPhase::failing:
+      return "a rank failed";
+    default:
+      return jobPhaseName(phase);
+  }
+}
+
+}  // namespace
+
+WorkerApi::WorkerApi(EventLoop& loop, JobControl& jobs, WorkerRegistry& workers,
+                     const StateDir& state, EventLoop::Log log)
+    : loop_(loop), jobs_(jobs), workers_(workers), state_(state), log_(std::move(log)) {}
+
+void WorkerApi::handle(const std::string& peer, const zmq::message_t& frame) {
+  try {
+    wire::Decoded d(frame);
+    auto m = d.message();
+    workers_.heard(peer);  // §4: any message is a sign of life
+    Worker* known = workers_.byPeer(peer);
+    switch (m.which()) {
+      case proto::Message::REGISTER:
+        return registerWorker(peer, m.getRegister());
+      case proto::Message::GPU_STATUS:
+        if (known) {
+          known->gpu = std::make_unique<capnp::MallocMessageBuilder>();
+          known->gpu->setRoot(m.getGpuStatus());
+        }
+        [[fallthrough]];  // it is the GPU worker's heartbeat
+      case proto::Message::HEARTBEAT:
+        // §5.1: a heartbeat from a peer that never registered is answered with an error, so a
+        // worker that outlived a coordinator restart registers again.
+        if (!known) loop_.replyError(loop_.workers(), peer, "not registered");
+        return;
+      case proto::Message::ATTACH:
+      case proto::Message::PROGRESS:
+      case proto::Message::CHECKPOINT:
+      case proto::Message::FINISHED:
+      case proto::Message::STORE_SET:
+      case proto::Message::STORE_GET:
+        return onSession(peer, m);
+      default:
+        return loop_.replyError(loop_.workers(), peer,
+                                "unexpected command " +
+                                    std::to_string(static_cast<int>(m.which())) +
+                                    " on the worker socket (docs/protocol.md §5)");
+    }
+  } catch (const wire::ProtocolError& e) {
+    log_("rejected a message from worker-side " + peerName(peer) + ": " + e.what());
+    loop_.replyError(loop_.workers(), peer, std::string("malformed: ") + e.what());
+  } catch (const kj::Exception& e) {
+    loop_.replyError(loop_.workers(), peer, std::string("malformed: ") + e.getDescription().cStr());
+  }
+}
+
+void WorkerApi::registerWorker(const std::string& peer, proto::Register::Reader reg) {
+  const std::string id = reg.getWorkerId();
+  if (id.empty())
+    return loop_.replyError(loop_.workers(), peer, "register.workerId: must not be empty");
+  // §5.1: registering again means the worker reconnected and holds no job any more.
+  if (Worker* w = workers_.byId(id); w && !w->jobId.empty())
+    jobs_.loseWorker(id, "re-registered, so it lost its rank");
+  if (!workers_.byId(id)) {
+    std::string what = reg.getDevice().cStr();
+    if (reg.getGpu().getName().size()) what.append(" ").append(reg.getGpu().getName().cStr());
+    log_("worker " + id + " joined (" + what + ", " + std::to_string(reg.getCores()) + " cores)");
+  }
+  workers_.add(peer, reg);
+  loop_.replyOk(loop_.workers(), peer);
+  jobs_.schedule();
+}
+
+void WorkerApi::storeGet(Job& job, const std::string& peer, const std::string& key) {
+  if (auto value = job.store.find(key))
+    return loop_.reply(loop_.workers(), peer, storeValue(key, *value));
+  // §5.4: a get waits for its key only while the job runs; once it is being cancelled or has
+  // failed, the peer it waits for may never come, so it is refused at once.
+  if (!job.life.storeOpen())
+    return loop_.replyError(loop_.workers(), peer,
+                            "job " + job.id() + " is ending (" + endingWhy(job.life.phase()) +
+                                ") while waiting for " + key);
+  job.store.wait(peer, key);
+}
+
+void WorkerApi::onSession(const std::string& peer, proto::Message::Reader m) {
+  auto& sock = loop_.workers();
+  if (m.isAttach()) {
+    Job* job = jobs_.findJob(m.getAttach().getJobId());
+    const uint32_t rank = m.getAttach().getRank();
+    if (!job || job->info().getState() != proto::JobState::RUNNING ||
+        rank >= job->rankWorkers.size())
+      return loop_.replyError(sock, peer,
+                              "attach: no running job " +
+                                  std::string(m.getAttach().getJobId().cStr()) + " with rank " +
+                                  std::to_string(rank));
+    sessionByPeer_[peer] = {job->id(), rank};
+    return loop_.replyOk(sock, peer);
+  }
+  auto s = sessionByPeer_.find(peer);
+  // §5.3: every job-session message comes after attach.
+  if (s == sessionByPeer_.end()) return loop_.replyError(sock, peer, "not attached to a job");
+  Job* job = jobs_.findJob(s->second.first);
+  const uint32_t rank = s->second.second;
+  if (!job) return loop_.replyError(sock, peer, "no such job");
+  switch (m.which()) {
+    case proto::Message::STORE_SET: {
+      const std::string key = m.getStoreSet().getKey();
+      // §5.4: once the job is stopping, no rank may join the rendezvous: its peers have been, or
+      // will be, refused the key, so a rank that set it would wait for them in vain.
+      if (!job->life.storeOpen())
+        return loop_.replyError(sock, peer,
+                                "job " + job->id() + " is ending (" + endingWhy(job->life.phase()) +
+                                    ") while setting " + key);
+      auto v = m.getStoreSet().getValue();
+      std::string value(reinterpret_cast<const char*>(v.begin()), v.size());
+      loop_.replyOk(sock, peer);
+      for (const auto& waiter : job->store.set(key, value))  // the gets that waited for it
+        loop_.reply(sock, waiter, storeValue(key, value));
+      return;
+    }
+    case proto::Message::STORE_GET:
+      return storeGet(*job, peer, m.getStoreGet());
+    case proto::Message::PROGRESS: {
+      auto p = m.getProgress();
+      auto info = job->info();
+      info.setEpoch(p.getEpoch());
+      info.setStep(p.getStep());
+      info.setStepsTotal(p.getStepsTotal());
+      info.setLoss(p.getLoss());
+      info.setSamplesPerSecond(p.getSamplesPerSecond());
+      if (p.getLine().size())
+        state_.appendLog(job->id(),
+                         jobs_.timestamp() + " " + std::string(p.getLine().cStr()) + "\n");
+      return;  // no reply (§5.3)
+    }
+    case proto::Message::CHECKPOINT:
+      if (rank != 0)
+        return loop_.replyError(sock, peer, "checkpoint: only rank 0 sends checkpoints");
+      try {
+        state_.saveCheckpoint(job->id(), m.getCheckpoint());
+        state_.saveRecord(job->info().asReader());
+        return loop_.replyOk(sock, peer);
+      } catch (const std::exception& e) {
+        log_("job " + job->id() + ": cannot store checkpoint: " + e.what());
+        return loop_.replyError(sock, peer,
+                                std::string("cannot store the checkpoint: ") + e.what());
+      }
+    case proto::Message::FINISHED:
+      loop_.replyOk(sock, peer);
+      sessionByPeer_.erase(peer);
+      return jobs_.rankFinished(*job, rank, m.getFinished().getOk(),
+                                "rank " + std::to_string(rank) + " on worker " +
+                                    job->rankWorkers[rank] + ": " +
+                                    std::string(m.getFinished().getReason().cStr()));
+    default:
+      return;
+  }
+}
+
+}  // namespace tfmath

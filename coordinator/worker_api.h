@@ -1,0 +1,39 @@
+// worker_api.h: the worker socket (docs/protocol.md §5): workers register and send heartbeats
+// (§5.1), and each rank's job session attaches, serves the rendezvous store (§5.4), reports
+// progress, checkpoints and its end (§5.3). How a rank's end changes its job is the coordinator's
+// to carry out (job_control.h). Not thread-safe.
+#pragma once
+
+#include <map>
+#include <string>
+#include <utility>
+#include <zmq.hpp>
+
+#include "coordinator/event_loop.h"
+#include "coordinator/job_control.h"
+#include "coordinator/state_dir.h"
+#include "coordinator/worker_registry.h"
+
+namespace tfmath {
+
+class WorkerApi {
+ public:
+  WorkerApi(EventLoop& loop, JobControl& jobs, WorkerRegistry& workers, const StateDir& state,
+            EventLoop::Log log);
+  // Handles one message from the worker socket.
+  void handle(const std::string& peer, const zmq::message_t& frame);
+
+ private:
+  void registerWorker(const std::string& peer, proto::Register::Reader reg);
+  void onSession(const std::string& peer, proto::Message::Reader m);
+  void storeGet(Job& job, const std::string& peer, const std::string& key);
+
+  EventLoop& loop_;
+  JobControl& jobs_;
+  WorkerRegistry& workers_;
+  const StateDir& state_;
+  EventLoop::Log log_;
+  std::map<std::string, std::pair<std::string, uint32_t>> sessionByPeer_;  // → (job, rank)
+};
+
+}  // namespace tfmath

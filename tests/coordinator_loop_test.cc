@@ -1,0 +1,391 @@
+// coordinator_loop_test.cc: the real coordinator loop over inproc:// endpoints, stepped by hand
+// with a fake clock: each rule of docs/protocol.md §4-§5 that involves time, without sleeping
+// through a single timeout, and the cancel that races a rank waiting in the rendezvous store.
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "coordinator/clock.h"
+#include "coordinator/coordinator.h"
+#include "net/wire.h"
+#include "tests/test_util.h"
+
+namespace tfmath {
+namespace {
+
+using namespace std::chrono_literals;
+using testing::TempDir;
+
+// A DEALER on one of the coordinator's inproc endpoints: a worker, a job session or a client.
+class Peer {
+ public:
+  Peer(zmq::context_t& context, const std::string& endpoint)
+      : socket_(context, zmq::socket_type::dealer) {
+    socket_.set(zmq::sockopt::linger, 0);
+    socket_.connect(endpoint);
+  }
+  void send(capnp::MallocMessageBuilder& b) {
+    socket_.send(wire::encode(b), zmq::send_flags::none);
+  }
+  // The next message the coordinator sent, or null (it runs on this thread, so what it sent in
+  // its last step is here already).
+  std::unique_ptr<wire::Decoded> next() {
+    zmq::message_t frame;
+    if (!socket_.recv(frame, zmq::recv_flags::dontwait)) return nullptr;
+    return std::make_unique<wire::Decoded>(frame);
+  }
+  // Reads every waiting message; returns their kinds.
+  std::vector<proto::Message::Which> drain() {
+    std::vector<proto::Message::Which> kinds;
+    while (auto d = next()) kinds.push_back(d->message().which());
+    return kinds;
+  }
+
+ private:
+  zmq::socket_t socket_;
+};
+
+bool contains(const std::vector<proto::Message::Which>& kinds, proto::Message::Which kind) {
+  return std::find(kinds.begin(), kinds.end(), kind) != kinds.end();
+}
+
+class CoordinatorLoop : public ::testing::Test {
+ protected:
+  CoordinatorLoop() {
+    CoordinatorOptions o;
+    o.stateDir = dir.path() + "/state";
+    o.clientEndpoint = "inproc://clients";
+    o.workerEndpoint = "inproc://workers";
+    o.context = &context;
+    o.clock = &clock;
+    coordinator = std::make_unique<Coordinator>(o);
+  }
+
+  // Sends `b` from `peer` and lets the coordinator handle it; returns the answer, if any.
+  std::unique_ptr<wire::Decoded> deliver(Peer& peer, capnp::MallocMessageBuilder& b) {
+    peer.send(b);
+    EXPECT_GE(coordinator->step(2000ms), 1u);
+    return peer.next();
+  }
+  // Lets time pass on the coordinator's clock, then runs one step (which checks liveness).
+  void advance(std::chrono::milliseconds by) {
+    clock.advance(by);
+    coordinator->step(0ms);
+  }
+  void registerWorker(Peer& w, const std::string& id) {
+    capnp::MallocMessageBuilder b;
+    auto r = wire::start(b).initRegister();
+    r.setWorkerId(id);
+    r.setDevice("cpu");
+    r.setCores(1);
+    auto answer = deliver(w, b);
+    ASSERT_TRUE(answer && answer->message().isOk());
+  }
+  // Sends a heartbeat from `w` and lets the coordinator handle it (what it sends stays queued).
+  void heartbeat(Peer& w) {
+    capnp::MallocMessageBuilder b;
+    wire::start(b).setHeartbeat();
+    w.send(b);
+    EXPECT_GE(coordinator->step(2000ms), 1u);
+  }
+  // Submits a valid two-rank job as the client; returns its id.
+  std::string submit(uint32_t workers = 2) {
+    capnp::MallocMessageBuilder b;
+    auto job = wire::start(b).initSubmit().initJob();
+    job.setName("loop");
+    job.initData().initLinear().setSamples(10);
+    job.getData().getLinear().initWeights(1).set(0, 1.0);
+    job.initModel(1)[0].initDense().setUnits(1);
+    job.initOptimizer().initSgd().setLearningRate(0.1);
+    job.setEpochs(1);
+    job.setBatchSize(2);
+    job.setWorkers(workers);
+    auto answer = deliver(client, b);
+    EXPECT_TRUE(answer && answer->message().isSubmitted());
+    return answer ? answer->message().getSubmitted().cStr() : "";
+  }
+  // Asks the coordinator's status as a client.
+  std::unique_ptr<wire::Decoded> status() {
+    capnp::MallocMessageBuilder b;
+    wire::start(b).setStatus("");
+    auto answer = deliver(client, b);
+    EXPECT_TRUE(answer && answer->message().isStatusReply());
+    return answer;
+  }
+  std::vector<std::string> workerIds() {
+    std::vector<std::string> ids;
+    auto s = status();
+    for (auto w : s->message().getStatusReply().getWorkers()) ids.push_back(w.getId());
+    return ids;
+  }
+  // The job's state and reason, as a client sees them.
+  std::pair<std::string, std::string> job(const std::string& id) {
+    auto s = status();
+    for (auto j : s->message().getStatusReply().getJobs())
+      if (j.getId() == id) return {wire::jobStateName(j.getState()), j.getReason().cStr()};
+    return {"(none)", ""};
+  }
+  // A job session of `rank`, attached.
+  std::unique_ptr<Peer> attach(const std::string& jobId, uint32_t rank) {
+    auto s = std::make_unique<Peer>(context, "inproc://workers");
+    capnp::MallocMessageBuilder b;
+    auto a = wire::start(b).initAttach();
+    a.setJobId(jobId);
+    a.setRank(rank);
+    auto answer = deliver(*s, b);
+    EXPECT_TRUE(answer && answer->message().isOk());
+    return s;
+  }
+  std::unique_ptr<wire::Decoded> finished(Peer& session, bool ok, const std::string& reason) {
+    capnp::MallocMessageBuilder b;
+    auto f = wire::start(b).initFinished();
+    f.setOk(ok);
+    f.setReason(reason);
+    return deliver(session, b);
+  }
+
+  zmq::context_t context;  // first: everything below closes its sockets before it ends
+  FakeClock clock;
+  TempDir dir;
+  std::unique_ptr<Coordinator> coordinator;
+  Peer client{context, "inproc://clients"};
+};
+
+// §4: "Each side MUST send heartbeat when it has sent nothing to the other for one interval."
+TEST_F(CoordinatorLoop, SendsAHeartbeatAfterOneIntervalOfSilence) {
+  Peer w(context, "inproc://workers");
+  registerWorker(w, "w:1");
+  advance(999ms);
+  EXPECT_EQ(w.next(), nullptr) << "a heartbeat before one interval";
+  advance(1ms);
+  auto m = w.next();
+  ASSERT_TRUE(m) << "no heartbeat after one interval of silence";
+  EXPECT_TRUE(m->message().isHeartbeat());
+  // The interval starts again from what was sent.
+  advance(999ms);
+  EXPECT_EQ(w.next(), nullptr);
+  advance(1ms);
+  m = w.next();
+  ASSERT_TRUE(m);
+  EXPECT_TRUE(m->message().isHeartbeat());
+}
+
+// §4: "The coordinator MUST treat a worker silent for HEARTBEAT_LIVENESS intervals (3 s) as dead:
+// it removes it from the registry."
+TEST_F(CoordinatorLoop, RemovesAWorkerSilentForThreeIntervals) {
+  Peer w(context, "inproc://workers"), other(context, "inproc://workers");
+  registerWorker(w, "w:1");
+  registerWorker(other, "other:1");
+  for (int i = 0; i < 3; ++i) {
+    clock.advance(999ms);
+    heartbeat(other);  // `other` keeps talking; `w` says nothing
+  }
+  EXPECT_EQ(workerIds(), (std::vector<std::string>{"other:1", "w:1"})) << "removed too early";
+  clock.advance(4ms);  // w silent for 3001 ms
+  heartbeat(other);
+  EXPECT_EQ(workerIds(), std::vector<std::string>{"other:1"});
+  // It is a stranger now: its heartbeat is answered "not registered" (§5.1).
+  capnp::MallocMessageBuilder b;
+  wire::start(b).setHeartbeat();
+  w.drain();
+  auto answer = deliver(w, b);
+  ASSERT_TRUE(answer && answer->message().isError());
+  EXPECT_EQ(std::string(answer->message().getError().getMessage().cStr()), "not registered");
+}
+
+// §4 + §5.5: the lost worker's job fails, with the loss as its reason even after the peers'
+// collective errors, and the other ranks are told to stop.
+TEST_F(CoordinatorLoop, AWorkerLostMidJobFailsTheJobWithTheLossAsReason) {
+  Peer a(context, "inproc://workers"), b(context, "inproc://workers");
+  registerWorker(a, "a:1");
+  registerWorker(b, "b:1");
+  const std::string id = submit();
+  EXPECT_TRUE(contains(a.drain(), proto::Message::ASSIGN));
+  EXPECT_TRUE(contains(b.drain(), proto::Message::ASSIGN));
+  auto s0 = attach(id, 0);
+  for (int i = 0; i < 3; ++i) {
+    clock.advance(1000ms);
+    heartbeat(a);
+  }
+  EXPECT_EQ(job(id).first, "RUNNING");
+  clock.advance(1ms);
+  heartbeat(a);
+  EXPECT_TRUE(contains(a.drain(), proto::Message::CANCEL)) << "rank 0 was not told to stop";
+  EXPECT_EQ(workerIds(), std::vector<std::string>{"a:1"});
+  auto answer = finished(*s0, false, "gloo: the peer closed the connection");
+  ASSERT_TRUE(answer && answer->message().isOk());
+  const auto [state, reason] = job(id);
+  EXPECT_EQ(state, "FAILED");
+  EXPECT_EQ(reason, "worker b:1 (rank 1) lost at step 0: missed 3 heartbeats");
+}
+
+// §4: "Any message counts as a sign of life", and §5.1: a GPU worker's gpuStatus is its heartbeat.
+TEST_F(CoordinatorLoop, AnyMessageCountsAsASignOfLife) {
+  Peer w(context, "inproc://workers");
+  registerWorker(w, "w:1");
+  for (int i = 0; i < 10; ++i) {
+    clock.advance(2500ms);
+    capnp::MallocMessageBuilder b;
+    if (i % 2)
+      wire::start(b).initGpuStatus().setMemoryUsedBytes(1000 + i);
+    else
+      wire::start(b).setStatus("");  // not a worker command: answered with an error, still life
+    deliver(w, b);
+  }
+  EXPECT_EQ(workerIds(), std::vector<std::string>{"w:1"});
+  auto s = status();
+  EXPECT_EQ(s->message().getStatusReply().getWorkers()[0].getGpu().getMemoryUsedBytes(), 1009u);
+  advance(3001ms);
+  EXPECT_TRUE(workerIds().empty());
+}
+
+// The loop drains every ready message on every socket before it checks liveness: a heartbeat that
+// arrived while the loop was busy counts, however long the loop was busy.
+TEST_F(CoordinatorLoop, AHeartbeatThatArrivedWhileTheLoopWasBusyCounts) {
+  Peer w(context, "inproc://workers");
+  registerWorker(w, "w:1");
+  clock.advance(2500ms);
+  // A burst: twenty client requests, then the worker's heartbeat, all waiting at once...
+  for (int i = 0; i < 20; ++i) {
+    capnp::MallocMessageBuilder b;
+    wire::start(b).setStatus("");
+    client.send(b);
+  }
+  capnp::MallocMessageBuilder hb;
+  wire::start(hb).setHeartbeat();
+  w.send(hb);
+  // ...while the loop was stuck for 10 s (a slow handler).
+  clock.advance(10000ms);
+  EXPECT_EQ(coordinator->step(0ms), 21u) << "one step must handle every waiting message";
+  EXPECT_EQ(client.drain().size(), 20u);
+  EXPECT_EQ(workerIds(), std::vector<std::string>{"w:1"});
+}
+
+// §5.4 + §5.5, the race seen under load: a cancel arrives while rank 1 waits in the store for a
+// key rank 0 has not set. The wait is answered at once, the job ends CANCELLED as soon as the
+// ranks report (rank 1's refusal is no failure), and no time passes on the coordinator's clock.
+TEST_F(CoordinatorLoop, ACancelWhileARankWaitsInTheStoreEndsCancelledAtOnce) {
+  const auto wallStart = std::chrono::steady_clock::now();
+  Peer a(context, "inproc://workers"), b(context, "inproc://workers");
+  registerWorker(a, "a:1");
+  registerWorker(b, "b:1");
+  const std::string id = submit();
+  a.drain();
+  b.drain();
+  auto s0 = attach(id, 0), s1 = attach(id, 1);
+  {
+    capnp::MallocMessageBuilder set;
+    auto e = wire::start(set).initStoreSet();
+    e.setKey("rank_1");
+    e.setValue(kj::arrayPtr(reinterpret_cast<const kj::byte*>("addr1"), 5));
+    auto answer = deliver(*s1, set);
+    ASSERT_TRUE(answer && answer->message().isOk());
+    capnp::MallocMessageBuilder get;
+    wire::start(get).setStoreGet("rank_0");
+    EXPECT_EQ(deliver(*s1, get), nullptr) << "the get must wait for rank_0";
+  }
+  capnp::MallocMessageBuilder cancel;
+  wire::start(cancel).setCancelJob(id);
+  auto ok = deliver(client, cancel);
+  ASSERT_TRUE(ok && ok->message().isOk());
+  // The waiting get is refused in the same step, and both workers are told to stop.
+  auto refused = s1->next();
+  ASSERT_TRUE(refused && refused->message().isError());
+  const std::string refusal = refused->message().getError().getMessage().cStr();
+  EXPECT_EQ(refusal, "job " + id + " is ending (cancelled) while waiting for rank_0");
+  EXPECT_TRUE(contains(a.drain(), proto::Message::CANCEL));
+  EXPECT_TRUE(contains(b.drain(), proto::Message::CANCEL));
+  // Rank 1 reports the refusal as a failure, as an old worker would.
+  finished(*s1, false, "the coordinator refused: " + refusal);
+  EXPECT_EQ(job(id).first, "RUNNING");
+  // Rank 0, late, may not join the rendezvous any more: nobody would come.
+  {
+    capnp::MallocMessageBuilder set;
+    auto e = wire::start(set).initStoreSet();
+    e.setKey("rank_0");
+    e.setValue(kj::arrayPtr(reinterpret_cast<const kj::byte*>("addr0"), 5));
+    auto answer = deliver(*s0, set);
+    ASSERT_TRUE(answer && answer->message().isError());
+    EXPECT_NE(std::string(answer->message().getError().getMessage().cStr()).find("is ending"),
+              std::string::npos);
+  }
+  finished(*s0, true, "");
+  const auto [state, reason] = job(id);
+  EXPECT_EQ(state, "CANCELLED");
+  EXPECT_EQ(reason, "cancelled by the user");
+  auto s = status();
+  for (auto w : s->message().getStatusReply().getWorkers())
+    EXPECT_FALSE(w.getBusy()) << w.getId().cStr();
+  EXPECT_LT(std::chrono::steady_clock::now() - wallStart, std::chrono::seconds(2));
+}
+
+// §5.4: "When a rank fails ..., every waiting get MUST be answered at once", and §5.5: the job
+// fails with that rank's reason, the first failure.
+TEST_F(CoordinatorLoop, ARankFailureReleasesTheWaitingGetsAndFailsTheJob) {
+  Peer a(context, "inproc://workers"), b(context, "inproc://workers");
+  registerWorker(a, "a:1");
+  registerWorker(b, "b:1");
+  const std::string id = submit();
+  a.drain();
+  auto s0 = attach(id, 0), s1 = attach(id, 1);
+  capnp::MallocMessageBuilder get;
+  wire::start(get).setStoreGet("rank_1");
+  EXPECT_EQ(deliver(*s0, get), nullptr) << "the get must wait for rank_1";
+  finished(*s1, false, "invalid job: data.csv.train: /gone.csv: cannot open");
+  auto refused = s0->next();
+  ASSERT_TRUE(refused && refused->message().isError());
+  EXPECT_EQ(std::string(refused->message().getError().getMessage().cStr()),
+            "job " + id + " is ending (a rank failed) while waiting for rank_1");
+  EXPECT_TRUE(contains(a.drain(), proto::Message::CANCEL));
+  // A cancel now does not hide the failure that came first.
+  capnp::MallocMessageBuilder cancel;
+  wire::start(cancel).setCancelJob(id);
+  deliver(client, cancel);
+  finished(*s0, false, "the coordinator refused: ...");
+  const auto [state, reason] = job(id);
+  EXPECT_EQ(state, "FAILED");
+  EXPECT_EQ(reason, "rank 1 on worker b:1: invalid job: data.csv.train: /gone.csv: cannot open");
+}
+
+// §5.5: a worker lost after the cancel leaves the job CANCELLED.
+TEST_F(CoordinatorLoop, AWorkerLostAfterTheCancelLeavesTheJobCancelled) {
+  Peer a(context, "inproc://workers"), b(context, "inproc://workers");
+  registerWorker(a, "a:1");
+  registerWorker(b, "b:1");
+  const std::string id = submit();
+  auto s0 = attach(id, 0);
+  capnp::MallocMessageBuilder cancel;
+  wire::start(cancel).setCancelJob(id);
+  deliver(client, cancel);
+  for (int i = 0; i < 4; ++i) {
+    clock.advance(1000ms);
+    heartbeat(a);  // b goes silent and is lost
+  }
+  EXPECT_EQ(workerIds(), std::vector<std::string>{"a:1"});
+  finished(*s0, false, "gloo: the peer closed the connection");
+  EXPECT_EQ(job(id).first, "CANCELLED");
+}
+
+// §6.2: a pending job is cancelled at once; §5.2: a job waits for enough workers, and starts when
+// one registers.
+TEST_F(CoordinatorLoop, APendingJobWaitsThenRunsOrIsCancelledAtOnce) {
+  Peer a(context, "inproc://workers");
+  registerWorker(a, "a:1");
+  const std::string first = submit(2);
+  EXPECT_EQ(job(first),
+            (std::pair<std::string, std::string>{"PENDING", "needs 2 worker(s), 1 idle"}));
+  capnp::MallocMessageBuilder cancel;
+  wire::start(cancel).setCancelJob(first);
+  deliver(client, cancel);
+  EXPECT_EQ(job(first).first, "CANCELLED");
+  const std::string second = submit(2);
+  Peer b(context, "inproc://workers");
+  registerWorker(b, "b:1");
+  EXPECT_EQ(job(second).first, "RUNNING");
+}
+
+}  // namespace
+}  // namespace tfmath
