@@ -9,6 +9,7 @@
 #include <sstream>
 #include <thread>
 
+#include "base/printable.h"
 #include "cli/client.h"
 #include "cli/commands.h"
 #include "cli/progress.h"
@@ -21,6 +22,13 @@
 namespace tfmath::cli {
 
 namespace {
+
+// Text from the coordinator (names, reasons, hosts: what other users and peers wrote), escaped for
+// the terminal.
+std::string shown(capnp::Text::Reader text) {
+  return escapeForTerminal({text.begin(), text.size()});
+}
+std::string shown(const std::string& text) { return escapeForTerminal(text); }
 
 struct Common {
   std::string coordinator;
@@ -73,7 +81,7 @@ proto::JobState follow(Client& client, const std::string& id) {
     } else {
       std::snprintf(line, sizeof line, "job %s %s%s%s", id.c_str(),
                     wire::jobStateName(info.getState()), info.getReason().size() ? ": " : "",
-                    info.getReason().cStr());
+                    shown(info.getReason()).c_str());
     }
     const std::string text = line;
     // Off a terminal, one line per state or epoch change keeps logs short.
@@ -169,21 +177,22 @@ Command addStatusCommand(CLI::App& app) {
                     std::to_string(j.getStep()) + "/" + std::to_string(j.getStepsTotal());
                 const std::string time = formatDuration(elapsed) + "/" + formatDuration(left);
                 std::printf("%-5s %-10s %-14s %-10s %3u %-9s %-13s %-8.4f %9.0f %-15s %s\n",
-                            j.getId().cStr(), j.getUser().cStr(), j.getName().cStr(),
-                            wire::jobStateName(j.getState()), j.getWorkers(), epoch.c_str(),
-                            step.c_str(), j.getLoss(), j.getSamplesPerSecond(), time.c_str(),
-                            j.getReason().cStr());
+                            shown(j.getId()).c_str(), shown(j.getUser()).c_str(),
+                            shown(j.getName()).c_str(), wire::jobStateName(j.getState()),
+                            j.getWorkers(), epoch.c_str(), step.c_str(), j.getLoss(),
+                            j.getSamplesPerSecond(), time.c_str(), shown(j.getReason()).c_str());
               }
               std::printf("\n%-28s %-12s %-7s %-5s %-5s %-5s %s\n", "WORKER", "HOST", "DEVICE",
                           "STATE", "JOB", "RANK", "HEARTBEAT");
               for (auto w : r.getWorkers()) {
-                std::printf("%-28s %-12s %-7s %-5s %-5s %-5s %.1fs ago", w.getId().cStr(),
-                            w.getHost().cStr(), w.getDevice().cStr(), w.getBusy() ? "busy" : "idle",
-                            w.getBusy() ? w.getJobId().cStr() : "-",
+                std::printf("%-28s %-12s %-7s %-5s %-5s %-5s %.1fs ago", shown(w.getId()).c_str(),
+                            shown(w.getHost()).c_str(), shown(w.getDevice()).c_str(),
+                            w.getBusy() ? "busy" : "idle",
+                            w.getBusy() ? shown(w.getJobId()).c_str() : "-",
                             w.getBusy() ? std::to_string(w.getRank()).c_str() : "-",
                             w.getHeartbeatAgeMs() / 1e3);
                 if (auto g = w.getGpu(); g.getName().size()) {
-                  std::printf("  %s, %.1f/%.1f GiB", g.getName().cStr(),
+                  std::printf("  %s, %.1f/%.1f GiB", shown(g.getName()).c_str(),
                               g.getMemoryUsedBytes() / 1073741824.0,
                               g.getMemoryTotalBytes() / 1073741824.0);
                   if (g.getUtilizationPercent() >= 0)
@@ -246,9 +255,9 @@ Command addResultCommand(CLI::App& app) {
                 std::printf("%s\n", out.dump(2).c_str());
                 return 0;
               }
-              std::printf("job %s (%s): %s at epoch %u, step %llu\n", id->c_str(),
-                          r.getInfo().getName().cStr(), wire::jobStateName(r.getInfo().getState()),
-                          r.getState().getEpoch(),
+              std::printf("job %s (%s): %s at epoch %u, step %llu\n", shown(*id).c_str(),
+                          shown(r.getInfo().getName()).c_str(),
+                          wire::jobStateName(r.getInfo().getState()), r.getState().getEpoch(),
                           static_cast<unsigned long long>(r.getState().getStep()));
               std::printf("train loss %.4f  test loss %.4f", m.getTrainLoss(), m.getTestLoss());
               if (!std::isnan(m.getTestAccuracy()))
@@ -280,7 +289,9 @@ Command addLogsCommand(CLI::App& app) {
                 l.setOffset(offset);
                 auto d = client.call(b);
                 auto r = d->message().getLogsReply();
-                std::fwrite(r.getText().begin(), 1, r.getText().size(), stdout);
+                const std::string text = escapeForTerminal(
+                    {r.getText().begin(), r.getText().size()}, /*keepNewlines=*/true);
+                std::fwrite(text.data(), 1, text.size(), stdout);
                 std::fflush(stdout);
                 offset = r.getNextOffset();
                 if (!*follow || (r.getFinished() && r.getText().size() == 0)) return 0;

@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <ctime>
 
+#include "base/printable.h"
 #include "coordinator/scheduler.h"
 #include "net/curve_keys.h"
 
@@ -113,7 +114,8 @@ std::string Coordinator::timestamp() const {
 }
 
 void Coordinator::log(const std::string& line) {
-  std::fprintf(stderr, "%s %s\n", timestamp().c_str(), line.c_str());
+  // Lines carry names and reasons that users and peers wrote: escaped, one line each.
+  std::fprintf(stderr, "%s %s\n", timestamp().c_str(), escapeForTerminal(line).c_str());
   std::fflush(stderr);
 }
 

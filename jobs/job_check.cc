@@ -3,6 +3,7 @@
 
 #include <cmath>
 
+#include "base/printable.h"
 #include "ops/problems.h"
 #include "ops/registry.h"
 
@@ -20,10 +21,39 @@ void checkUnit(Problems& p, double v, const std::string& field) {
           "must be in [0, 1), not " + std::to_string(v));
 }
 
+// Free text that a user controls is shown on other users' terminals: printable UTF-8, bounded.
+void checkText(Problems& p, capnp::Text::Reader text, size_t limit, const std::string& field) {
+  if (p.check(text.size() <= limit, field,
+              "must be at most " + std::to_string(limit) + " bytes, not " +
+                  std::to_string(text.size())))
+    p.check(isPrintableUtf8({text.begin(), text.size()}), field,
+            "must be printable UTF-8 without control characters");
+}
+
+constexpr size_t kNameBytes = 256, kPathBytes = 4096;
+
+void checkTexts(Problems& p, proto::Job::Reader job) {
+  checkText(p, job.getName(), kNameBytes, "name");
+  auto data = job.getData();
+  if (data.isIdx()) {
+    auto idx = data.getIdx();
+    checkText(p, idx.getTrainImages(), kPathBytes, "data.idx.trainImages");
+    checkText(p, idx.getTrainLabels(), kPathBytes, "data.idx.trainLabels");
+    checkText(p, idx.getTestImages(), kPathBytes, "data.idx.testImages");
+    checkText(p, idx.getTestLabels(), kPathBytes, "data.idx.testLabels");
+  } else if (data.isCsv()) {
+    auto csv = data.getCsv();
+    checkText(p, csv.getTrain(), kPathBytes, "data.csv.train");
+    checkText(p, csv.getTest(), kPathBytes, "data.csv.test");
+    checkText(p, csv.getTarget(), kNameBytes, "data.csv.target");
+  }
+}
+
 }  // namespace
 
 std::vector<std::string> checkJobFields(proto::Job::Reader job) {
   Problems p;
+  checkTexts(p, job);
   p.check(job.getBatchSize() > 0, "batchSize", "must be > 0");
   p.check(job.getEpochs() > 0, "epochs", "must be > 0");
   p.check(job.getWorkers() > 0, "workers", "must be > 0");

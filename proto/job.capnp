@@ -7,7 +7,8 @@ struct Job {
   # One training job: where the data comes from, the model, the loss, the optimizer and the schedule.
 
   name @0 :Text;
-  # A short human name, shown by `tfmath-status`. Need not be unique.
+  # A short human name, shown by `tfmath-status`. Need not be unique. Printable UTF-8 without
+  # control characters, at most 256 bytes.
 
   seed @1 :UInt64;
   # Seeds everything random: initial weights, synthetic data and the per-epoch sample order. The same
@@ -88,7 +89,8 @@ struct Idx {
   # IDX files (MNIST layout): images are N×H×W uint8, scaled to [0, 1] and read as N×H×W×1.
 
   trainImages @0 :Text;
-  # Path of the training images (idx3, magic 0x00000803), optionally gzip-compressed.
+  # Path of the training images (idx3, magic 0x00000803), optionally gzip-compressed. Every path
+  # here and in Csv: printable UTF-8 without control characters, at most 4096 bytes.
 
   trainLabels @1 :Text;
   # Path of the training labels (idx1, magic 0x00000801), optionally gzip-compressed.
@@ -116,7 +118,8 @@ struct Csv {
   # Path of the test table, with the same columns; empty means no test set.
 
   target @2 :Text;
-  # Name of the target column. Every other column is an input feature. With softmaxCrossEntropy
+  # Name of the target column (printable UTF-8, at most 256 bytes). Every other column is an input
+  # feature. With softmaxCrossEntropy
   # the target must hold class numbers 0, 1, 2, ...; with mse it may hold any number.
 }
 

@@ -438,5 +438,24 @@ TEST(Cluster, ClientWithoutCoordinatorFailsClearlyAndFast) {
   }
 }
 
+// A raw client (past the CLI's own checks) names its job to take over other users' terminals: a
+// title change, a screen clear and a forged row. The coordinator refuses it, naming the field, and
+// its log carries no control character.
+TEST(Cluster, AJobNameWithControlCharactersIsRefusedAndNeverPrintedRaw) {
+  Cluster c(1);
+  RawPeer client(c.clientEndpoint());
+  capnp::MallocMessageBuilder b;
+  csvJob(b, "/nonexistent.csv", 1);
+  const std::string attack = "x\x1b]0;pwned\x07\x1b[2J\n2     root  forged  COMPLETED";
+  b.getRoot<proto::Message>().getSubmit().getJob().setName(attack);
+  EXPECT_EQ(client.send(b),
+            "invalid job: name: must be printable UTF-8 without control characters");
+  const testing::CommandResult status =
+      testing::tfmath("status --coordinator " + c.clientEndpoint());
+  EXPECT_EQ(status.exitCode, 0) << status.output;
+  EXPECT_EQ(status.output.find("forged"), std::string::npos) << status.output;
+  EXPECT_EQ(c.coordinatorLog().find('\x1b'), std::string::npos) << c.coordinatorLog();
+}
+
 }  // namespace
 }  // namespace tfmath

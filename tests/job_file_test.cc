@@ -236,6 +236,15 @@ INSTANTIATE_TEST_SUITE_P(
                "model[0]: gives [3] per sample but the target has 1 value(s)"},
         BadJob{kLinear + "model = [(activation = none)]," + kSgd + kRun,
                "model: has only identities (activation = none); add a layer"},
+        // Free text shown on other users' terminals: printable UTF-8, bounded.
+        BadJob{"name = \"x\\x1b]0;pwned\\x07\\nforged\"," + kLinear + kDense1 + kSgd + kRun,
+               "name: must be printable UTF-8 without control characters"},
+        BadJob{"name = \"" + std::string(300, 'n') + "\"," + kLinear + kDense1 + kSgd + kRun,
+               "name: must be at most 256 bytes, not 300"},
+        BadJob{"data = (csv = (train = \"t.csv\", target = \"y\\r\")), model = [(dense = (units = "
+               "1))], loss = mse," +
+                   kSgd + kRun,
+               "data.csv.target: must be printable UTF-8 without control characters"},
         // Losses that do not fit the targets.
         BadJob{kFashionSmall + "model = [(flatten = void), (dense = (units = 10))], loss = mse," +
                    kSgd + kRun,
