@@ -40,18 +40,23 @@ void addCommon(CLI::App* cmd, Common& c) {
                   "Coordinator address (default: $TFMATH_COORDINATOR or client.conf)");
 }
 
-// Runs `body`, turning failures into a message on stderr and an exit code.
+// Runs `body`, turning failures into a message on stderr and an exit code. Messages may carry text
+// from the coordinator or a file: control characters are escaped (one problem a line stays so).
 int guarded(const char* name, const std::function<int()>& body) {
+  auto say = [name](const char* prefix, const char* what) {
+    std::fprintf(stderr, "tfmath %s: %s%s\n", name, prefix,
+                 escapeForTerminal(what, /*keepNewlines=*/true).c_str());
+  };
   try {
     return body();
   } catch (const JobError& e) {
-    std::fprintf(stderr, "tfmath %s: %s\n", name, e.what());
+    say("", e.what());
     return 2;
   } catch (const ClientError& e) {
-    std::fprintf(stderr, "tfmath %s: %s\n", name, e.what());
+    say("", e.what());
     return 1;
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "tfmath %s: error: %s\n", name, e.what());
+    say("error: ", e.what());
     return 1;
   }
 }

@@ -455,6 +455,12 @@ TEST(Cluster, AJobNameWithControlCharactersIsRefusedAndNeverPrintedRaw) {
   EXPECT_EQ(status.exitCode, 0) << status.output;
   EXPECT_EQ(status.output.find("forged"), std::string::npos) << status.output;
   EXPECT_EQ(c.coordinatorLog().find('\x1b'), std::string::npos) << c.coordinatorLog();
+  // An error that quotes what the user sent comes back escaped too.
+  const testing::CommandResult cancel =
+      testing::tfmath("cancel '7\x1b[2J' --coordinator " + c.clientEndpoint());
+  EXPECT_EQ(cancel.exitCode, 1) << cancel.output;
+  EXPECT_NE(cancel.output.find("no job 7\\x1b[2J"), std::string::npos) << cancel.output;
+  EXPECT_EQ(cancel.output.find('\x1b'), std::string::npos) << cancel.output;
 }
 
 }  // namespace
