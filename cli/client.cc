@@ -1,6 +1,9 @@
 // client.cc: coordinator discovery, client keys, and requests.
 #include "cli/client.h"
 
+#include <unistd.h>
+
+#include <cerrno>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
@@ -68,9 +71,34 @@ std::string findCoordinator(const std::string& flag) {
       "write `coordinator = ENDPOINT` in ~/.config/tfmath/client.conf");
 }
 
+namespace {
+
+// An ipc:// endpoint's socket file, checked before ZeroMQ (which retries silently until the
+// request times out), so that a client says at once why it cannot reach the coordinator. It is not
+// connected to: a connection that closes at once would read as a failed handshake in the
+// coordinator's log. (A socket file left by a coordinator that died still waits for the timeout.)
+void checkLocalSocket(const std::string& endpoint) {
+  const std::string path = endpoint.substr(std::string("ipc://").size());
+  if (path.empty() || path.starts_with("@")) return;  // abstract sockets have no file
+  if (::access(path.c_str(), W_OK) == 0) return;
+  const int error = errno;
+  const std::string where = "the coordinator's socket " + path;
+  if (error == ENOENT || error == ENOTDIR)
+    throw ClientError(where +
+                      " does not exist: is the coordinator running, and is this its "
+                      "state directory?");
+  if (error == EACCES || error == EPERM)
+    throw ClientError("permission denied on " + where +
+                      ": ask its admin to give your user access (a group that may connect)");
+  throw ClientError("cannot use " + where + ": " + std::strerror(error));
+}
+
+}  // namespace
+
 Client::Client(const std::string& endpoint)
     : endpoint_(endpoint), socket_(context_, zmq::socket_type::dealer) {
   wire::configure(socket_);
+  if (endpoint.starts_with("ipc://")) checkLocalSocket(endpoint);
   if (endpoint.starts_with("tcp://")) {
     const CurveClientKeys keys = clientKeys();
     if (!keys.empty()) keys.apply(socket_);

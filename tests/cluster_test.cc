@@ -3,6 +3,10 @@
 // restart, the coordinator's answers to bad input, and data checked by the workers, not the
 // coordinator.
 #include <gtest/gtest.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
 
 #include <cmath>
 #include <cstring>
@@ -427,11 +431,41 @@ TEST(Cluster, UnreadableDataIsAcceptedThenFailsTheJobNamingTheDataError) {
 
 TEST(Cluster, ClientWithoutCoordinatorFailsClearlyAndFast) {
   TempDir dir;
-  const auto start = std::chrono::steady_clock::now();
+  auto start = std::chrono::steady_clock::now();
+  // No socket file: said at once, not after the request's timeout.
   auto r = testing::tfmath("status --coordinator ipc://" + dir.path() + "/nothing.sock");
+  EXPECT_NE(r.exitCode, 0);
+  EXPECT_NE(r.output.find("nothing.sock does not exist"), std::string::npos) << r.output;
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(5));
+  // A socket file that nothing listens on (a coordinator that died): the request times out.
+  start = std::chrono::steady_clock::now();
+  const std::string stale = dir.path() + "/stale.sock";
+  {
+    const int fd = ::socket(AF_UNIX, SOCK_STREAM, 0);
+    sockaddr_un address{};
+    address.sun_family = AF_UNIX;
+    std::strncpy(address.sun_path, stale.c_str(), sizeof address.sun_path - 1);
+    ASSERT_EQ(::bind(fd, reinterpret_cast<const sockaddr*>(&address), sizeof address), 0);
+    ::close(fd);
+  }
+  r = testing::tfmath("status --coordinator ipc://" + stale);
   EXPECT_NE(r.exitCode, 0);
   EXPECT_NE(r.output.find("did not answer"), std::string::npos) << r.output;
   EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(20));
+  // A socket this user may not write to: permission denied, at once. Root may write anywhere, so
+  // the CLI runs as the unprivileged `nobody` (from Debian's base system) when the test is root.
+  if (::geteuid() == 0 && std::system("id nobody >/dev/null 2>&1") == 0) {
+    ::chmod(dir.path().c_str(), 0755);
+    ::chmod(stale.c_str(), 0600);
+    start = std::chrono::steady_clock::now();
+    r = testing::shell("su nobody -s /bin/sh -c '" + testing::tfmathBinary() +
+                       " status --coordinator ipc://" + stale + "'");
+    EXPECT_NE(r.exitCode, 0);
+    EXPECT_NE(r.output.find("permission denied on the coordinator's socket " + stale),
+              std::string::npos)
+        << r.output;
+    EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(5));
+  }
   r = testing::tfmath("status");  // nothing configured at all
   if (!std::getenv("TFMATH_COORDINATOR")) {
     EXPECT_NE(r.output.find("no coordinator"), std::string::npos) << r.output;
