@@ -10,6 +10,7 @@
 
 #include <cmath>
 #include <cstring>
+#include <filesystem>
 #include <nlohmann/json.hpp>
 
 #include "jobs/params_file.h"
@@ -458,8 +459,12 @@ TEST(Cluster, ClientWithoutCoordinatorFailsClearlyAndFast) {
     ::chmod(dir.path().c_str(), 0755);
     ::chmod(stale.c_str(), 0600);
     start = std::chrono::steady_clock::now();
-    r = testing::shell("su nobody -s /bin/sh -c '" + testing::tfmathBinary() +
-                       " status --coordinator ipc://" + stale + "'");
+    // A copy of the binary where nobody may run it (the build folder may be in root's home).
+    const std::string binary = dir.path() + "/tfmath";
+    std::filesystem::copy_file(testing::tfmathBinary(), binary);
+    ::chmod(binary.c_str(), 0755);
+    r = testing::shell("su nobody -s /bin/sh -c '" + binary + " status --coordinator ipc://" +
+                       stale + "'");
     EXPECT_NE(r.exitCode, 0);
     EXPECT_NE(r.output.find("permission denied on the coordinator's socket " + stale),
               std::string::npos)
