@@ -103,9 +103,7 @@ JobEffects JobLifecycle::cancel() {
 
 JobEffects JobLifecycle::rankFinished(uint32_t rank, bool ok, const std::string& reason,
                                       bool hasResult) {
-  if (isFinal(phase_) || phase_ == JobPhase::pending || rank >= done_.size() || done_[rank])
-    return {};
-  done_[rank] = true;
+  if (!markDone(rank)) return {};
   JobEffects e;
   if (!ok) {
     if (phase_ == JobPhase::running) {
@@ -124,9 +122,7 @@ JobEffects JobLifecycle::rankFinished(uint32_t rank, bool ok, const std::string&
 }
 
 JobEffects JobLifecycle::rankLost(uint32_t rank, const std::string& reason, bool hasResult) {
-  if (isFinal(phase_) || phase_ == JobPhase::pending || rank >= done_.size() || done_[rank])
-    return {};
-  done_[rank] = true;
+  if (!markDone(rank)) return {};
   JobEffects e;
   if (phase_ == JobPhase::running) {
     phase_ = JobPhase::failing;
@@ -147,6 +143,14 @@ JobEffects JobLifecycle::coordinatorRestarted() {
   if (phase_ != JobPhase::running && phase_ != JobPhase::cancelling && phase_ != JobPhase::failing)
     return {};
   return end(JobPhase::failed, "the coordinator restarted while the job ran");
+}
+
+bool JobLifecycle::markDone(uint32_t rank) {
+  // Only a started, unfinished job has ranks to finish, and each finishes once.
+  if (isFinal(phase_) || phase_ == JobPhase::pending || rank >= done_.size() || done_[rank])
+    return false;
+  done_[rank] = true;
+  return true;
 }
 
 JobEffects JobLifecycle::endIfAllDone(bool hasResult) {

@@ -55,6 +55,8 @@ class JobLifecycle {
   JobEffects coordinatorRestarted();
 
  private:
+  // Records that `rank` finished; false when that means nothing (not running, or already done).
+  bool markDone(uint32_t rank);
   JobEffects endIfAllDone(bool hasResult);
   JobEffects end(JobPhase final, const std::string& reason);
 
