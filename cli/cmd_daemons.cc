@@ -3,12 +3,14 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <thread>
 
 #include "base/durable_file.h"
 #include "cli/commands.h"
+#include "cli/daemon_config.h"
 #include "cli/signals.h"
 #include "cli/ssh_launcher.h"
 #include "coordinator/coordinator.h"
@@ -40,6 +42,18 @@ CurveClientKeys workerKeysFromStdin() {
 
 }  // namespace
 
+std::vector<std::string> defaultDataRoots() {
+  std::error_code ignored;
+  if (std::filesystem::is_directory("/usr/share/datasets", ignored)) return {"/usr/share/datasets"};
+  return {};
+}
+
+void addDataRootOption(CLI::App* command, std::vector<std::string>& roots) {
+  command->add_option("--data-root", roots,
+                      "A folder whose regular files jobs may read as data (repeatable; default "
+                      "/usr/share/datasets). Paths are resolved, links included, before the check");
+}
+
 Command addCoordinatorCommand(CLI::App& app) {
   auto* cmd = app.add_subcommand("coordinator", "Run the coordinator daemon (one per cluster)");
   auto o = std::make_shared<CoordinatorOptions>();
@@ -61,8 +75,13 @@ Command addCoordinatorCommand(CLI::App& app) {
   cmd->add_option("--admin", o->admins,
                   "A user who may cancel and read any job (repeatable; the coordinator's own user "
                   "always may)");
-  return {cmd, [o, hostfile] {
+  addDataRootOption(cmd, o->dataRoots);
+  auto config = std::make_shared<std::string>();
+  addConfigOption(cmd, *config, "/etc/tfmath/coordinator.conf");
+  return {cmd, [cmd, config, o, hostfile] {
             try {
+              applyConfigFile(cmd, *config, cmd->count("--config") > 0);
+              if (o->dataRoots.empty()) o->dataRoots = defaultDataRoots();
               Coordinator coordinator(*o);
               // Tells `tfmath up` (and people) where the endpoints ended up.
               writeFileDurably(o->stateDir + "/endpoints",
@@ -107,8 +126,13 @@ Command addWorkerCommand(CLI::App& app) {
                   "Seconds a collective (Gloo) may wait for the other ranks before the job fails")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
-  return {cmd, [o, timeoutSeconds, keys, keysOnStdin] {
+  addDataRootOption(cmd, o->dataRoots);
+  auto config = std::make_shared<std::string>();
+  addConfigOption(cmd, *config, "/etc/tfmath/worker.conf");
+  return {cmd, [cmd, config, o, timeoutSeconds, keys, keysOnStdin] {
             try {
+              applyConfigFile(cmd, *config, cmd->count("--config") > 0);
+              if (o->dataRoots.empty()) o->dataRoots = defaultDataRoots();
               o->collectiveTimeout = std::chrono::seconds(*timeoutSeconds);
               probeDevice(o->device);  // a GPU that is not there stops the worker here, by name
               if (*keysOnStdin) {

@@ -26,6 +26,7 @@ struct UpOptions {
   int workers = -1;   // -1: one per core, or none with a hostfile or --gpus
   bool gpus = false;  // one more worker per visible GPU
   std::string stateDir, workerEndpoint = "tcp://127.0.0.1:*";
+  std::vector<std::string> dataRoots;  // none given: defaultDataRoots() and the current folder
   HostfileOptions hostfile;
 };
 
@@ -93,13 +94,27 @@ int up(UpOptions o) {
   o.stateDir = std::filesystem::canonical(o.stateDir).string();
   std::filesystem::remove(o.stateDir + "/endpoints");
 
+  if (o.dataRoots.empty()) {
+    o.dataRoots = defaultDataRoots();
+    // The folder `tfmath up` starts in holds its user's jobs and their data; but never all of "/".
+    const std::string here = std::filesystem::current_path().string();
+    if (here != "/") o.dataRoots.push_back(here);
+  }
+  std::vector<std::string> rootArgs;
+  for (const auto& root : o.dataRoots) rootArgs.insert(rootArgs.end(), {"--data-root", root});
+  auto with = [](std::vector<std::string> args, const std::vector<std::string>& more) {
+    args.insert(args.end(), more.begin(), more.end());
+    return args;
+  };
+
   // §8: the local cluster's keys, made on first use; the coordinator and the workers share them.
   const std::string keys = o.stateDir + "/keys";
   ClusterKeyFiles(keys).createMissing();
 
   std::vector<pid_t> children;
-  children.push_back(spawn({"tfmath", "coordinator", "--state-dir", o.stateDir, "--keys", keys,
-                            "--worker-endpoint", o.workerEndpoint}));
+  children.push_back(spawn(with({"tfmath", "coordinator", "--state-dir", o.stateDir, "--keys", keys,
+                                 "--worker-endpoint", o.workerEndpoint},
+                                rootArgs)));
   const std::string workerEndpoint = waitForEndpoint(o.stateDir, children[0]);
   if (workerEndpoint.empty()) {
     std::fprintf(stderr, "tfmath up: the coordinator did not start (see its messages above)\n");
@@ -117,19 +132,23 @@ int up(UpOptions o) {
     }
   }
   for (int i = 0; i < o.workers; ++i)
-    children.push_back(
-        spawn({"tfmath", "worker", "--coordinator", workerEndpoint, "--keys", keys}));
+    children.push_back(spawn(
+        with({"tfmath", "worker", "--coordinator", workerEndpoint, "--keys", keys}, rootArgs)));
   for (int i = 0; i < gpus; ++i)
-    children.push_back(spawn({"tfmath", "worker", "--coordinator", workerEndpoint, "--keys", keys,
-                              "--device", "gpu:" + std::to_string(i)}));
+    children.push_back(spawn(with({"tfmath", "worker", "--coordinator", workerEndpoint, "--keys",
+                                   keys, "--device", "gpu:" + std::to_string(i)},
+                                  rootArgs)));
   const std::string client = "ipc://" + o.stateDir + "/coordinator.sock";
+  std::string roots;
+  for (const auto& root : o.dataRoots) roots += (roots.empty() ? "" : ", ") + root;
   std::fprintf(stderr,
                "tfmath up: a coordinator, %d local CPU, %d local GPU and %d remote worker(s); "
-               "state in %s\n"
+               "state in %s; jobs may read data in %s\n"
                "  submit:  tfmath submit JOB.capnp --wait   (after the export line below)\n"
                "  watch:   tfmath status\n"
                "  stop:    Ctrl-C\n",
-               o.workers, gpus, remote ? remote->running() : 0, o.stateDir.c_str());
+               o.workers, gpus, remote ? remote->running() : 0, o.stateDir.c_str(),
+               roots.empty() ? "no folder" : roots.c_str());
   std::printf("export TFMATH_COORDINATOR=%s\n", client.c_str());
   std::fflush(stdout);
 
@@ -167,6 +186,10 @@ Command addUpCommand(CLI::App& app) {
   cmd->add_option("--state-dir", o->stateDir, "State directory (default ~/.local/state/tfmath)");
   cmd->add_option("--worker-endpoint", o->workerEndpoint, "Where workers connect")
       ->capture_default_str();
+  cmd->add_option("--data-root", o->dataRoots,
+                  "A folder whose regular files jobs may read as data (repeatable; default "
+                  "/usr/share/datasets and the folder tfmath up starts in). Remote workers use "
+                  "their own host's setting");
   o->hostfile.addTo(cmd);
   return {cmd, [o] { return up(*o); }};
 }

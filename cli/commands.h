@@ -5,6 +5,8 @@
 
 #include <CLI/CLI.hpp>
 #include <functional>
+#include <string>
+#include <vector>
 
 namespace tfmath::cli {
 
@@ -24,5 +26,11 @@ Command addCancelCommand(CLI::App& app);
 Command addResultCommand(CLI::App& app);
 Command addLogsCommand(CLI::App& app);
 Command addKeygenCommand(CLI::App& app);
+
+// The folders a daemon lets jobs read data from when none is given: Debian's datasets
+// (/usr/share/datasets), where installed.
+std::vector<std::string> defaultDataRoots();
+// Registers --data-root (repeatable) on a daemon's command, filling `roots`.
+void addDataRootOption(CLI::App* command, std::vector<std::string>& roots);
 
 }  // namespace tfmath::cli

@@ -21,13 +21,14 @@ std::string userName(unsigned uid) {
 
 ClientApi::ClientApi(EventLoop& loop, JobControl& jobs, WorkerRegistry& workers,
                      const StateDir& state, const Clock& clock, ClientIdentity identity,
-                     EventLoop::Log log)
+                     DataAccess data, EventLoop::Log log)
     : loop_(loop),
       jobs_(jobs),
       workers_(workers),
       state_(state),
       clock_(clock),
       identity_(std::move(identity)),
+      data_(std::move(data)),
       log_(std::move(log)) {}
 
 std::string ClientApi::clientUser(const zmq::message_t& frame) const {
@@ -98,9 +99,11 @@ void ClientApi::handle(const std::string& peer, const zmq::message_t& frame) {
 }
 
 void ClientApi::submit(const std::string& peer, const std::string& user, proto::Submit::Reader s) {
-  // §6.1: the coordinator checks the fields again, since it trusts no client, but never reads the
-  // data: that could take seconds, and the loop must keep serving. Workers check the data (§5.5).
+  // §6.1: the coordinator checks the fields again, since it trusts no client, and the data paths
+  // against its data roots, but never reads the data: that could take seconds, and the loop must
+  // keep serving. Workers check the data (§5.5).
   std::vector<std::string> problems = checkJobFields(s.getJob());
+  if (problems.empty()) problems = checkDataPaths(s.getJob(), data_);
   if (!problems.empty()) {
     std::string text;
     for (const auto& p : problems) text += (text.empty() ? "" : "\n") + p;

@@ -13,6 +13,7 @@
 #include "coordinator/job_control.h"
 #include "coordinator/state_dir.h"
 #include "coordinator/worker_registry.h"
+#include "jobs/data_access.h"
 
 namespace tfmath {
 
@@ -25,7 +26,7 @@ struct ClientIdentity {
 class ClientApi {
  public:
   ClientApi(EventLoop& loop, JobControl& jobs, WorkerRegistry& workers, const StateDir& state,
-            const Clock& clock, ClientIdentity identity, EventLoop::Log log);
+            const Clock& clock, ClientIdentity identity, DataAccess data, EventLoop::Log log);
   // Handles one message from the client socket.
   void handle(const std::string& peer, const zmq::message_t& frame);
 
@@ -49,6 +50,7 @@ class ClientApi {
   const StateDir& state_;
   const Clock& clock_;
   ClientIdentity identity_;
+  DataAccess data_;  // the data roots a submitted job's paths must lie in
   EventLoop::Log log_;
 };
 

@@ -58,9 +58,9 @@ Coordinator::Coordinator(CoordinatorOptions options)
   workerEndpoint_ = loop_->workers().get(zmq::sockopt::last_endpoint);
 
   JobControl& control = *this;
-  clients_ =
-      std::make_unique<ClientApi>(*loop_, control, workers_, state_, clock_, std::move(identity),
-                                  [this](const std::string& line) { log(line); });
+  clients_ = std::make_unique<ClientApi>(
+      *loop_, control, workers_, state_, clock_, std::move(identity),
+      DataAccess::withinRoots(options_.dataRoots), [this](const std::string& line) { log(line); });
   loop_->watch(authenticator_->socket(), [this] { authenticator_->handle(); });
   // §8: handshakes that fail before ZAP is asked (a plaintext peer, a wrong server key); the
   // authenticator has logged those it refused.

@@ -48,14 +48,14 @@ std::vector<std::string> checkModelAgainstData(proto::Job::Reader job, const Dat
   return p.list;
 }
 
-Data validateJob(proto::Job::Reader job) {
+Data validateJob(proto::Job::Reader job, const DataAccess& access) {
   auto fail = [](const std::vector<std::string>& problems) {
     std::string message;
     for (const auto& m : problems) message += (message.empty() ? "" : "\n") + m;
     throw JobError(message);
   };
   if (auto problems = checkJobFields(job); !problems.empty()) fail(problems);
-  Data data = loadData(job.getData(), job.getSeed());
+  Data data = loadData(job.getData(), job.getSeed(), access);
   if (auto problems = checkModelAgainstData(job, data); !problems.empty()) fail(problems);
   return data;
 }

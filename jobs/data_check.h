@@ -17,8 +17,8 @@ namespace tfmath {
 // Returns every problem found (the first bad layer stops the shape walk).
 std::vector<std::string> checkModelAgainstData(proto::Job::Reader job, const Data& data);
 
-// All of it: the field checks (job_check.h), then loading the data (which checks the files), then
-// the shapes. Throws JobError with every message, one per line. Returns the loaded data.
-Data validateJob(proto::Job::Reader job);
+// All of it: the field checks (job_check.h), then loading the data through `access` (which checks
+// the files), then the shapes. Throws JobError with every message, one per line. Returns the data.
+Data validateJob(proto::Job::Reader job, const DataAccess& access = DataAccess::ownRights());
 
 }  // namespace tfmath

@@ -1,12 +1,11 @@
 // data_csv.cc: numeric CSV tables with a header row, parsed by libcsv. One named column is the
 // target; the others are the input features, in file order.
 #include <csv.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <cmath>
 #include <cstdlib>
-#include <fstream>
-#include <sstream>
 #include <vector>
 
 #include "jobs/dataset.h"
@@ -19,6 +18,7 @@ namespace {
 struct Table {
   std::vector<std::string> header;
   std::vector<std::vector<double>> rows;
+  bool quote = true;  // whether errors may quote a cell or a column's name
   std::string error;  // the first bad cell, if any
   std::vector<std::string> pending;
   size_t line = 1;
@@ -49,8 +49,9 @@ void onRow(int, void* out) {
     errno = 0;
     const double v = std::strtod(cells[i].c_str(), &end);
     if (cells[i].empty() || *end != '\0' || errno == ERANGE || !std::isfinite(v)) {
-      t.error = "line " + std::to_string(line) + ", column '" + t.header[i] +
-                "': not a finite number: '" + cells[i] + "'";
+      t.error = "line " + std::to_string(line) + ", column " + std::to_string(i + 1) +
+                (t.quote ? " ('" + t.header[i] + "')" : "") + ": not a finite number" +
+                (t.quote ? ": '" + cells[i] + "'" : "");
       return;
     }
     row.push_back(v);
@@ -58,17 +59,27 @@ void onRow(int, void* out) {
   t.rows.push_back(std::move(row));
 }
 
-Dataset loadTable(const std::string& path, const std::string& target, const std::string& field) {
-  std::ifstream in(path, std::ios::binary);
-  require(in.good(), field, path + ": cannot open (missing or unreadable)");
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  const std::string text = buffer.str();
+std::string readAll(const OwnedFd& fd, const std::string& field, const std::string& path) {
+  std::string text;
+  char chunk[1 << 16];
+  for (;;) {
+    const ssize_t n = ::read(fd.get(), chunk, sizeof chunk);
+    if (n < 0 && errno == EINTR) continue;
+    require(n >= 0, field, path + ": cannot read (an I/O error)");
+    if (n == 0) return text;
+    text.append(chunk, static_cast<size_t>(n));
+  }
+}
+
+Dataset loadTable(const std::string& path, const std::string& target, const std::string& field,
+                  const DataAccess& access) {
+  const std::string text = readAll(access.open(path, field), field, path);
 
   csv_parser parser;
   require(csv_init(&parser, CSV_STRICT | CSV_APPEND_NULL | CSV_STRICT_FINI) == 0, field,
           "cannot start the CSV parser");
   Table t;
+  t.quote = access.quotesContent();
   const bool parsed =
       csv_parse(&parser, text.data(), text.size(), onField, onRow, &t) == text.size() &&
       csv_fini(&parser, onField, onRow, &t) == 0;
@@ -106,13 +117,13 @@ Dataset loadTable(const std::string& path, const std::string& target, const std:
 
 }  // namespace
 
-Data loadCsv(proto::Csv::Reader csv, const std::string& field) {
+Data loadCsv(proto::Csv::Reader csv, const std::string& field, const DataAccess& access) {
   require(csv.getTrain().size() > 0, field + ".train", "is required");
   require(csv.getTarget().size() > 0, field + ".target", "is required: name the target column");
   Data data;
-  data.train = loadTable(csv.getTrain(), csv.getTarget(), field + ".train");
+  data.train = loadTable(csv.getTrain(), csv.getTarget(), field + ".train", access);
   if (csv.getTest().size() > 0) {
-    data.test = loadTable(csv.getTest(), csv.getTarget(), field + ".test");
+    data.test = loadTable(csv.getTest(), csv.getTarget(), field + ".test", access);
     require(data.test->inputs.dim(1) == data.train.inputs.dim(1), field + ".test",
             "has a different number of columns than the training table");
   }

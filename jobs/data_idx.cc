@@ -19,31 +19,41 @@ struct IdxArray {
   std::vector<uint8_t> bytes;
 };
 
-IdxArray readIdx(const std::string& path, uint32_t expectedMagic, const std::string& field) {
+// The largest IDX array read: 4 GiB of elements.
+constexpr uint64_t kMaxIdxElements = uint64_t{1} << 32;
+
+IdxArray readIdx(const std::string& path, uint32_t expectedMagic, const std::string& field,
+                 const DataAccess& access) {
   const std::string where = field + ": " + path;
-  std::unique_ptr<gzFile_s, int (*)(gzFile)> f(gzopen(path.c_str(), "rb"), gzclose);
-  require(f != nullptr, where, "cannot open (missing or unreadable)");
+  std::unique_ptr<gzFile_s, int (*)(gzFile)> f(gzdopen(access.open(path, field).release(), "rb"),
+                                               gzclose);
+  require(f != nullptr, where, "cannot read (out of memory)");
   gzbuffer(f.get(), 1 << 20);
   uint8_t header[4];
   require(gzread(f.get(), header, 4) == 4, where, "truncated: no IDX header");
   const uint32_t magic = (uint32_t{header[0]} << 24) | (uint32_t{header[1]} << 16) |
                          (uint32_t{header[2]} << 8) | header[3];
   char text[96];
-  std::snprintf(text, sizeof text, "bad IDX magic number 0x%08x (expected 0x%08x)", magic,
-                expectedMagic);
-  require(magic == expectedMagic, where, text);
+  std::snprintf(text, sizeof text, " 0x%08x (expected 0x%08x)", magic, expectedMagic);
+  require(magic == expectedMagic, where,
+          std::string(expectedMagic == 0x00000803 ? "not an IDX image file (idx3 of uint8)"
+                                                  : "not an IDX label file (idx1 of uint8)") +
+              ": bad magic number" + (access.quotesContent() ? text : ""));
   IdxArray a;
-  size_t total = 1;
+  uint64_t total = 1;
   for (int i = 0; i < header[3]; ++i) {
     uint8_t b[4];
     require(gzread(f.get(), b, 4) == 4, where, "truncated inside the IDX header");
-    a.dims.push_back((uint32_t{b[0]} << 24) | (uint32_t{b[1]} << 16) | (uint32_t{b[2]} << 8) |
-                     b[3]);
-    total *= a.dims.back();
+    const uint32_t dim =
+        (uint32_t{b[0]} << 24) | (uint32_t{b[1]} << 16) | (uint32_t{b[2]} << 8) | b[3];
+    a.dims.push_back(dim);
+    require(dim > 0, where, "the IDX header declares no elements");
+    // Checked before the product is taken, so no header can wrap it: a wrapped size would make
+    // the reads below run past the buffer.
+    require(total <= kMaxIdxElements / dim, where,
+            "the IDX header declares more than " + std::to_string(kMaxIdxElements) + " elements");
+    total *= dim;
   }
-  require(total > 0, where, "the IDX header declares no elements");
-  // Without this check a corrupt header could make us allocate far more than the file holds.
-  require(total <= (size_t{1} << 32), where, "the IDX header declares an implausible size");
   a.bytes.resize(total);
   size_t got = 0;
   while (got < total) {
@@ -56,18 +66,24 @@ IdxArray readIdx(const std::string& path, uint32_t expectedMagic, const std::str
     got += static_cast<size_t>(n);
   }
   require(got == total, where,
-          "truncated: holds " + std::to_string(got) + " of the " + std::to_string(total) +
-              " bytes its header declares");
+          "truncated: holds fewer bytes than its header declares" +
+              (access.quotesContent()
+                   ? " (" + std::to_string(got) + " of " + std::to_string(total) + ")"
+                   : std::string()));
   return a;
 }
 
 Dataset loadPair(const std::string& imagesPath, const std::string& labelsPath, uint32_t limit,
-                 const std::string& imagesField, const std::string& labelsField) {
-  IdxArray images = readIdx(imagesPath, 0x00000803, imagesField);
-  IdxArray labels = readIdx(labelsPath, 0x00000801, labelsField);
+                 const std::string& imagesField, const std::string& labelsField,
+                 const DataAccess& access) {
+  IdxArray images = readIdx(imagesPath, 0x00000803, imagesField, access);
+  IdxArray labels = readIdx(labelsPath, 0x00000801, labelsField, access);
   require(images.dims[0] == labels.dims[0], labelsField,
-          labelsPath + " holds " + std::to_string(labels.dims[0]) + " labels but " + imagesPath +
-              " holds " + std::to_string(images.dims[0]) + " images");
+          access.quotesContent()
+              ? labelsPath + " holds " + std::to_string(labels.dims[0]) + " labels but " +
+                    imagesPath + " holds " + std::to_string(images.dims[0]) + " images"
+              : labelsPath + " holds a different number of labels than " + imagesPath +
+                    " holds images");
   const int64_t n = limit ? std::min<int64_t>(limit, images.dims[0]) : images.dims[0];
   const int64_t h = images.dims[1], w = images.dims[2];
   Dataset d;
@@ -80,7 +96,7 @@ Dataset loadPair(const std::string& imagesPath, const std::string& labelsPath, u
 
 }  // namespace
 
-Data loadIdx(proto::Idx::Reader idx, const std::string& field) {
+Data loadIdx(proto::Idx::Reader idx, const std::string& field, const DataAccess& access) {
   require(idx.getTrainImages().size() > 0, field + ".trainImages", "is required");
   require(idx.getTrainLabels().size() > 0, field + ".trainLabels", "is required");
   require(idx.getTestImages().size() == 0 || idx.getTestLabels().size() > 0, field + ".testLabels",
@@ -88,10 +104,10 @@ Data loadIdx(proto::Idx::Reader idx, const std::string& field) {
   Data data;
   data.labels = true;
   data.train = loadPair(idx.getTrainImages(), idx.getTrainLabels(), idx.getLimit(),
-                        field + ".trainImages", field + ".trainLabels");
+                        field + ".trainImages", field + ".trainLabels", access);
   if (idx.getTestImages().size() > 0)
     data.test = loadPair(idx.getTestImages(), idx.getTestLabels(), idx.getTestLimit(),
-                         field + ".testImages", field + ".testLabels");
+                         field + ".testImages", field + ".testLabels", access);
   return data;
 }
 

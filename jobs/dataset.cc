@@ -18,17 +18,17 @@ void Dataset::gather(const uint32_t* indices, int64_t n, Tensor& x, Tensor& t) c
   }
 }
 
-Data loadData(proto::DataSource::Reader source, uint64_t seed) {
+Data loadData(proto::DataSource::Reader source, uint64_t seed, const DataAccess& access) {
   Data data;
   switch (source.which()) {
     case proto::DataSource::LINEAR:
       data = loadLinear(source.getLinear(), seed, "data.linear");
       break;
     case proto::DataSource::IDX:
-      data = loadIdx(source.getIdx(), "data.idx");
+      data = loadIdx(source.getIdx(), "data.idx", access);
       break;
     case proto::DataSource::CSV:
-      data = loadCsv(source.getCsv(), "data.csv");
+      data = loadCsv(source.getCsv(), "data.csv", access);
       break;
   }
   // A target can be a class number when every one is a whole number >= 0.

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <optional>
 
+#include "jobs/data_access.h"
 #include "ops/tensor.h"
 #include "proto/job.capnp.h"
 
@@ -31,12 +32,14 @@ struct Data {
   int64_t classes = 0;
 };
 
-// Loads the job's data source. Relative paths must already be resolved (see job_file.h).
-Data loadData(proto::DataSource::Reader source, uint64_t seed);
+// Loads the job's data source, opening files through `access`. Relative paths must already be
+// resolved (see job_file.h).
+Data loadData(proto::DataSource::Reader source, uint64_t seed, const DataAccess& access);
 
-// Loaders for each source; `field` prefixes error messages (e.g. "data.idx").
+// Loaders for each source; `field` prefixes error messages (e.g. "data.idx"). Their errors quote
+// what a file holds only when `access.quotesContent()`.
 Data loadLinear(proto::Linear::Reader linear, uint64_t seed, const std::string& field);
-Data loadIdx(proto::Idx::Reader idx, const std::string& field);
-Data loadCsv(proto::Csv::Reader csv, const std::string& field);
+Data loadIdx(proto::Idx::Reader idx, const std::string& field, const DataAccess& access);
+Data loadCsv(proto::Csv::Reader csv, const std::string& field, const DataAccess& access);
 
 }  // namespace tfmath

@@ -21,32 +21,23 @@ void checkUnit(Problems& p, double v, const std::string& field) {
           "must be in [0, 1), not " + std::to_string(v));
 }
 
+std::string_view view(capnp::Text::Reader text) { return {text.begin(), text.size()}; }
+
 // Free text that a user controls is shown on other users' terminals: printable UTF-8, bounded.
-void checkText(Problems& p, capnp::Text::Reader text, size_t limit, const std::string& field) {
+void checkText(Problems& p, std::string_view text, size_t limit, const std::string& field) {
   if (p.check(text.size() <= limit, field,
               "must be at most " + std::to_string(limit) + " bytes, not " +
                   std::to_string(text.size())))
-    p.check(isPrintableUtf8({text.begin(), text.size()}), field,
-            "must be printable UTF-8 without control characters");
+    p.check(isPrintableUtf8(text), field, "must be printable UTF-8 without control characters");
 }
 
 constexpr size_t kNameBytes = 256, kPathBytes = 4096;
 
 void checkTexts(Problems& p, proto::Job::Reader job) {
-  checkText(p, job.getName(), kNameBytes, "name");
-  auto data = job.getData();
-  if (data.isIdx()) {
-    auto idx = data.getIdx();
-    checkText(p, idx.getTrainImages(), kPathBytes, "data.idx.trainImages");
-    checkText(p, idx.getTrainLabels(), kPathBytes, "data.idx.trainLabels");
-    checkText(p, idx.getTestImages(), kPathBytes, "data.idx.testImages");
-    checkText(p, idx.getTestLabels(), kPathBytes, "data.idx.testLabels");
-  } else if (data.isCsv()) {
-    auto csv = data.getCsv();
-    checkText(p, csv.getTrain(), kPathBytes, "data.csv.train");
-    checkText(p, csv.getTest(), kPathBytes, "data.csv.test");
-    checkText(p, csv.getTarget(), kNameBytes, "data.csv.target");
-  }
+  checkText(p, view(job.getName()), kNameBytes, "name");
+  for (const auto& [field, path] : dataPaths(job.getData())) checkText(p, path, kPathBytes, field);
+  if (job.getData().isCsv())
+    checkText(p, view(job.getData().getCsv().getTarget()), kNameBytes, "data.csv.target");
 }
 
 }  // namespace
@@ -76,6 +67,33 @@ std::vector<std::string> checkJobFields(proto::Job::Reader job) {
     checkRate(p, a.getEpsilon(), "optimizer.adam.epsilon");
   }
   return p.list;
+}
+
+std::vector<DataPath> dataPaths(proto::DataSource::Reader data) {
+  std::vector<DataPath> paths;
+  auto add = [&](const char* field, capnp::Text::Reader path) {
+    if (path.size()) paths.push_back({field, std::string(path.begin(), path.size())});
+  };
+  if (data.isIdx()) {
+    auto idx = data.getIdx();
+    add("data.idx.trainImages", idx.getTrainImages());
+    add("data.idx.trainLabels", idx.getTrainLabels());
+    add("data.idx.testImages", idx.getTestImages());
+    add("data.idx.testLabels", idx.getTestLabels());
+  } else if (data.isCsv()) {
+    auto csv = data.getCsv();
+    add("data.csv.train", csv.getTrain());
+    add("data.csv.test", csv.getTest());
+  }
+  return paths;
+}
+
+std::vector<std::string> checkDataPaths(proto::Job::Reader job, const DataAccess& access) {
+  std::vector<std::string> problems;
+  for (const auto& [field, path] : dataPaths(job.getData()))
+    if (std::string problem = access.check(path, field); !problem.empty())
+      problems.push_back(problem);
+  return problems;
 }
 
 }  // namespace tfmath

@@ -6,11 +6,22 @@
 #include <string>
 #include <vector>
 
+#include "jobs/data_access.h"
 #include "proto/job.capnp.h"
 
 namespace tfmath {
 
 // Returns every problem found, one message each.
 std::vector<std::string> checkJobFields(proto::Job::Reader job);
+
+struct DataPath {
+  std::string field;  // e.g. "data.csv.train"
+  std::string path;
+};
+// The file paths a data source names, with their fields; unset ones left out.
+std::vector<DataPath> dataPaths(proto::DataSource::Reader data);
+
+// Every data path checked against `access` without reading (DataAccess::check), one message each.
+std::vector<std::string> checkDataPaths(proto::Job::Reader job, const DataAccess& access);
 
 }  // namespace tfmath

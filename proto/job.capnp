@@ -53,7 +53,8 @@ enum Device {
 }
 
 struct DataSource {
-  # Where samples come from. Relative paths resolve against the job file's folder.
+  # Where samples come from. Relative paths resolve against the job file's folder. On a cluster,
+  # every file must be a regular file inside the daemons' data roots (`--data-root`).
   union {
     linear @0 :Linear;
     # Synthetic regression data: y = x·weights + bias + noise, with x drawn uniformly from [-1, 1].

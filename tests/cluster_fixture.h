@@ -12,7 +12,9 @@
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <thread>
 #include <vector>
@@ -48,9 +50,18 @@ inline pid_t spawnTfmath(const std::vector<std::string>& args, const std::string
 
 class Cluster {
  public:
-  // `coordinatorArgs` go to `tfmath coordinator` after the state dir and worker endpoint.
-  explicit Cluster(int workers, std::vector<std::string> coordinatorArgs = {})
+  // The data roots of a test cluster: the temp folder, where tests write their data, and Debian's
+  // datasets.
+  static std::vector<std::string> testDataRoots() {
+    return {std::filesystem::temp_directory_path().string(), "/usr/share/datasets"};
+  }
+
+  // `coordinatorArgs` go to `tfmath coordinator` after the state dir and worker endpoint;
+  // `dataRoots` to the coordinator and every worker.
+  explicit Cluster(int workers, std::vector<std::string> coordinatorArgs = {},
+                   std::vector<std::string> dataRoots = testDataRoots())
       : coordinatorArgs_(std::move(coordinatorArgs)) {
+    for (const auto& root : dataRoots) rootArgs_.insert(rootArgs_.end(), {"--data-root", root});
     startCoordinator();
     for (int i = 0; i < workers; ++i) addWorker();
     waitForWorkers(workers);
@@ -65,6 +76,7 @@ class Cluster {
     std::vector<std::string> args{"coordinator", "--state-dir", dir_.path(), "--worker-endpoint",
                                   workerEndpoint_.empty() ? "tcp://127.0.0.1:*" : workerEndpoint_};
     args.insert(args.end(), coordinatorArgs_.begin(), coordinatorArgs_.end());
+    args.insert(args.end(), rootArgs_.begin(), rootArgs_.end());
     coordinator_ = spawnTfmath(args, dir_.path() + "/coordinator.log");
     for (int i = 0; i < 200 && workerEndpoint_.empty(); ++i) {
       std::ifstream in(dir_.path() + "/endpoints");
@@ -79,10 +91,12 @@ class Cluster {
     }
   }
   void addWorker() {
+    std::vector<std::string> args{"worker", "--coordinator", workerEndpoint_,
+                                  "--keys", keysDir(),       "--collective-timeout",
+                                  "5"};
+    args.insert(args.end(), rootArgs_.begin(), rootArgs_.end());
     workers_.push_back(
-        spawnTfmath({"worker", "--coordinator", workerEndpoint_, "--keys", keysDir(),
-                     "--collective-timeout", "5"},
-                    dir_.path() + "/worker" + std::to_string(workers_.size()) + ".log"));
+        spawnTfmath(args, dir_.path() + "/worker" + std::to_string(workers_.size()) + ".log"));
   }
   // Waits until `n` workers are registered (by asking status).
   void waitForWorkers(int n) {
@@ -134,7 +148,7 @@ class Cluster {
   }
 
   TempDir dir_;
-  std::vector<std::string> coordinatorArgs_;
+  std::vector<std::string> coordinatorArgs_, rootArgs_;
   std::string workerEndpoint_, clientEndpoint_;
   pid_t coordinator_ = -1;
   std::vector<pid_t> workers_;
@@ -160,6 +174,43 @@ inline double relativeDistance(const std::string& a, const std::string& b) {
     worst = std::max(worst, diff / scale);
   }
   return worst;
+}
+
+// Waits until `job` reaches `state` (PENDING, RUNNING, ...); returns its status record.
+inline nlohmann::json waitForState(const Cluster& c, const std::string& job,
+                                   const std::string& state, int seconds = 60) {
+  nlohmann::json last;
+  for (int i = 0; i < seconds * 10; ++i) {
+    auto r = c.run("status " + job + " --json");
+    if (r.exitCode == 0) {
+      last = nlohmann::json::parse(r.output)["jobs"][0];
+      if (last["state"] == state) return last;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  ADD_FAILURE() << "job " << job << " never reached " << state << "; last: " << last.dump();
+  return last;
+}
+
+inline std::string submit(const Cluster& c, const std::string& jobFile) {
+  auto r = c.run("submit " + jobFile);
+  EXPECT_EQ(r.exitCode, 0) << r.output;
+  return r.output.substr(0, r.output.find('\n'));
+}
+
+// A job over a CSV file, built as a client program would send it, past the CLI's checks.
+inline void csvJob(capnp::MallocMessageBuilder& b, const std::string& path, uint32_t workers) {
+  auto job = wire::start(b).initSubmit().initJob();
+  job.setName("csv");
+  auto csv = job.initData().initCsv();
+  csv.setTrain(path);
+  csv.setTarget("y");
+  job.initModel(1)[0].initDense().setUnits(1);
+  job.setLoss(proto::Loss::MSE);
+  job.initOptimizer().initSgd().setLearningRate(0.1);
+  job.setEpochs(1);
+  job.setBatchSize(10);
+  job.setWorkers(workers);
 }
 
 // A peer that sends raw frames to a coordinator socket, as a broken or hostile program would.

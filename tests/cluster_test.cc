@@ -21,31 +21,12 @@ namespace tfmath {
 namespace {
 
 using testing::Cluster;
+using testing::csvJob;
 using testing::RawPeer;
 using testing::relativeDistance;
+using testing::submit;
 using testing::TempDir;
-
-// Waits until `job` reaches `state` (PENDING, RUNNING, ...); returns its status record.
-nlohmann::json waitForState(const Cluster& c, const std::string& job, const std::string& state,
-                            int seconds = 60) {
-  nlohmann::json last;
-  for (int i = 0; i < seconds * 10; ++i) {
-    auto r = c.run("status " + job + " --json");
-    if (r.exitCode == 0) {
-      last = nlohmann::json::parse(r.output)["jobs"][0];
-      if (last["state"] == state) return last;
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  }
-  ADD_FAILURE() << "job " << job << " never reached " << state << "; last: " << last.dump();
-  return last;
-}
-
-std::string submit(const Cluster& c, const std::string& jobFile) {
-  auto r = c.run("submit " + jobFile);
-  EXPECT_EQ(r.exitCode, 0) << r.output;
-  return r.output.substr(0, r.output.find('\n'));
-}
+using testing::waitForState;
 
 TEST(Cluster, LinregOnTwoWorkersRecoversWeightAndBias) {
   Cluster c(2);
@@ -363,21 +344,6 @@ TEST(Cluster, CoordinatorAnswersBadInputAndKeepsServing) {
   EXPECT_NE(c.coordinatorLog().find("rejected a message"), std::string::npos);
 }
 
-// A job over a CSV file, built as a client program would send it, past the CLI's checks.
-void csvJob(capnp::MallocMessageBuilder& b, const std::string& path, uint32_t workers) {
-  auto job = wire::start(b).initSubmit().initJob();
-  job.setName("csv");
-  auto csv = job.initData().initCsv();
-  csv.setTrain(path);
-  csv.setTarget("y");
-  job.initModel(1)[0].initDense().setUnits(1);
-  job.setLoss(proto::Loss::MSE);
-  job.initOptimizer().initSgd().setLearningRate(0.1);
-  job.setEpochs(1);
-  job.setBatchSize(10);
-  job.setWorkers(workers);
-}
-
 // §6.1: the coordinator checks fields only. A submission whose data takes seconds to read is
 // answered at once, and the loop keeps every running job's heartbeats going meanwhile.
 TEST(Cluster, ABigDataSetSubmittedWhileAJobRunsDoesNotStallTheCoordinator) {
@@ -411,23 +377,25 @@ TEST(Cluster, ABigDataSetSubmittedWhileAJobRunsDoesNotStallTheCoordinator) {
   EXPECT_EQ(waitForState(c, running, "CANCELLED", 10)["state"], "CANCELLED");
 }
 
-// §5.5: data the coordinator never reads is checked by the workers before step 0; unreadable data
-// fails the job with the message `tfmath run` gives for it.
+// §5.5: data the coordinator never reads is checked by the workers before step 0; a file inside
+// the data roots that the coordinator's machine lacks is accepted, and its absence fails the job
+// with the message `tfmath run` gives for it.
 TEST(Cluster, UnreadableDataIsAcceptedThenFailsTheJobNamingTheDataError) {
   Cluster c(1);
+  TempDir dir;
+  const std::string missing = dir.path() + "/missing/train.csv";
   RawPeer client(c.clientEndpoint());
   capnp::MallocMessageBuilder b;
-  csvJob(b, "/nonexistent/train.csv", 1);
+  csvJob(b, missing, 1);
   EXPECT_EQ(client.send(b), "(not an error)");
   auto info = waitForState(c, "1", "FAILED", 20);
   const std::string reason = info["reason"];
-  EXPECT_NE(reason.find("invalid job: data.csv.train: /nonexistent/train.csv: cannot open"),
+  EXPECT_NE(reason.find("invalid job: data.csv.train: " + missing + ": cannot read"),
             std::string::npos)
       << reason;
   auto logs = c.run("logs 1");
   EXPECT_NE(logs.output.find("FAILED: rank 0 on worker"), std::string::npos) << logs.output;
-  EXPECT_NE(logs.output.find("/nonexistent/train.csv: cannot open"), std::string::npos)
-      << logs.output;
+  EXPECT_NE(logs.output.find(missing + ": cannot read"), std::string::npos) << logs.output;
 }
 
 TEST(Cluster, ClientWithoutCoordinatorFailsClearlyAndFast) {

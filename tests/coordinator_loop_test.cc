@@ -334,7 +334,7 @@ TEST_F(CoordinatorLoop, ARankFailureReleasesTheWaitingGetsAndFailsTheJob) {
   capnp::MallocMessageBuilder get;
   wire::start(get).setStoreGet("rank_1");
   EXPECT_EQ(deliver(*s0, get), nullptr) << "the get must wait for rank_1";
-  finished(*s1, false, "invalid job: data.csv.train: /gone.csv: cannot open");
+  finished(*s1, false, "invalid job: data.csv.train: /gone.csv: cannot read");
   auto refused = s0->next();
   ASSERT_TRUE(refused && refused->message().isError());
   EXPECT_EQ(std::string(refused->message().getError().getMessage().cStr()),
@@ -347,7 +347,7 @@ TEST_F(CoordinatorLoop, ARankFailureReleasesTheWaitingGetsAndFailsTheJob) {
   finished(*s0, false, "the coordinator refused: ...");
   const auto [state, reason] = job(id);
   EXPECT_EQ(state, "FAILED");
-  EXPECT_EQ(reason, "rank 1 on worker b:1: invalid job: data.csv.train: /gone.csv: cannot open");
+  EXPECT_EQ(reason, "rank 1 on worker b:1: invalid job: data.csv.train: /gone.csv: cannot read");
 }
 
 // §5.5: a worker lost after the cancel leaves the job CANCELLED.

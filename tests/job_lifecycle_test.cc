@@ -138,13 +138,13 @@ TEST(JobLifecycle, EveryRankOkAfterTheCancelEndsCancelledEvenWithAResult) {
 
 TEST(JobLifecycle, ACancelAfterAFailureKeepsTheFailure) {
   JobLifecycle life = running(2);
-  life.rankFinished(1, false, "rank 1: invalid job: data.csv.train: cannot open", false);
+  life.rankFinished(1, false, "rank 1: invalid job: data.csv.train: cannot read", false);
   const JobEffects e = life.cancel();
   EXPECT_FALSE(e.stopRanks || e.ended);
   EXPECT_EQ(life.phase(), JobPhase::failing);
   life.rankFinished(0, true, "", false);
   EXPECT_EQ(life.phase(), JobPhase::failed);
-  EXPECT_EQ(life.reason(), "rank 1: invalid job: data.csv.train: cannot open");
+  EXPECT_EQ(life.reason(), "rank 1: invalid job: data.csv.train: cannot read");
 }
 
 TEST(JobLifecycle, FinalStatesAndRepeatedReportsChangeNothing) {

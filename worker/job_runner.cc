@@ -130,7 +130,7 @@ void JobRunner::train() {
     // prints for it.
     const Data data = [&] {
       try {
-        return validateJob(job);
+        return validateJob(job, settings_.data);
       } catch (const JobError& e) {
         throw JobError(std::string("invalid job: ") + e.what());
       }

@@ -13,6 +13,7 @@
 #include <thread>
 #include <zmq.hpp>
 
+#include "jobs/data_access.h"
 #include "net/curve_keys.h"
 #include "proto/protocol.capnp.h"
 #include "train/communicator.h"
@@ -26,7 +27,8 @@ struct RunnerSettings {
   CurveClientKeys keys;             // the worker's CURVE keys (docs/protocol.md §8)
   std::string glooHost;             // the address this rank's Gloo device listens on
   std::chrono::milliseconds collectiveTimeout{30000};
-  std::string device = "cpu";  // where the rank trains: cpu or gpu:N (backend.h)
+  std::string device = "cpu";                     // where the rank trains: cpu or gpu:N (backend.h)
+  DataAccess data = DataAccess::withinRoots({});  // the roots the job's files must lie in
 };
 
 class JobRunner {

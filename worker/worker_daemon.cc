@@ -56,7 +56,8 @@ std::string addressTowards(const std::string& endpoint) {
 
 }  // namespace
 
-WorkerDaemon::WorkerDaemon(WorkerOptions options) : options_(std::move(options)) {
+WorkerDaemon::WorkerDaemon(WorkerOptions options)
+    : options_(std::move(options)), data_(DataAccess::withinRoots(options_.dataRoots)) {
   gpu_ = gpuIndex(options_.device) >= 0;
   host_ = options_.glooHost;
   if (host_.empty()) host_ = addressTowards(options_.coordinator);
@@ -128,8 +129,8 @@ void WorkerDaemon::handle(const zmq::message_t& frame) {
         return;
       }
       runner_.reset();
-      RunnerSettings settings{options_.coordinator, options_.keys, host_,
-                              options_.collectiveTimeout, options_.device};
+      RunnerSettings settings{options_.coordinator,       options_.keys,   host_,
+                              options_.collectiveTimeout, options_.device, data_};
       say("job " + std::string(m.getAssign().getJobId().cStr()) + ": rank " +
           std::to_string(m.getAssign().getRank()) + " of " +
           std::to_string(m.getAssign().getWorldSize()));

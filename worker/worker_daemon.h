@@ -20,6 +20,8 @@ struct WorkerOptions {
   std::chrono::milliseconds collectiveTimeout{30000};
   CurveClientKeys keys;        // the cluster's worker pair and the coordinator's public key
   std::string device = "cpu";  // cpu, or gpu:N: the GPU this worker owns
+  // The folders a job may read data from (DataAccess::withinRoots); none: no file data.
+  std::vector<std::string> dataRoots;
 };
 
 class WorkerDaemon {
@@ -38,6 +40,7 @@ class WorkerDaemon {
   void setGpuInfo(proto::GpuInfo::Builder info) const;
 
   WorkerOptions options_;
+  DataAccess data_;  // from options_.dataRoots, checked at the start
   std::string id_, host_;
   zmq::context_t context_;
   std::unique_ptr<zmq::socket_t> socket_;

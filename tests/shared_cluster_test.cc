@@ -1,0 +1,137 @@
+// shared_cluster_test.cc: a cluster that many users share, tried as a hostile user would, with a
+// raw client that skips the CLI's own checks: data roots, and errors that quote nothing of a file.
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+
+#include <filesystem>
+
+#include "tests/cluster_fixture.h"
+
+namespace tfmath {
+namespace {
+
+using testing::Cluster;
+using testing::csvJob;
+using testing::RawPeer;
+using testing::TempDir;
+using testing::waitForState;
+
+// A cluster whose coordinator and worker may read data only in ROOT.
+struct RootedCluster {
+  TempDir dir;
+  std::string root = dir.path() + "/root";
+  std::unique_ptr<Cluster> cluster;
+  explicit RootedCluster(int workers) {
+    std::filesystem::create_directory(root);
+    cluster = std::make_unique<Cluster>(workers, std::vector<std::string>{},
+                                        std::vector<std::string>{root});
+  }
+  // Submits a CSV job over `path` for `workers` ranks as a raw client; returns the error ("(not
+  // an error)" when accepted).
+  std::string submitCsv(const std::string& path, uint32_t workers = 1) const {
+    RawPeer client(cluster->clientEndpoint());
+    capnp::MallocMessageBuilder b;
+    csvJob(b, path, workers);
+    return client.send(b);
+  }
+};
+
+// The daemons run as root here: what they refuse, they refuse by the roots, not by permissions.
+TEST(SharedCluster, DataOutsideTheRootsIsRefusedAtSubmissionAndNothingOfItIsQuoted) {
+  RootedCluster rc(1);
+  const std::string& root = rc.root;
+  std::filesystem::create_symlink("/etc/shadow", root + "/shadow-link.csv");
+  ASSERT_EQ(::mkfifo((root + "/fifo.csv").c_str(), 0666), 0);
+  const std::string outside = ": is outside the data roots (" + root + ")";
+  EXPECT_EQ(rc.submitCsv("/etc/shadow"), "invalid job: data.csv.train: /etc/shadow" + outside);
+  const std::string dotdot = root + "/../../../../../../etc/shadow";
+  EXPECT_EQ(rc.submitCsv(dotdot), "invalid job: data.csv.train: " + dotdot + outside);
+  EXPECT_EQ(rc.submitCsv(root + "/shadow-link.csv"),
+            "invalid job: data.csv.train: " + root + "/shadow-link.csv" + outside);
+  EXPECT_EQ(rc.submitCsv("shadow-link.csv"),
+            "invalid job: data.csv.train: shadow-link.csv: must be an absolute path (a client "
+            "makes a relative one absolute against the job file's folder)");
+  // A FIFO would block whoever opens it: refused, and the coordinator answers the next request.
+  EXPECT_EQ(rc.submitCsv(root + "/fifo.csv"),
+            "invalid job: data.csv.train: " + root + "/fifo.csv: is not a regular file");
+  const auto status = rc.cluster->run("status --json");
+  EXPECT_EQ(status.exitCode, 0) << status.output;
+  EXPECT_EQ(nlohmann::json::parse(status.output)["jobs"].size(), 0u) << status.output;
+  EXPECT_EQ(rc.cluster->coordinatorLog().find("root:"), std::string::npos);
+}
+
+// What the coordinator could not see at submission (a file missing on its machine) is checked
+// again by the worker that opens it: a link out of the roots or a FIFO put there since fails the
+// job, the worker does not block, and it keeps serving.
+TEST(SharedCluster, AWorkerChecksWhatItOpensAndKeepsServing) {
+  RootedCluster rc(1);
+  const std::string& root = rc.root;
+  // Two ranks on a one-worker cluster: PENDING until a second worker comes.
+  EXPECT_EQ(rc.submitCsv(root + "/later-link.csv", 2), "(not an error)");
+  EXPECT_EQ(rc.submitCsv(root + "/later-fifo.csv", 2), "(not an error)");
+  waitForState(*rc.cluster, "1", "PENDING", 5);
+  std::filesystem::create_symlink("/etc/shadow", root + "/later-link.csv");
+  ASSERT_EQ(::mkfifo((root + "/later-fifo.csv").c_str(), 0666), 0);
+  rc.cluster->addWorker();
+  auto first = waitForState(*rc.cluster, "1", "FAILED", 30);
+  EXPECT_NE(first["reason"].get<std::string>().find("invalid job: data.csv.train: " + root +
+                                                    "/later-link.csv: is outside the data roots (" +
+                                                    root + ")"),
+            std::string::npos)
+      << first;
+  auto second = waitForState(*rc.cluster, "2", "FAILED", 30);
+  EXPECT_NE(
+      second["reason"].get<std::string>().find(root + "/later-fifo.csv: is not a regular file"),
+      std::string::npos)
+      << second;
+  // Both workers still serve: a good job on two ranks completes.
+  std::string rows = "a,y\n";
+  for (int i = 0; i < 40; ++i) rows += std::to_string(i) + "," + std::to_string(2 * i + 1) + "\n";
+  rc.dir.write("root/good.csv", rows);
+  EXPECT_EQ(rc.submitCsv(root + "/good.csv", 2), "(not an error)");
+  EXPECT_EQ(waitForState(*rc.cluster, "3", "COMPLETED", 60)["state"], "COMPLETED");
+}
+
+// A data file inside the roots whose content is secret to the user: the error names the field, the
+// file, the line and column and the kind of problem, and quotes none of it.
+TEST(SharedCluster, ADataErrorFromAWorkerQuotesNothingOfTheFile) {
+  RootedCluster rc(1);
+  const std::string path =
+      rc.dir.write("root/key.csv", "-----BEGIN OPENSSH PRIVATE KEY-----,y\nb3BlbnNzaC1r,1\n");
+  EXPECT_EQ(rc.submitCsv(path), "(not an error)");
+  auto info = waitForState(*rc.cluster, "1", "FAILED", 30);
+  const std::string reason = info["reason"];
+  EXPECT_NE(reason.find("data.csv.train: " + path + ": line 2, column 1: not a finite number"),
+            std::string::npos)
+      << reason;
+  const auto logs = rc.cluster->run("logs 1");
+  for (const std::string& text : {reason, logs.output, rc.cluster->coordinatorLog()}) {
+    EXPECT_EQ(text.find("OPENSSH"), std::string::npos) << text;
+    EXPECT_EQ(text.find("b3Bl"), std::string::npos) << text;
+  }
+}
+
+// A deployment keeps its roots in the daemon's config file; a wrong line stops the start, naming
+// it.
+TEST(SharedCluster, TheDataRootsCanComeFromTheConfigFile) {
+  TempDir dir;
+  const std::string root = dir.path() + "/from-config";
+  std::filesystem::create_directory(root);
+  const std::string config =
+      dir.write("coordinator.conf", "# the roots\ndata-root = " + root + "\n");
+  Cluster c(0, {"--config", config}, {});
+  RawPeer client(c.clientEndpoint());
+  capnp::MallocMessageBuilder b;
+  csvJob(b, "/etc/shadow", 1);
+  EXPECT_EQ(client.send(b),
+            "invalid job: data.csv.train: /etc/shadow: is outside the data roots (" + root + ")");
+
+  const std::string bad = dir.write("bad.conf", "data-root = " + root + "\ndata-rot = /srv\n");
+  const auto r =
+      testing::tfmath("coordinator --state-dir " + dir.path() + "/state --config " + bad);
+  EXPECT_EQ(r.exitCode, 1);
+  EXPECT_NE(r.output.find(bad + ":2: no option --data-rot to set"), std::string::npos) << r.output;
+}
+
+}  // namespace
+}  // namespace tfmath
