@@ -76,7 +76,7 @@ namespace {
 // An ipc:// endpoint's socket file, checked before ZeroMQ (which retries silently until the
 // request times out), so that a client says at once why it cannot reach the coordinator. It is not
 // connected to: a connection that closes at once would read as a failed handshake in the
-// coordinator's log. (A socket file left by a coordinator that died still waits for the timeout.)
+// coordinator's log. (A socket file that nothing listens on shows as a refused connect: call().)
 void checkLocalSocket(const std::string& endpoint) {
   const std::string path = endpoint.substr(std::string("ipc://").size());
   if (path.empty() || path.starts_with("@")) return;  // abstract sockets have no file
@@ -104,7 +104,8 @@ Client::Client(const std::string& endpoint)
     if (!keys.empty()) keys.apply(socket_);
     curve_ = !keys.empty();
   }
-  monitor_ = std::make_unique<HandshakeMonitor>(context_, socket_);
+  // Over ipc, a refused connect means a socket file that nothing listens on: said at once.
+  monitor_ = std::make_unique<HandshakeMonitor>(context_, socket_, endpoint.starts_with("ipc://"));
   try {
     socket_.connect(endpoint);
   } catch (const zmq::error_t& e) {
@@ -114,6 +115,11 @@ Client::Client(const std::string& endpoint)
 
 void Client::throwHandshakeFailure() {
   const HandshakeMonitor::Event e = monitor_->read();
+  if (e.failure == HandshakeMonitor::Failure::connectFailed)
+    throw ClientError("nothing listens on the coordinator's socket " +
+                      endpoint_.substr(std::string("ipc://").size()) +
+                      ": a coordinator that stopped left it; start the coordinator again, or "
+                      "point TFMATH_COORDINATOR at the running one");
   if (e.failure == HandshakeMonitor::Failure::keyRefused)
     throw ClientError("the coordinator at " + endpoint_ +
                       " refused this client's key: ask its admin to add your public key "

@@ -9,14 +9,15 @@
 
 namespace tfmath {
 
-HandshakeMonitor::HandshakeMonitor(zmq::context_t& context, zmq::socket_t& socket)
+HandshakeMonitor::HandshakeMonitor(zmq::context_t& context, zmq::socket_t& socket,
+                                   bool connectFailures)
     : pair_(context, zmq::socket_type::pair) {
   static std::atomic<unsigned> next{0};
   const std::string endpoint = "inproc://tfmath-handshake-monitor-" + std::to_string(next++);
   if (zmq_socket_monitor(socket.handle(), endpoint.c_str(),
                          ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL |
-                             ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL |
-                             ZMQ_EVENT_HANDSHAKE_FAILED_AUTH) != 0)
+                             ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL | ZMQ_EVENT_HANDSHAKE_FAILED_AUTH |
+                             (connectFailures ? ZMQ_EVENT_CONNECT_RETRIED : 0)) != 0)
     throw std::runtime_error(std::string("cannot monitor a socket: ") + zmq_strerror(zmq_errno()));
   pair_.set(zmq::sockopt::linger, 0);
   pair_.connect(endpoint);
@@ -32,6 +33,8 @@ HandshakeMonitor::Event HandshakeMonitor::read() {
   uint32_t value;
   std::memcpy(&kind, event.data(), sizeof kind);
   std::memcpy(&value, static_cast<const char*>(event.data()) + 2, sizeof value);
+  if (kind == ZMQ_EVENT_CONNECT_RETRIED)
+    return {Failure::connectFailed, "the connection was refused; nothing listens there"};
   if (kind == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH)
     return {Failure::keyRefused,
             "the peer refused our key (ZAP status " + std::to_string(value) + ")"};

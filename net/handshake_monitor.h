@@ -11,14 +11,15 @@ namespace tfmath {
 
 class HandshakeMonitor {
  public:
-  enum class Failure { keyRefused, mechanismMismatch, badCryptography, other };
+  enum class Failure { keyRefused, mechanismMismatch, badCryptography, connectFailed, other };
   struct Event {
     Failure failure;
     std::string text;
   };
 
-  // Starts monitoring `socket`, which must outlive this.
-  HandshakeMonitor(zmq::context_t& context, zmq::socket_t& socket);
+  // Starts monitoring `socket`, which must outlive this. With `connectFailures`, a connect that
+  // failed (nothing listening; libzmq will retry) is an event too.
+  HandshakeMonitor(zmq::context_t& context, zmq::socket_t& socket, bool connectFailures = false);
   // Readable when an event waits.
   zmq::socket_t& socket() { return pair_; }
   // Reads the waiting event.
