@@ -75,6 +75,9 @@ Command addCoordinatorCommand(CLI::App& app) {
   cmd->add_option("--admin", o->admins,
                   "A user who may cancel and read any job (repeatable; the coordinator's own user "
                   "always may)");
+  cmd->add_option("--client-socket-group", o->clientSocketGroup,
+                  "A group whose members may connect to the ipc client socket (mode 0660); each "
+                  "acts as their own user");
   addDataRootOption(cmd, o->dataRoots);
   auto config = std::make_shared<std::string>();
   addConfigOption(cmd, *config, "/etc/tfmath/coordinator.conf");

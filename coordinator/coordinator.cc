@@ -7,6 +7,7 @@
 #include <ctime>
 
 #include "base/printable.h"
+#include "coordinator/local_socket.h"
 #include "coordinator/scheduler.h"
 #include "net/curve_keys.h"
 
@@ -55,6 +56,13 @@ Coordinator::Coordinator(CoordinatorOptions options)
   loop_->clients().bind(clientEndpoint_);
   loop_->workers().bind(options_.workerEndpoint);
   clientEndpoint_ = loop_->clients().get(zmq::sockopt::last_endpoint);
+  if (!options_.clientSocketGroup.empty()) {
+    if (identity.kind != ClientIdentity::Kind::ipc)
+      throw std::runtime_error("--client-socket-group needs an ipc:// client endpoint, not " +
+                               clientEndpoint_);
+    shareSocketWithGroup(clientEndpoint_.substr(std::string("ipc://").size()),
+                         options_.clientSocketGroup);
+  }
   workerEndpoint_ = loop_->workers().get(zmq::sockopt::last_endpoint);
 
   JobControl& control = *this;

@@ -39,6 +39,8 @@ struct CoordinatorOptions {
   std::vector<std::string> admins;  // users who may act on any job, besides the coordinator's own
   // The folders a job's data paths must lie in (DataAccess::withinRoots); none: no file data.
   std::vector<std::string> dataRoots;
+  // The group whose members may connect to the ipc client socket (mode 0660); "": only the owner.
+  std::string clientSocketGroup;
   // Test-only seams. With a `context` shared with the test, either endpoint may be inproc://, which
   // only threads of this process can reach: it has no CURVE (§8 applies to tcp), and an inproc
   // client is the coordinator's own user. `clock`, if given, replaces the real clocks.

@@ -50,10 +50,10 @@ inline pid_t spawnTfmath(const std::vector<std::string>& args, const std::string
 
 class Cluster {
  public:
-  // The data roots of a test cluster: the temp folder, where tests write their data, and Debian's
-  // datasets.
+  // The data roots of a test cluster: the temp folder, where tests write their data, and
+  // Fashion-MNIST's.
   static std::vector<std::string> testDataRoots() {
-    return {std::filesystem::temp_directory_path().string(), "/usr/share/datasets"};
+    return {std::filesystem::temp_directory_path().string(), kFashion};
   }
 
   // `coordinatorArgs` go to `tfmath coordinator` after the state dir and worker endpoint;

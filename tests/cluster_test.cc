@@ -425,16 +425,10 @@ TEST(Cluster, ClientWithoutCoordinatorFailsClearlyAndFast) {
   EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(5));
   // A socket this user may not write to: permission denied, at once. Root may write anywhere, so
   // the CLI runs as the unprivileged `nobody` (from Debian's base system) when the test is root.
-  if (::geteuid() == 0 && std::system("id nobody >/dev/null 2>&1") == 0) {
-    ::chmod(dir.path().c_str(), 0755);
+  if (testing::whyNotAsNobody().empty()) {
     ::chmod(stale.c_str(), 0600);
     start = std::chrono::steady_clock::now();
-    // A copy of the binary where nobody may run it (the build folder may be in root's home).
-    const std::string binary = dir.path() + "/tfmath";
-    std::filesystem::copy_file(testing::tfmathBinary(), binary);
-    ::chmod(binary.c_str(), 0755);
-    r = testing::shell("su nobody -s /bin/sh -c '" + binary + " status --coordinator ipc://" +
-                       stale + "'");
+    r = testing::tfmathAsNobody(dir.path(), "status --coordinator ipc://" + stale);
     EXPECT_NE(r.exitCode, 0);
     EXPECT_NE(r.output.find("permission denied on the coordinator's socket " + stale),
               std::string::npos)

@@ -111,6 +111,48 @@ TEST(SharedCluster, ADataErrorFromAWorkerQuotesNothingOfTheFile) {
   }
 }
 
+// `--client-socket-group`: members of the group reach the ipc socket (mode 0660) and act as
+// themselves; the coordinator refuses to start with a socket the group could not reach.
+TEST(SharedCluster, AGroupSharesTheLocalSocket) {
+  if (const std::string why = testing::whyNotAsNobody(); !why.empty()) GTEST_SKIP() << why;
+  TempDir dir;
+  ::chmod(dir.path().c_str(), 0755);
+  // Where a deployment would put it: a folder of the group's, not the state folder.
+  const std::string run = dir.path() + "/run", socket = run + "/coordinator.sock";
+  std::filesystem::create_directory(run);
+  ASSERT_EQ(std::system(("chgrp nogroup " + run + " && chmod 0750 " + run).c_str()), 0);
+  Cluster c(1, {"--client-endpoint", "ipc://" + socket, "--client-socket-group", "nogroup"});
+  struct stat st {};
+  ASSERT_EQ(::stat(socket.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0660u);
+  const std::string job = dir.write(
+      "linreg.capnp", testing::jobText(testing::linregJob() + " epochs = 2, workers = 1"));
+  ::chmod(job.c_str(), 0644);
+  auto r = testing::tfmathAsNobody(dir.path(),
+                                   "submit " + job + " --wait --coordinator ipc://" + socket);
+  EXPECT_EQ(r.exitCode, 0) << r.output << c.coordinatorLog();
+  r = c.run("status --json");
+  ASSERT_EQ(r.exitCode, 0) << r.output;
+  EXPECT_EQ(nlohmann::json::parse(r.output)["jobs"][0]["user"], "nobody") << r.output;
+
+  // The same group on a socket inside the state folder (0700): refused at the start, saying why.
+  r = testing::tfmath("coordinator --state-dir " + dir.path() +
+                      "/state --client-socket-group nogroup --worker-endpoint tcp://127.0.0.1:0");
+  EXPECT_EQ(r.exitCode, 1);
+  EXPECT_NE(r.output.find("--client-socket-group nogroup: the group cannot reach the socket " +
+                          dir.path() + "/state/coordinator.sock, because " + dir.path() +
+                          "/state lets neither it nor everyone pass"),
+            std::string::npos)
+      << r.output;
+  r = testing::tfmath("coordinator --state-dir " + dir.path() +
+                      "/state2 --client-socket-group no-such-group-here --worker-endpoint "
+                      "tcp://127.0.0.1:0");
+  EXPECT_EQ(r.exitCode, 1);
+  EXPECT_NE(r.output.find("--client-socket-group no-such-group-here: no such group"),
+            std::string::npos)
+      << r.output;
+}
+
 // A deployment keeps its roots in the daemon's config file; a wrong line stops the start, naming
 // it.
 TEST(SharedCluster, TheDataRootsCanComeFromTheConfigFile) {

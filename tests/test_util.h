@@ -1,7 +1,9 @@
 // test_util.h: helpers shared by the tests: temporary folders, writing files, job text.
 #pragma once
 
+#include <sys/stat.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <array>
 #include <cstdio>
@@ -57,6 +59,26 @@ inline std::string tfmathBinary() {
 
 // Runs the tfmath binary under test with `args`.
 inline CommandResult tfmath(const std::string& args) { return shell(tfmathBinary() + " " + args); }
+
+// Whether this test may run commands as the unprivileged `nobody` (from Debian's base system):
+// only as root, which may switch users. "" when it may, else why not (for GTEST_SKIP).
+inline std::string whyNotAsNobody() {
+  if (::geteuid() != 0) return "runs commands as nobody, which needs root (CI runs as root)";
+  if (std::system("id nobody >/dev/null 2>&1") != 0) return "this system has no user nobody";
+  return "";
+}
+
+// Runs the tfmath binary under test as `nobody`, from a copy in `folder` (made 0755), since the
+// build folder may be where nobody cannot enter.
+inline CommandResult tfmathAsNobody(const std::string& folder, const std::string& args) {
+  const std::string binary = folder + "/tfmath";
+  if (!std::filesystem::exists(binary)) {
+    std::filesystem::copy_file(tfmathBinary(), binary);
+    ::chmod(binary.c_str(), 0755);
+  }
+  ::chmod(folder.c_str(), 0755);
+  return shell("su nobody -s /bin/sh -c '" + binary + " " + args + "'");
+}
 
 // Debian's Fashion-MNIST, or the folder in TFMATH_FASHION_DIR (gpu-check's bundle).
 inline const std::string kFashion = [] {
