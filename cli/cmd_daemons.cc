@@ -79,6 +79,22 @@ Command addCoordinatorCommand(CLI::App& app) {
                   "A group whose members may connect to the ipc client socket (mode 0660); each "
                   "acts as their own user");
   addDataRootOption(cmd, o->dataRoots);
+  cmd->add_option_function<double>(
+         "--refusal-log-interval",
+         [o](double s) { o->refusalLogInterval = std::chrono::milliseconds(int64_t(s * 1000)); },
+         "Seconds between log lines about one refused peer or kind of malformed message; the "
+         "others are counted (default 10)")
+      ->check(CLI::PositiveNumber);
+  cmd->add_option("--max-job-bytes", o->limits.maxJobBytes,
+                  "The largest job a client may submit, encoded, embedded data included")
+      ->capture_default_str();
+  cmd->add_option("--max-queued-jobs", o->limits.maxQueuedJobs,
+                  "How many PENDING jobs one user may have")
+      ->capture_default_str();
+  cmd->add_option("--max-submits-per-second", o->limits.maxSubmitsPerSecond,
+                  "How fast one user may submit (a burst of as many is allowed)")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
   auto config = std::make_shared<std::string>();
   addConfigOption(cmd, *config, "/etc/tfmath/coordinator.conf");
   return {cmd, [cmd, config, o, hostfile] {

@@ -28,13 +28,13 @@ std::map<std::string, std::string> readAuthorizedClients(const std::string& path
   return users;
 }
 
-Authenticator::Authenticator(zmq::context_t& context, std::string workerPublicKey,
-                             std::string authorizedClientsPath,
-                             std::function<void(const std::string&)> log)
+Authenticator::Authenticator(
+    zmq::context_t& context, std::string workerPublicKey, std::string authorizedClientsPath,
+    std::function<void(const std::string& key, const std::string& line)> refused)
     : socket_(context, zmq::socket_type::rep),
       workerPublicKey_(std::move(workerPublicKey)),
       authorizedClientsPath_(std::move(authorizedClientsPath)),
-      log_(std::move(log)) {
+      refused_(std::move(refused)) {
   socket_.set(zmq::sockopt::linger, 0);
   socket_.bind("inproc://zeromq.zap.01");
 }
@@ -82,7 +82,8 @@ void Authenticator::handle() {
     socket_.send(zmq::str_buffer(""));  // metadata
   };
   if (frames.size() < 6) {
-    log_("ZAP: refused a malformed request of " + std::to_string(frames.size()) + " frames");
+    refused_("ZAP",
+             "ZAP: refused a malformed request of " + std::to_string(frames.size()) + " frames");
     const zmq::message_t none;
     return answer(frames.size() > 1 ? frames[1] : none, "500", "malformed", "");
   }
@@ -96,7 +97,9 @@ void Authenticator::handle() {
   }
   std::string why;
   const std::string user = admit(domain, mechanism, key, why);
-  if (user.empty()) log_("refused a " + domain + " connection from " + address + ": " + why);
+  if (user.empty())
+    refused_(domain + " connections from " + address,
+             "refused a " + domain + " connection from " + address + ": " + why);
   answer(frames[1], user.empty() ? "400" : "200", user.empty() ? why : "OK", user);
 }
 

@@ -1,7 +1,8 @@
 // authenticator.h: the coordinator's ZAP handler (docs/protocol.md §8, RFC 27/ZAP). It answers the
 // CURVE handshakes of both TCP sockets: in domain "workers" it admits the cluster's worker key; in
 // domain "clients" it admits the keys of the authorized-clients file, naming each key's user. It
-// logs every refusal with the peer's address. Owned by the coordinator's thread.
+// logs every refusal with the peer's address, rate-limited by it. Owned by the coordinator's
+// thread.
 #pragma once
 
 #include <functional>
@@ -25,7 +26,8 @@ class Authenticator {
  public:
   // Binds the ZAP endpoint in `context`; do so before any CURVE socket binds.
   Authenticator(zmq::context_t& context, std::string workerPublicKey,
-                std::string authorizedClientsPath, std::function<void(const std::string&)> log);
+                std::string authorizedClientsPath,
+                std::function<void(const std::string& key, const std::string& line)> refused);
   zmq::socket_t& socket() { return socket_; }
   // Answers one pending ZAP request.
   void handle();
@@ -37,7 +39,7 @@ class Authenticator {
 
   zmq::socket_t socket_;
   std::string workerPublicKey_, authorizedClientsPath_;
-  std::function<void(const std::string&)> log_;
+  std::function<void(const std::string& key, const std::string& line)> refused_;
 };
 
 }  // namespace tfmath

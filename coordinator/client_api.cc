@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdio>
 
 #include "jobs/job_check.h"
 #include "jobs/params_file.h"
@@ -21,7 +22,7 @@ std::string userName(unsigned uid) {
 
 ClientApi::ClientApi(EventLoop& loop, JobControl& jobs, WorkerRegistry& workers,
                      const StateDir& state, const Clock& clock, ClientIdentity identity,
-                     DataAccess data, EventLoop::Log log)
+                     DataAccess data, UserLimits limits, EventLoop::Log log)
     : loop_(loop),
       jobs_(jobs),
       workers_(workers),
@@ -29,6 +30,7 @@ ClientApi::ClientApi(EventLoop& loop, JobControl& jobs, WorkerRegistry& workers,
       clock_(clock),
       identity_(std::move(identity)),
       data_(std::move(data)),
+      limits_(limits),
       log_(std::move(log)) {}
 
 std::string ClientApi::clientUser(const zmq::message_t& frame) const {
@@ -68,7 +70,8 @@ std::string ClientApi::refusal(Job& job, const std::string& user, const std::str
 void ClientApi::handle(const std::string& peer, const zmq::message_t& frame) {
   const std::string user = clientUser(frame);
   if (user.empty()) {
-    log_("refused a client request from " + peerName(peer) + ": its user is unknown (§8)");
+    loop_.refused("clients of unknown users",
+                  "refused a client request from " + peerName(peer) + ": its user is unknown (§8)");
     return error(peer, "the coordinator cannot tell which user you are (§8)");
   }
   try {
@@ -91,7 +94,8 @@ void ClientApi::handle(const std::string& peer, const zmq::message_t& frame) {
                                " on the client socket (docs/protocol.md §6)");
     }
   } catch (const wire::ProtocolError& e) {
-    log_("rejected a message from client " + peerName(peer) + ": " + e.what());
+    loop_.refused("client user " + user, "rejected a message from client " + peerName(peer) +
+                                             " (user " + user + "): " + e.what());
     error(peer, std::string("malformed: ") + e.what());
   } catch (const kj::Exception& e) {
     error(peer, std::string("malformed: ") + e.getDescription().cStr());
@@ -102,6 +106,7 @@ void ClientApi::submit(const std::string& peer, const std::string& user, proto::
   // §6.1: the coordinator checks the fields again, since it trusts no client, and the data paths
   // against its data roots, but never reads the data: that could take seconds, and the loop must
   // keep serving. Workers check the data (§5.5).
+  if (std::string why = overLimit(user, s.getJob()); !why.empty()) return error(peer, why);
   std::vector<std::string> problems = checkJobFields(s.getJob());
   if (problems.empty()) problems = checkDataPaths(s.getJob(), data_);
   if (!problems.empty()) {
@@ -113,6 +118,36 @@ void ClientApi::submit(const std::string& peer, const std::string& user, proto::
   capnp::MallocMessageBuilder b;
   wire::start(b).setSubmitted(id);
   loop_.reply(loop_.clients(), peer, wire::encode(b));
+}
+
+std::string ClientApi::overLimit(const std::string& user, proto::Job::Reader job) {
+  const uint64_t bytes = job.totalSize().wordCount * 8;
+  if (bytes > limits_.maxJobBytes)
+    return "refused: the job is " + std::to_string(bytes) + " bytes, over this coordinator's " +
+           "limit of " + std::to_string(limits_.maxJobBytes) + " (--max-job-bytes)";
+  uint32_t queued = 0;
+  for (const auto& j : jobs_.jobs())
+    if (j->info().getState() == proto::JobState::PENDING && user == j->info().getUser().cStr())
+      ++queued;
+  if (queued >= limits_.maxQueuedJobs)
+    return "refused: " + user + " has " + std::to_string(queued) +
+           " jobs waiting, the limit of this coordinator (--max-queued-jobs " +
+           std::to_string(limits_.maxQueuedJobs) + "); cancel some or wait";
+  const auto now = clock_.now();
+  auto [it, fresh] = submitBuckets_.try_emplace(user, Bucket{limits_.maxSubmitsPerSecond, now});
+  Bucket& b = it->second;
+  const double seconds = std::chrono::duration<double>(now - b.last).count();
+  b.tokens =
+      std::min(limits_.maxSubmitsPerSecond, b.tokens + seconds * limits_.maxSubmitsPerSecond);
+  b.last = now;
+  if (b.tokens < 1) {
+    char rate[32];
+    std::snprintf(rate, sizeof rate, "%g", limits_.maxSubmitsPerSecond);
+    return "refused: " + user + " submits faster than this coordinator's limit of " + rate +
+           " jobs per second (--max-submits-per-second); try again in a moment";
+  }
+  b.tokens -= 1;
+  return "";
 }
 
 void ClientApi::status(const std::string& peer, const std::string& id) {

@@ -3,6 +3,7 @@
 // submitted job's fields only (§6.1); the data is checked where it is read. Not thread-safe.
 #pragma once
 
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -17,6 +18,13 @@
 
 namespace tfmath {
 
+// What one user may ask of the coordinator (docs/security.md lists the defaults).
+struct UserLimits {
+  uint64_t maxJobBytes = 1 << 20;   // a submitted job, encoded, embedded data included
+  uint32_t maxQueuedJobs = 100;     // a user's PENDING jobs
+  double maxSubmitsPerSecond = 10;  // a user's submissions, in bursts of as many
+};
+
 struct ClientIdentity {
   enum class Kind { ipc, tcp, inproc } kind = Kind::ipc;
   std::string ownUser;              // the coordinator's user: an admin, and every inproc client
@@ -26,7 +34,8 @@ struct ClientIdentity {
 class ClientApi {
  public:
   ClientApi(EventLoop& loop, JobControl& jobs, WorkerRegistry& workers, const StateDir& state,
-            const Clock& clock, ClientIdentity identity, DataAccess data, EventLoop::Log log);
+            const Clock& clock, ClientIdentity identity, DataAccess data, UserLimits limits,
+            EventLoop::Log log);
   // Handles one message from the client socket.
   void handle(const std::string& peer, const zmq::message_t& frame);
 
@@ -36,6 +45,8 @@ class ClientApi {
   // "" when `user` may `action` `job` (§8.4), else why not.
   std::string refusal(Job& job, const std::string& user, const std::string& action);
   void submit(const std::string& peer, const std::string& user, proto::Submit::Reader submit);
+  // "" when `user` may submit `job` now under the limits, else why not (naming the limit).
+  std::string overLimit(const std::string& user, proto::Job::Reader job);
   void status(const std::string& peer, const std::string& id);
   void cancel(const std::string& peer, const std::string& user, const std::string& id);
   void result(const std::string& peer, const std::string& user, const std::string& id);
@@ -51,6 +62,12 @@ class ClientApi {
   const Clock& clock_;
   ClientIdentity identity_;
   DataAccess data_;  // the data roots a submitted job's paths must lie in
+  UserLimits limits_;
+  struct Bucket {  // a user's submissions: a token bucket refilled at maxSubmitsPerSecond
+    double tokens;
+    Clock::time_point last;
+  };
+  std::map<std::string, Bucket> submitBuckets_;
   EventLoop::Log log_;
 };
 

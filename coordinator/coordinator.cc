@@ -16,6 +16,8 @@ namespace tfmath {
 Coordinator::Coordinator(CoordinatorOptions options)
     : options_(std::move(options)),
       clock_(options_.clock ? *options_.clock : steadyClock_),
+      refusals_(
+          clock_, [this](const std::string& line) { log(line); }, options_.refusalLogInterval),
       state_(options_.stateDir),
       ownContext_(options_.context ? nullptr : std::make_unique<zmq::context_t>()),
       context_(options_.context ? *options_.context : *ownContext_),
@@ -36,6 +38,7 @@ Coordinator::Coordinator(CoordinatorOptions options)
   identity.ownUser = userName(geteuid());
   identity.admins = options_.admins;
 
+  auto refused = [this](const std::string& key, const std::string& line) { refusals_(key, line); };
   // §8: every tcp endpoint is a CURVE server; ZAP admits workers and authorized clients.
   ClusterKeyFiles keys(options_.keysFolder.empty() ? state_.root() + "/keys" : options_.keysFolder);
   if (keys.createMissing()) log("made new cluster keys in " + keys.folder);
@@ -44,9 +47,9 @@ Coordinator::Coordinator(CoordinatorOptions options)
     options_.authorizedClients = keys.folder + "/authorized_clients";
   readAuthorizedClients(options_.authorizedClients);  // a bad file stops the start, not a handshake
   authenticator_ = std::make_unique<Authenticator>(context_, readPublicKeyFile(keys.workerPublic()),
-                                                   options_.authorizedClients,
-                                                   [this](const std::string& line) { log(line); });
-  loop_ = std::make_unique<EventLoop>(context_, [this](const std::string& line) { log(line); });
+                                                   options_.authorizedClients, refused);
+  loop_ = std::make_unique<EventLoop>(
+      context_, [this](const std::string& line) { log(line); }, refused);
   // An inproc endpoint (tests only) carries no security handshake at all.
   if (!workersInproc) makeCurveServer(loop_->workers(), own, kWorkersDomain);
   clientHandshakes_ = std::make_unique<HandshakeMonitor>(context_, loop_->clients());
@@ -66,9 +69,10 @@ Coordinator::Coordinator(CoordinatorOptions options)
   workerEndpoint_ = loop_->workers().get(zmq::sockopt::last_endpoint);
 
   JobControl& control = *this;
-  clients_ = std::make_unique<ClientApi>(
-      *loop_, control, workers_, state_, clock_, std::move(identity),
-      DataAccess::withinRoots(options_.dataRoots), [this](const std::string& line) { log(line); });
+  clients_ =
+      std::make_unique<ClientApi>(*loop_, control, workers_, state_, clock_, std::move(identity),
+                                  DataAccess::withinRoots(options_.dataRoots), options_.limits,
+                                  [this](const std::string& line) { log(line); });
   loop_->watch(authenticator_->socket(), [this] { authenticator_->handle(); });
   // §8: handshakes that fail before ZAP is asked (a plaintext peer, a wrong server key); the
   // authenticator has logged those it refused.
@@ -77,7 +81,7 @@ Coordinator::Coordinator(CoordinatorOptions options)
     loop_->watch(m->socket(), [this, m, side] {
       const auto e = m->read();
       if (e.failure != HandshakeMonitor::Failure::keyRefused)
-        log("a " + side + " handshake failed: " + e.text);
+        refusals_(side + " handshakes", "a " + side + " handshake failed: " + e.text);
     });
   }
   loop_->onClient([this](const std::string& peer, const zmq::message_t& frame) {
@@ -252,6 +256,7 @@ void Coordinator::sendToWorker(Worker& w, capnp::MallocMessageBuilder& message) 
 }
 
 void Coordinator::liveness() {
+  refusals_.flush();
   // §4: silent for HEARTBEAT_LIVENESS intervals means dead; one interval without anything sent
   // earns a heartbeat.
   for (const auto& id : workers_.silent())

@@ -22,6 +22,7 @@
 #include "coordinator/event_loop.h"
 #include "coordinator/job.h"
 #include "coordinator/job_control.h"
+#include "coordinator/refusal_log.h"
 #include "coordinator/state_dir.h"
 #include "coordinator/worker_api.h"
 #include "coordinator/worker_registry.h"
@@ -41,6 +42,10 @@ struct CoordinatorOptions {
   std::vector<std::string> dataRoots;
   // The group whose members may connect to the ipc client socket (mode 0660); "": only the owner.
   std::string clientSocketGroup;
+  // At most one log line per interval about each refused peer or kind of malformed message; the
+  // rest are counted (refusal_log.h).
+  std::chrono::milliseconds refusalLogInterval{10000};
+  UserLimits limits;  // what one user may ask
   // Test-only seams. With a `context` shared with the test, either endpoint may be inproc://, which
   // only threads of this process can reach: it has no CURVE (§8 applies to tcp), and an inproc
   // client is the coordinator's own user. `clock`, if given, replaces the real clocks.
@@ -84,6 +89,7 @@ class Coordinator : private JobControl {
   CoordinatorOptions options_;
   SteadyClock steadyClock_;
   const Clock& clock_;
+  RefusalLog refusals_;
   StateDir state_;
   std::unique_ptr<zmq::context_t> ownContext_;  // when the options bring none
   zmq::context_t& context_;

@@ -24,10 +24,11 @@ std::string peerName(const std::string& routing) {
   return "peer " + hex;
 }
 
-EventLoop::EventLoop(zmq::context_t& context, Log log)
+EventLoop::EventLoop(zmq::context_t& context, Log log, Refused refused)
     : clients_(context, zmq::socket_type::router),
       workers_(context, zmq::socket_type::router),
-      log_(std::move(log)) {
+      log_(std::move(log)),
+      refused_(std::move(refused)) {
   wire::configure(clients_);
   wire::configure(workers_);
   workers_.set(zmq::sockopt::router_mandatory, false);
@@ -55,7 +56,11 @@ size_t EventLoop::step(std::chrono::milliseconds timeout) {
     size_t round = 0;
     for (size_t i = 2; i < items.size(); ++i)
       if (items[i].revents & ZMQ_POLLIN) {
-        watched_[i - 2].onReadable();
+        try {
+          watched_[i - 2].onReadable();
+        } catch (const std::exception& e) {
+          log_(std::string("a watched socket's handler failed: ") + e.what());
+        }
         ++round;
       }
     if ((items[0].revents & ZMQ_POLLIN) && readOne(clients_, onClient_)) ++round;
@@ -63,7 +68,11 @@ size_t EventLoop::step(std::chrono::milliseconds timeout) {
     if (round == 0) break;
     handled += round;
   }
-  if (afterDrain_) afterDrain_();
+  try {
+    if (afterDrain_) afterDrain_();
+  } catch (const std::exception& e) {
+    log_(std::string("the after-drain work failed: ") + e.what());
+  }
   return handled;
 }
 
@@ -83,13 +92,22 @@ bool EventLoop::readOne(zmq::socket_t& socket, const Handler& handler) {
   if (frames.empty()) return false;
   const std::string peer = frames[0].to_string();
   // §2 Frames: after the ROUTER's routing id, exactly one frame: the message.
+  const std::string side = &socket == &clients_ ? "client" : "worker";
   if (frames.size() != 2) {
-    log_("rejected a message of " + std::to_string(frames.size() - 1) + " frames from " +
-         peerName(peer) + " (§2: one frame per message)");
+    refused_("messages of several frames on the " + side + " socket",
+             "rejected a message of " + std::to_string(frames.size() - 1) + " frames from " +
+                 peerName(peer) + " (§2: one frame per message)");
     replyError(socket, peer, "malformed: a message is exactly one frame (docs/protocol.md §2)");
     return true;
   }
-  handler(peer, frames[1]);
+  try {
+    handler(peer, frames[1]);
+  } catch (const std::exception& e) {
+    // A bug or the state folder (a full disk): the peer hears it, and the loop serves on.
+    log_("a request from " + side + " " + peerName(peer) + " failed: " + e.what());
+    replyError(socket, peer,
+               std::string("the coordinator could not complete the request: ") + e.what());
+  }
   return true;
 }
 

@@ -2,7 +2,8 @@
 // watched socket (ZAP, handshake monitors), checks the framing (docs/protocol.md §2), hands each
 // message to its handler and sends the replies. One step drains every message ready on every socket
 // before the after-drain work (liveness) runs, so a burst of work never reads as a worker's
-// silence. Not thread-safe.
+// silence. An exception from a handler (a failed write to the state folder, say) never leaves the
+// loop: the request gets an error, and the loop goes on. Not thread-safe.
 #pragma once
 
 #include <chrono>
@@ -17,8 +18,11 @@ class EventLoop {
  public:
   using Handler = std::function<void(const std::string& peer, const zmq::message_t& frame)>;
   using Log = std::function<void(const std::string&)>;
+  // A log line about a refused peer or a malformed message, and the key it is rate-limited by (a
+  // user, an address, a kind of failure: refusal_log.h).
+  using Refused = std::function<void(const std::string& key, const std::string& line)>;
 
-  EventLoop(zmq::context_t& context, Log log);
+  EventLoop(zmq::context_t& context, Log log, Refused refused);
   zmq::socket_t& clients() { return clients_; }
   zmq::socket_t& workers() { return workers_; }
 
@@ -36,6 +40,8 @@ class EventLoop {
   void reply(zmq::socket_t& socket, const std::string& peer, zmq::message_t body);
   void replyError(zmq::socket_t& socket, const std::string& peer, const std::string& text);
   void replyOk(zmq::socket_t& socket, const std::string& peer);
+  // Logs a refusal, rate-limited by `key`.
+  void refused(const std::string& key, const std::string& line) { refused_(key, line); }
 
  private:
   // Reads one message from a ROUTER socket and hands it on; false when none was waiting.
@@ -43,6 +49,7 @@ class EventLoop {
 
   zmq::socket_t clients_, workers_;
   Log log_;
+  Refused refused_;
   Handler onClient_, onWorker_;
   std::function<void()> afterDrain_;
   struct Watched {

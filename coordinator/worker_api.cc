@@ -68,7 +68,8 @@ void WorkerApi::handle(const std::string& peer, const zmq::message_t& frame) {
                                     " on the worker socket (docs/protocol.md §5)");
     }
   } catch (const wire::ProtocolError& e) {
-    log_("rejected a message from worker-side " + peerName(peer) + ": " + e.what());
+    loop_.refused("the worker socket",
+                  "rejected a message from worker-side " + peerName(peer) + ": " + e.what());
     loop_.replyError(loop_.workers(), peer, std::string("malformed: ") + e.what());
   } catch (const kj::Exception& e) {
     loop_.replyError(loop_.workers(), peer, std::string("malformed: ") + e.getDescription().cStr());

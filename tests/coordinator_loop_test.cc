@@ -4,12 +4,14 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <fstream>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "coordinator/clock.h"
 #include "coordinator/coordinator.h"
+#include "coordinator/refusal_log.h"
 #include "net/wire.h"
 #include "tests/test_util.h"
 
@@ -54,8 +56,9 @@ bool contains(const std::vector<proto::Message::Which>& kinds, proto::Message::W
 
 class CoordinatorLoop : public ::testing::Test {
  protected:
-  CoordinatorLoop() {
+  explicit CoordinatorLoop(UserLimits limits = {}) {
     CoordinatorOptions o;
+    o.limits = limits;
     o.stateDir = dir.path() + "/state";
     o.clientEndpoint = "inproc://clients";
     o.workerEndpoint = "inproc://workers";
@@ -93,19 +96,32 @@ class CoordinatorLoop : public ::testing::Test {
   }
   // Submits a valid two-rank job as the client; returns its id.
   std::string submit(uint32_t workers = 2) {
+    auto answer = trySubmit(workers);
+    EXPECT_TRUE(answer && answer->message().isSubmitted())
+        << (answer && answer->message().isError() ? answer->message().getError().getMessage().cStr()
+                                                  : "");
+    return answer && answer->message().isSubmitted() ? answer->message().getSubmitted().cStr() : "";
+  }
+  // Submits that job; returns the answer. `weights`: the linear data's weights, for its size.
+  std::unique_ptr<wire::Decoded> trySubmit(uint32_t workers = 2, unsigned weights = 1) {
     capnp::MallocMessageBuilder b;
     auto job = wire::start(b).initSubmit().initJob();
     job.setName("loop");
     job.initData().initLinear().setSamples(10);
-    job.getData().getLinear().initWeights(1).set(0, 1.0);
+    auto w = job.getData().getLinear().initWeights(weights);
+    for (unsigned i = 0; i < weights; ++i) w.set(i, 1.0);
     job.initModel(1)[0].initDense().setUnits(1);
     job.initOptimizer().initSgd().setLearningRate(0.1);
     job.setEpochs(1);
     job.setBatchSize(2);
     job.setWorkers(workers);
-    auto answer = deliver(client, b);
-    EXPECT_TRUE(answer && answer->message().isSubmitted());
-    return answer ? answer->message().getSubmitted().cStr() : "";
+    return deliver(client, b);
+  }
+  // The error text of an answer, or "(not an error)".
+  static std::string errorOf(const std::unique_ptr<wire::Decoded>& answer) {
+    if (!answer) return "(no answer)";
+    return answer->message().isError() ? answer->message().getError().getMessage().cStr()
+                                       : "(not an error)";
   }
   // Asks the coordinator's status as a client.
   std::unique_ptr<wire::Decoded> status() {
@@ -385,6 +401,88 @@ TEST_F(CoordinatorLoop, APendingJobWaitsThenRunsOrIsCancelledAtOnce) {
   Peer b(context, "inproc://workers");
   registerWorker(b, "b:1");
   EXPECT_EQ(job(second).first, "RUNNING");
+}
+
+// ---- what one user may ask: each limit names itself and its value ----
+
+class CoordinatorLimits : public CoordinatorLoop {
+ protected:
+  CoordinatorLimits() : CoordinatorLoop(UserLimits{2048, 3, 5}) {}
+};
+
+TEST_F(CoordinatorLimits, AUserMayHaveOnlySoManyJobsWaiting) {
+  for (int i = 0; i < 3; ++i) submit();  // no workers: all three wait
+  clock.advance(1000ms);                 // (not the rate limit)
+  EXPECT_EQ(errorOf(trySubmit()),
+            "refused: " + userName(geteuid()) +
+                " has 3 jobs waiting, the limit of this coordinator (--max-queued-jobs 3); cancel "
+                "some or wait");
+  capnp::MallocMessageBuilder b;
+  wire::start(b).setCancelJob("1");
+  EXPECT_TRUE(deliver(client, b)->message().isOk());
+  EXPECT_EQ(errorOf(trySubmit()), "(not an error)");
+}
+
+class CoordinatorRateLimit : public CoordinatorLoop {
+ protected:
+  CoordinatorRateLimit() : CoordinatorLoop(UserLimits{1 << 20, 100, 5}) {}
+};
+
+TEST_F(CoordinatorRateLimit, AUserMaySubmitOnlySoFast) {
+  // A burst of 5 (the rate), then a refusal; 200 ms later one more, and no second.
+  for (int i = 0; i < 5; ++i) submit();
+  const std::string tooFast = "refused: " + userName(geteuid()) +
+                              " submits faster than this coordinator's limit of 5 jobs per second "
+                              "(--max-submits-per-second); try again in a moment";
+  EXPECT_EQ(errorOf(trySubmit()), tooFast);
+  clock.advance(200ms);
+  EXPECT_EQ(errorOf(trySubmit()), "(not an error)");
+  EXPECT_EQ(errorOf(trySubmit()), tooFast);
+}
+
+TEST_F(CoordinatorLimits, AJobOverTheSizeLimitIsRefused) {
+  const std::string error = errorOf(trySubmit(2, 300));  // 300 weights: 2,400 bytes of them
+  EXPECT_NE(error.find("over this coordinator's limit of 2048 (--max-job-bytes)"),
+            std::string::npos)
+      << error;
+}
+
+// A failed write to the state folder (here: a file where the job's folder must go) gets the
+// request an error; the coordinator keeps serving, and the next job is stored.
+TEST_F(CoordinatorLoop, AFailedStateWriteAnswersWithAnErrorAndTheLoopServesOn) {
+  std::ofstream(dir.path() + "/state/jobs/1") << "in the way";
+  const std::string error = errorOf(trySubmit());
+  EXPECT_NE(error.find("the coordinator could not complete the request"), std::string::npos)
+      << error;
+  EXPECT_EQ(job("1").first, "(none)");
+  const std::string next = submit();
+  EXPECT_EQ(next, "2");
+  EXPECT_EQ(job(next).first, "PENDING");
+}
+
+// The log lines about refused peers: one per key per interval, then a count of the rest.
+TEST(RefusalLog, LogsOneLinePerKeyPerIntervalThenTheCount) {
+  FakeClock clock;
+  std::vector<std::string> lines;
+  RefusalLog log(
+      clock, [&](const std::string& l) { lines.push_back(l); }, 10000ms);
+  for (int i = 0; i < 2000; ++i)
+    log("10.0.0.9", "refused a connection from 10.0.0.9 #" + std::to_string(i));
+  log("10.0.0.7", "refused a connection from 10.0.0.7");
+  ASSERT_EQ(lines.size(), 2u);
+  EXPECT_EQ(lines[0], "refused a connection from 10.0.0.9 #0");
+  clock.advance(9999ms);
+  log.flush();
+  EXPECT_EQ(lines.size(), 2u);
+  clock.advance(1ms);
+  log.flush();
+  ASSERT_EQ(lines.size(), 3u);
+  EXPECT_EQ(lines[2],
+            "1999 more like it from 10.0.0.9 in 10 s; the last: refused a connection from "
+            "10.0.0.9 #1999");
+  // A quiet key is forgotten: its next line is logged at once.
+  log("10.0.0.9", "again");
+  EXPECT_EQ(lines.back(), "again");
 }
 
 }  // namespace

@@ -4,6 +4,9 @@
 #include <sys/stat.h>
 
 #include <filesystem>
+#include <memory>
+#include <thread>
+#include <vector>
 
 #include "tests/cluster_fixture.h"
 
@@ -151,6 +154,36 @@ TEST(SharedCluster, AGroupSharesTheLocalSocket) {
   EXPECT_NE(r.output.find("--client-socket-group no-such-group-here: no such group"),
             std::string::npos)
       << r.output;
+}
+
+// 300 plaintext connections to a CURVE endpoint: one log line about them per interval, and then
+// their count, instead of 300 lines.
+TEST(SharedCluster, RefusedPeersGetOneLogLinePerIntervalWithACount) {
+  Cluster c(0, {"--client-endpoint", "tcp://127.0.0.1:*", "--refusal-log-interval", "1"});
+  {
+    zmq::context_t context;
+    std::vector<std::unique_ptr<zmq::socket_t>> peers;
+    for (int i = 0; i < 300; ++i) {
+      peers.push_back(std::make_unique<zmq::socket_t>(context, zmq::socket_type::dealer));
+      peers.back()->set(zmq::sockopt::linger, 0);
+      peers.back()->set(zmq::sockopt::reconnect_ivl, -1);  // one attempt each
+      peers.back()->connect(c.clientEndpoint());
+      peers.back()->send(zmq::str_buffer("hello"), zmq::send_flags::dontwait);
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  }
+  // The held-back count comes out once the interval ends.
+  std::string log;
+  for (int i = 0; i < 50 && log.find("more like it from client handshakes") == std::string::npos;
+       ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    log = c.coordinatorLog();
+  }
+  size_t lines = 0;
+  for (size_t at = 0; (at = log.find("a client handshake failed", at)) != std::string::npos; ++at)
+    ++lines;
+  EXPECT_LE(lines, 4u) << log;
+  EXPECT_NE(log.find("more like it from client handshakes in 1 s"), std::string::npos) << log;
 }
 
 // A deployment keeps its roots in the daemon's config file; a wrong line stops the start, naming
