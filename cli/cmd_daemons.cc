@@ -146,6 +146,10 @@ Command addWorkerCommand(CLI::App& app) {
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
   addDataRootOption(cmd, o->dataRoots);
+  cmd->add_option("--memory-limit", o->memoryLimit,
+                  "Bytes a job may take on this worker (its estimate: data, parameters, gradients, "
+                  "optimizer slots, activations); default: the host's memory")
+      ->transform(CLI::AsSizeValue(false));
   auto config = std::make_shared<std::string>();
   addConfigOption(cmd, *config, "/etc/tfmath/worker.conf");
   return {cmd, [cmd, config, o, timeoutSeconds, keys, keysOnStdin] {

@@ -2,6 +2,7 @@
 // tfmath-submit, tfmath-status, ...). Each is thin: parse, one or a few requests, print.
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -18,6 +19,7 @@
 #include "jobs/job_error.h"
 #include "jobs/job_file.h"
 #include "jobs/params_file.h"
+#include "train/memory_estimate.h"
 
 namespace tfmath::cli {
 
@@ -65,6 +67,21 @@ std::unique_ptr<wire::Decoded> jobStatus(Client& client, const std::string& id) 
   capnp::MallocMessageBuilder b;
   wire::start(b).setStatus(id);
   return client.call(b);
+}
+
+// Checks the job's memory estimate against the largest limit the cluster's workers report, so that
+// a job no worker may take is refused here rather than failed there. No workers: nothing to check.
+void checkMemoryAgainstWorkers(Client& client, proto::Job::Reader job, const Data& data) {
+  uint64_t largest = 0;
+  auto reply = jobStatus(client, "");
+  for (auto w : reply->message().getStatusReply().getWorkers())
+    largest = std::max(largest, w.getMemoryBytes());
+  const MemoryEstimate memory = estimateMemory(job, data, job.getWorkers());
+  if (largest > 0 && memory.total() > static_cast<double>(largest))
+    throw JobError("the job needs " + memory.describe() +
+                   " on each worker, and the largest any worker allows is " +
+                   byteSize(static_cast<double>(largest)) +
+                   "; lower batchSize or the model's size, or use more workers");
 }
 
 // Follows a job until it ends; a bar on a terminal, a line per change otherwise. Returns its state.
@@ -125,8 +142,9 @@ Command addSubmitCommand(CLI::App& app) {
                 return JobFile::parse(in.str(), "<stdin>", ".");
               }()
                                          : JobFile::load(*file);
-              validateJob(job.job());
+              const Data data = validateJob(job.job());
               Client client(findCoordinator(c->coordinator));
+              checkMemoryAgainstWorkers(client, job.job(), data);
               capnp::MallocMessageBuilder b;
               auto s = wire::start(b).initSubmit();
               s.setJob(job.job());

@@ -98,7 +98,7 @@ struct Register {
   cores @3 :UInt32;
   # CPU cores this worker uses.
   memoryBytes @4 :UInt64;
-  # Memory of the host.
+  # The memory a job may take on this worker (`tfmath worker --memory-limit`; default: the host's).
   gpu @5 :GpuInfo;
   # The GPU's name and memory, for a GPU worker.
 }
@@ -246,7 +246,7 @@ struct WorkerInfo {
   cores @7 :UInt32;
   # Cores it reported.
   memoryBytes @8 :UInt64;
-  # Memory it reported.
+  # The memory a job may take on it, as it reported.
   gpu @9 :GpuInfo;
   # For a GPU worker: its GPU, as last reported.
 }

@@ -90,11 +90,13 @@ class Cluster {
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }
   }
-  void addWorker() {
+  // Starts one more worker, with `extraArgs` after the usual ones.
+  void addWorker(const std::vector<std::string>& extraArgs = {}) {
     std::vector<std::string> args{"worker", "--coordinator", workerEndpoint_,
                                   "--keys", keysDir(),       "--collective-timeout",
                                   "5"};
     args.insert(args.end(), rootArgs_.begin(), rootArgs_.end());
+    args.insert(args.end(), extraArgs.begin(), extraArgs.end());
     workers_.push_back(
         spawnTfmath(args, dir_.path() + "/worker" + std::to_string(workers_.size()) + ".log"));
   }

@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 
 #include <filesystem>
+#include <fstream>
 #include <memory>
 #include <thread>
 #include <vector>
@@ -184,6 +185,96 @@ TEST(SharedCluster, RefusedPeersGetOneLogLinePerIntervalWithACount) {
     ++lines;
   EXPECT_LE(lines, 4u) << log;
   EXPECT_NE(log.find("more like it from client handshakes in 1 s"), std::string::npos) << log;
+}
+
+// A job over a worker's memory limit fails at once with its estimate, before anything big is
+// allocated, and the worker keeps serving; `tfmath submit` refuses it before sending it.
+TEST(SharedCluster, AJobOverAWorkersMemoryLimitFailsAtOnceAndTheWorkerServesOn) {
+  Cluster c(0);
+  c.addWorker({"--memory-limit", "1GiB"});
+  c.waitForWorkers(1);
+  RawPeer client(c.clientEndpoint());
+  auto linearJob = [&](const std::string& name, uint32_t samples, uint32_t units) {
+    capnp::MallocMessageBuilder b;
+    auto job = wire::start(b).initSubmit().initJob();
+    job.setName(name);
+    job.initData().initLinear().setSamples(samples);
+    job.getData().getLinear().initWeights(1).set(0, 1.0);
+    // A hidden layer of `units`, then one output.
+    auto model = job.initModel(2);
+    model[0].initDense().setUnits(units);
+    model[0].getDense().setActivation(proto::Activation::RELU);
+    model[1].initDense().setUnits(1);
+    job.initOptimizer().initSgd().setLearningRate(0.1);
+    job.setEpochs(1);
+    job.setBatchSize(10);
+    job.setWorkers(1);
+    return client.send(b);
+  };
+  // The dense layer of 2,000,000,000 units that once grew a worker toward the host's memory.
+  EXPECT_EQ(linearJob("huge", 100, 2000000000u), "(not an error)");
+  // Linear data of 4,000,000,000 samples: refused before it is generated.
+  EXPECT_EQ(linearJob("many samples", 4000000000u, 1), "(not an error)");
+  const auto start = std::chrono::steady_clock::now();
+  // Parameters (2e9 + 2e9) + (2e9 + 1) floats = 22.4 GiB, gradients as many, no slots (plain
+  // SGD); activations 2 · 4 bytes · (1 + 2e9 + 2e9 + 1) outputs (input, dense, relu, dense) ·
+  // 10 samples = 298.0 GiB; data 100 · (1 + 1) · 4 = 800 bytes; in all 342.7 GiB.
+  auto first = waitForState(c, "1", "FAILED", 20);
+  EXPECT_NE(first["reason"].get<std::string>().find(
+                "the job needs about 342.7 GiB (data 800 bytes, parameters 22.4 GiB, gradients "
+                "22.4 GiB, optimizer slots 0 bytes, activations 298.0 GiB at a local batch of "
+                "10) on each worker, over this worker's memory limit of 1.0 GiB"),
+            std::string::npos)
+      << first;
+  // 4e9 · (1 + 1) · 4 bytes = 29.8 GiB.
+  auto second = waitForState(c, "2", "FAILED", 20);
+  EXPECT_NE(second["reason"].get<std::string>().find(
+                "the job needs 29.8 GiB for its linear data on each worker, over this worker's "
+                "memory limit of 1.0 GiB (tfmath worker --memory-limit)"),
+            std::string::npos)
+      << second;
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(10));
+  // The worker serves on, and the CLI refuses the huge job itself, naming the workers' limit.
+  TempDir dir;
+  auto r = c.run(
+      "submit " +
+      dir.write("ok.capnp", testing::jobText(testing::linregJob() + " epochs = 1, workers = 1")) +
+      " --wait");
+  EXPECT_EQ(r.exitCode, 0) << r.output;
+  r = c.run("submit " +
+            dir.write("huge.capnp", testing::jobText("data = (linear = (samples = 100, weights = "
+                                                     "[1.0])), model = [(dense = (units = "
+                                                     "2000000000)), (dense = (units = 1))], loss = "
+                                                     "mse, optimizer = (sgd = "
+                                                     "(learningRate = 0.1)), batchSize = 10, "
+                                                     "epochs = 1")));
+  EXPECT_EQ(r.exitCode, 2) << r.output;
+  EXPECT_NE(r.output.find("on each worker, and the largest any worker allows is 1.0 GiB"),
+            std::string::npos)
+      << r.output;
+}
+
+// A cancel while the ranks load their data ends the job within seconds of the load.
+TEST(SharedCluster, ACancelWhileTheDataLoadsEndsTheJob) {
+  Cluster c(2);
+  TempDir dir;
+  const std::string big = dir.path() + "/big.csv";
+  {
+    std::ofstream out(big);
+    out << "a,b,c,d,y\n";
+    for (int i = 0; i < 1000000; ++i)
+      out << i % 97 << ".5," << i % 13 << ".25," << i % 7 << "," << i % 31 << ".125," << i % 3
+          << "\n";
+  }
+  RawPeer client(c.clientEndpoint());
+  capnp::MallocMessageBuilder b;
+  csvJob(b, big, 2);
+  EXPECT_EQ(client.send(b), "(not an error)");
+  waitForState(c, "1", "RUNNING", 10);
+  const auto start = std::chrono::steady_clock::now();
+  EXPECT_EQ(c.run("cancel 1").exitCode, 0);
+  EXPECT_EQ(waitForState(c, "1", "CANCELLED", 10)["state"], "CANCELLED");
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(6));
 }
 
 // A deployment keeps its roots in the daemon's config file; a wrong line stops the start, naming

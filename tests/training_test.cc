@@ -11,6 +11,7 @@
 #include "jobs/params_file.h"
 #include "tests/test_util.h"
 #include "train/cpu_backend.h"
+#include "train/memory_estimate.h"
 #include "train/trainer.h"
 
 namespace tfmath {
@@ -194,6 +195,33 @@ TEST(Training, EpochPermutationIsAPermutationFixedBySeedAndEpoch) {
   EXPECT_NE(a, c);
   std::sort(c.begin(), c.end());
   for (uint32_t i = 0; i < 1000; ++i) ASSERT_EQ(c[i], i);
+}
+
+// The estimate of an MLP on Fashion-MNIST's shapes, worked out by hand: parameters 784·32 + 32 +
+// 32·10 + 10 = 25,450 floats; Adam keeps two slots per parameter; per sample the ops put out 784
+// (flatten) + 32 (dense) + 32 (relu) + 10 (dense) floats besides the 784 of the input, each with
+// its gradient, at a local batch of 64 / 2 = 32.
+TEST(MemoryEstimate, CountsParametersSlotsActivationsAndDataOfAnMlp) {
+  Data data;
+  data.train.inputs.resize({4, 28, 28, 1});
+  data.train.targets.resize({4, 1});
+  capnp::MallocMessageBuilder b;
+  auto job = b.initRoot<proto::Job>();
+  auto model = job.initModel(3);
+  model[0].setFlatten();
+  model[1].initDense().setUnits(32);
+  model[1].getDense().setActivation(proto::Activation::RELU);
+  model[2].initDense().setUnits(10);
+  job.initOptimizer().initAdam();
+  job.setBatchSize(64);
+  const MemoryEstimate e = estimateMemory(job, data, 2);
+  EXPECT_EQ(e.parameters, 4.0 * 25450);
+  EXPECT_EQ(e.gradients, 4.0 * 25450);
+  EXPECT_EQ(e.optimizerSlots, 2 * 4.0 * 25450);
+  EXPECT_EQ(e.localBatch, 32u);
+  EXPECT_EQ(e.activations, 2 * 4.0 * (784 + 784 + 32 + 32 + 10) * 32);
+  EXPECT_EQ(e.data, 4.0 * 4 * (784 + 1));
+  EXPECT_EQ(byteSize(e.total()), "820.4 KiB");
 }
 
 }  // namespace

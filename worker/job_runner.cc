@@ -10,6 +10,7 @@
 #include "train/nccl_communicator.h"
 #endif
 #include "jobs/data_check.h"
+#include "train/memory_estimate.h"
 #include "train/trainer.h"
 #include "worker/job_session.h"
 
@@ -128,6 +129,16 @@ void JobRunner::train() {
     // The coordinator checked the fields only; the data is checked here, where it is read, before
     // step 0 (docs/protocol.md §5.5). A bad data set fails the job with the message `tfmath run`
     // prints for it.
+    // A job over this worker's memory is refused before anything big is allocated: its generated
+    // data before it is made, the rest once the data gives the model's shapes.
+    const double limit = static_cast<double>(settings_.memoryLimit);
+    auto overLimit = [&](const std::string& what) {
+      return JobError("the job needs " + what +
+                      " on each worker, over this worker's memory limit " + "of " +
+                      byteSize(limit) + " (tfmath worker --memory-limit)");
+    };
+    if (limit > 0 && generatedDataBytes(job) > limit)
+      throw overLimit(byteSize(generatedDataBytes(job)) + " for its linear data");
     const Data data = [&] {
       try {
         return validateJob(job, settings_.data);
@@ -135,6 +146,8 @@ void JobRunner::train() {
         throw JobError(std::string("invalid job: ") + e.what());
       }
     }();
+    const MemoryEstimate memory = estimateMemory(job, data, assign.getWorldSize());
+    if (limit > 0 && memory.total() > limit) throw overLimit(memory.describe());
     // Cancelled while the data loaded: stop before the rendezvous, so no peer waits for this rank.
     if (cancelled_) throw Cancelled();
     CoordinatorStore store(*session);
@@ -158,6 +171,12 @@ void JobRunner::train() {
     trainer_ = nullptr;
   } catch (const Cancelled&) {
     trainer_ = nullptr;  // stopped on the cancel before training: ok (§5.3)
+  } catch (const std::bad_alloc&) {
+    trainer_ = nullptr;
+    ok = cancelled_;
+    reason = "out of memory: this worker could not allocate what the job needs";
+    std::fprintf(stderr, "tfmath-worker: job %s rank %u: %s\n", jobId_.c_str(), rank,
+                 reason.c_str());
   } catch (const std::exception& e) {
     trainer_ = nullptr;
     // After a cancel, an error is the cancel's doing (the coordinator refused the store, a peer

@@ -29,6 +29,7 @@ struct RunnerSettings {
   std::chrono::milliseconds collectiveTimeout{30000};
   std::string device = "cpu";                     // where the rank trains: cpu or gpu:N (backend.h)
   DataAccess data = DataAccess::withinRoots({});  // the roots the job's files must lie in
+  uint64_t memoryLimit = 0;  // bytes a job may take here (memory_estimate.h); 0: no limit
 };
 
 class JobRunner {

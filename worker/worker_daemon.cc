@@ -58,6 +58,9 @@ std::string addressTowards(const std::string& endpoint) {
 
 WorkerDaemon::WorkerDaemon(WorkerOptions options)
     : options_(std::move(options)), data_(DataAccess::withinRoots(options_.dataRoots)) {
+  if (options_.memoryLimit == 0)
+    options_.memoryLimit = static_cast<uint64_t>(sysconf(_SC_PHYS_PAGES)) *
+                           static_cast<uint64_t>(sysconf(_SC_PAGE_SIZE));
   gpu_ = gpuIndex(options_.device) >= 0;
   host_ = options_.glooHost;
   if (host_.empty()) host_ = addressTowards(options_.coordinator);
@@ -99,8 +102,7 @@ void WorkerDaemon::connect() {
   r.setDevice(options_.device);
   setGpuInfo(r.initGpu());
   r.setCores(1);
-  r.setMemoryBytes(static_cast<uint64_t>(sysconf(_SC_PHYS_PAGES)) *
-                   static_cast<uint64_t>(sysconf(_SC_PAGE_SIZE)));
+  r.setMemoryBytes(options_.memoryLimit);
   send(b);
   lastHeard_ = std::chrono::steady_clock::now();
 }
@@ -130,7 +132,8 @@ void WorkerDaemon::handle(const zmq::message_t& frame) {
       }
       runner_.reset();
       RunnerSettings settings{options_.coordinator,       options_.keys,   host_,
-                              options_.collectiveTimeout, options_.device, data_};
+                              options_.collectiveTimeout, options_.device, data_,
+                              options_.memoryLimit};
       say("job " + std::string(m.getAssign().getJobId().cStr()) + ": rank " +
           std::to_string(m.getAssign().getRank()) + " of " +
           std::to_string(m.getAssign().getWorldSize()));

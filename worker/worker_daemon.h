@@ -22,6 +22,8 @@ struct WorkerOptions {
   std::string device = "cpu";  // cpu, or gpu:N: the GPU this worker owns
   // The folders a job may read data from (DataAccess::withinRoots); none: no file data.
   std::vector<std::string> dataRoots;
+  // The memory a job may take here, in bytes; 0: the host's physical memory.
+  uint64_t memoryLimit = 0;
 };
 
 class WorkerDaemon {
