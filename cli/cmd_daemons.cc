@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -170,7 +171,10 @@ Command addWorkerCommand(CLI::App& app) {
                     "admits only workers with the cluster's worker key");
               }
               WorkerDaemon worker(*o);
-              worker.run(stopOnSignals());
+              if (!worker.run(stopOnSignals())) {
+                std::fflush(nullptr);
+                std::_Exit(0);  // a training thread still waits in a collective: leave it
+              }
               return 0;
             } catch (const std::exception& e) {
               std::fprintf(stderr, "tfmath-worker: %s\n", e.what());

@@ -153,7 +153,7 @@ void WorkerDaemon::handle(const zmq::message_t& frame) {
   }
 }
 
-void WorkerDaemon::run(const std::atomic<bool>& stop) {
+bool WorkerDaemon::run(const std::atomic<bool>& stop) {
   auto backoff = std::chrono::milliseconds(500);
   connect();
   say(id_ + " registering with " + options_.coordinator);
@@ -206,9 +206,21 @@ void WorkerDaemon::run(const std::atomic<bool>& stop) {
       send(b);
     }
   }
-  if (runner_) runner_->cancel();
+  if (runner_) {
+    // The stop travels in the next allreduce; a rank whose peers have gone waits in its collective
+    // until the collective timeout, which a stopping daemon does not wait for.
+    runner_->cancel();
+    const auto deadline = std::chrono::steady_clock::now() + kStopGrace;
+    while (!runner_->finished() && std::chrono::steady_clock::now() < deadline)
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    if (!runner_->finished()) {
+      say("stopped; job " + runner_->jobId() + " was still in a collective, and ends with us");
+      return false;
+    }
+  }
   runner_.reset();
   say("stopped");
+  return true;
 }
 
 }  // namespace tfmath

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <memory>
 #include <string>
 #include <zmq.hpp>
@@ -30,8 +31,12 @@ class WorkerDaemon {
  public:
   explicit WorkerDaemon(WorkerOptions options);
   ~WorkerDaemon();
-  // Serves until `stop` becomes true; then cancels any job and returns.
-  void run(const std::atomic<bool>& stop);
+  // Serves until `stop` becomes true; then cancels any job and waits for its rank at most
+  // kStopGrace. Returns false when the rank did not end in that time (a collective holds it): the
+  // caller must then end the process at once (std::_Exit), since destroying this would wait.
+  bool run(const std::atomic<bool>& stop);
+  // How long a stopping worker waits for its job's rank: within the 3 s a stop may take.
+  static constexpr std::chrono::milliseconds kStopGrace{2000};
   const std::string& id() const { return id_; }
 
  private:
