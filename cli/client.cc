@@ -105,7 +105,9 @@ Client::Client(const std::string& endpoint)
     curve_ = !keys.empty();
   }
   // Over ipc, a refused connect means a socket file that nothing listens on: said at once.
-  monitor_ = std::make_unique<HandshakeMonitor>(context_, socket_, endpoint.starts_with("ipc://"));
+  monitor_ = std::make_unique<HandshakeMonitor>(
+      context_, socket_,
+      HandshakeMonitor::Watch{.connectFailures = endpoint.starts_with("ipc://")});
   try {
     socket_.connect(endpoint);
   } catch (const zmq::error_t& e) {
@@ -120,6 +122,10 @@ void Client::throwHandshakeFailure() {
                       endpoint_.substr(std::string("ipc://").size()) +
                       ": a coordinator that stopped left it; start the coordinator again, or "
                       "point TFMATH_COORDINATOR at the running one");
+  if (e.failure == HandshakeMonitor::Failure::tryLater)
+    throw ClientError("the coordinator at " + endpoint_ +
+                      " has as many client connections as it takes (its "
+                      "--max-client-connections); try again in a moment");
   if (e.failure == HandshakeMonitor::Failure::keyRefused)
     throw ClientError("the coordinator at " + endpoint_ +
                       " refused this client's key: ask its admin to add your public key "

@@ -86,6 +86,10 @@ Command addCoordinatorCommand(CLI::App& app) {
          "Seconds between log lines about one refused peer or kind of malformed message; the "
          "others are counted (default 10)")
       ->check(CLI::PositiveNumber);
+  cmd->add_option("--max-client-connections", o->maxClientConnections,
+                  "Client connections open at once, all users together; more are told to try "
+                  "again")
+      ->capture_default_str();
   cmd->add_option("--max-job-bytes", o->limits.maxJobBytes,
                   "The largest job a client may submit, encoded, embedded data included")
       ->capture_default_str();

@@ -41,6 +41,7 @@ Authenticator::Authenticator(
 
 std::string Authenticator::admit(const std::string& domain, const std::string& mechanism,
                                  const std::string& key, std::string& why) {
+  if (domain == kLocalClientsDomain && mechanism == "NULL") return kLocalUserId;
   if (mechanism != "CURVE") {
     why = "mechanism " + mechanism + " (CURVE required)";
     return "";
@@ -94,6 +95,12 @@ void Authenticator::handle() {
     char z85[41];
     zmq_z85_encode(z85, frames[6].data<uint8_t>(), 32);
     key = z85;
+  }
+  const bool client = domain == kClientsDomain || domain == kLocalClientsDomain;
+  if (const std::string busy = client && clientRefusal_ ? clientRefusal_() : ""; !busy.empty()) {
+    refused_(domain + " connections over the limit",
+             "refused a " + domain + " connection from " + address + ": " + busy);
+    return answer(frames[1], "500", busy, "");
   }
   std::string why;
   const std::string user = admit(domain, mechanism, key, why);

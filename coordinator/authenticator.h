@@ -14,8 +14,12 @@ namespace tfmath {
 
 inline constexpr const char* kWorkersDomain = "workers";
 inline constexpr const char* kClientsDomain = "clients";
+// The ipc client socket: no CURVE (the kernel names the user), but ZAP still bounds connections.
+inline constexpr const char* kLocalClientsDomain = "local-clients";
 // The User-Id a worker's messages carry.
 inline constexpr const char* kWorkerUserId = "worker";
+// The User-Id of an ipc client's messages (its user comes from the kernel instead: client_api.h).
+inline constexpr const char* kLocalUserId = "local";
 
 // Reads an authorized-clients file: lines `PUBLIC-KEY USER`, and comment lines that start with '#'
 // (no key does, though keys may hold '#'). A missing file admits
@@ -31,6 +35,10 @@ class Authenticator {
   zmq::socket_t& socket() { return socket_; }
   // Answers one pending ZAP request.
   void handle();
+  // Consulted on every client handshake: "" admits it, else the reason it is refused for now. The
+  // refusal is ZAP status 500, which a client reads as "try again" (RFC 27's 300, a temporary
+  // error, sends the peer nothing in libzmq: its handshake would just stall).
+  void limitClients(std::function<std::string()> refusal) { clientRefusal_ = std::move(refusal); }
 
  private:
   // The user the credentials map to in `domain`, or "" with `why` set.
@@ -40,6 +48,7 @@ class Authenticator {
   zmq::socket_t socket_;
   std::string workerPublicKey_, authorizedClientsPath_;
   std::function<void(const std::string& key, const std::string& line)> refused_;
+  std::function<std::string()> clientRefusal_;
 };
 
 }  // namespace tfmath

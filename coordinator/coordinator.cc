@@ -52,10 +52,21 @@ Coordinator::Coordinator(CoordinatorOptions options)
       context_, [this](const std::string& line) { log(line); }, refused);
   // An inproc endpoint (tests only) carries no security handshake at all.
   if (!workersInproc) makeCurveServer(loop_->workers(), own, kWorkersDomain);
-  clientHandshakes_ = std::make_unique<HandshakeMonitor>(context_, loop_->clients());
+  clientHandshakes_ = std::make_unique<HandshakeMonitor>(
+      context_, loop_->clients(), HandshakeMonitor::Watch{.connections = true});
   workerHandshakes_ = std::make_unique<HandshakeMonitor>(context_, loop_->workers());
   if (identity.kind == ClientIdentity::Kind::tcp)
     makeCurveServer(loop_->clients(), own, kClientsDomain);
+  else if (identity.kind == ClientIdentity::Kind::ipc)
+    loop_->clients().set(zmq::sockopt::zap_domain, kLocalClientsDomain);
+  // A new client connection is counted (its ACCEPTED event) before its handshake asks ZAP.
+  authenticator_->limitClients([this]() -> std::string {
+    readMonitor(*clientHandshakes_, "client");
+    if (openClients_.size() <= options_.maxClientConnections) return "";
+    return "the coordinator has " + std::to_string(openClients_.size() - 1) +
+           " client connections open, its limit (--max-client-connections " +
+           std::to_string(options_.maxClientConnections) + ")";
+  });
   loop_->clients().bind(clientEndpoint_);
   loop_->workers().bind(options_.workerEndpoint);
   clientEndpoint_ = loop_->clients().get(zmq::sockopt::last_endpoint);
@@ -78,11 +89,7 @@ Coordinator::Coordinator(CoordinatorOptions options)
   // authenticator has logged those it refused.
   for (auto* m : {clientHandshakes_.get(), workerHandshakes_.get()}) {
     const std::string side = m == clientHandshakes_.get() ? "client" : "worker";
-    loop_->watch(m->socket(), [this, m, side] {
-      const auto e = m->read();
-      if (e.failure != HandshakeMonitor::Failure::keyRefused)
-        refusals_(side + " handshakes", "a " + side + " handshake failed: " + e.text);
-    });
+    loop_->watch(m->socket(), [this, m, side] { readMonitor(*m, side); });
   }
   loop_->onClient([this](const std::string& peer, const zmq::message_t& frame) {
     clients_->handle(peer, frame);
@@ -129,6 +136,19 @@ void Coordinator::log(const std::string& line) {
   // Lines carry names and reasons that users and peers wrote: escaped, one line each.
   std::fprintf(stderr, "%s %s\n", timestamp().c_str(), escapeForTerminal(line).c_str());
   std::fflush(stderr);
+}
+
+void Coordinator::readMonitor(HandshakeMonitor& monitor, const std::string& side) {
+  using Connection = HandshakeMonitor::Event::Connection;
+  while (monitor.pending()) {
+    const auto e = monitor.read();
+    if (e.connection == Connection::opened)
+      openClients_.insert(e.fd);
+    else if (e.connection == Connection::closed)
+      openClients_.erase(e.fd);
+    else if (e.failure != HandshakeMonitor::Failure::keyRefused)
+      refusals_(side + " handshakes", "a " + side + " handshake failed: " + e.text);
+  }
 }
 
 void Coordinator::save(Job& job) { state_.saveRecord(job.info().asReader()); }

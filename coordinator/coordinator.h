@@ -12,6 +12,7 @@
 #include <chrono>
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 #include <zmq.hpp>
@@ -46,6 +47,8 @@ struct CoordinatorOptions {
   // rest are counted (refusal_log.h).
   std::chrono::milliseconds refusalLogInterval{10000};
   UserLimits limits;  // what one user may ask
+  // Client connections open at once, all users together; more are refused until some close.
+  uint32_t maxClientConnections = 256;
   // Test-only seams. With a `context` shared with the test, either endpoint may be inproc://, which
   // only threads of this process can reach: it has no CURVE (§8 applies to tcp), and an inproc
   // client is the coordinator's own user. `clock`, if given, replaces the real clocks.
@@ -85,6 +88,9 @@ class Coordinator : private JobControl {
   void liveness();
   void save(Job& job);
   void log(const std::string& line);
+  // Reads every waiting event of a handshake monitor: logs failures, and counts the client
+  // connections.
+  void readMonitor(HandshakeMonitor& monitor, const std::string& side);
 
   CoordinatorOptions options_;
   SteadyClock steadyClock_;
@@ -96,6 +102,7 @@ class Coordinator : private JobControl {
   std::unique_ptr<Authenticator> authenticator_;  // before the loop's sockets: it must outlive them
   std::unique_ptr<EventLoop> loop_;
   std::unique_ptr<HandshakeMonitor> clientHandshakes_, workerHandshakes_;
+  std::set<int> openClients_;  // the client connections' descriptors, from clientHandshakes_
   WorkerRegistry workers_;
   std::unique_ptr<ClientApi> clients_;
   std::unique_ptr<WorkerApi> workerApi_;

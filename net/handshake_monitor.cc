@@ -9,15 +9,16 @@
 
 namespace tfmath {
 
-HandshakeMonitor::HandshakeMonitor(zmq::context_t& context, zmq::socket_t& socket,
-                                   bool connectFailures)
+HandshakeMonitor::HandshakeMonitor(zmq::context_t& context, zmq::socket_t& socket, Watch watch)
     : pair_(context, zmq::socket_type::pair) {
   static std::atomic<unsigned> next{0};
   const std::string endpoint = "inproc://tfmath-handshake-monitor-" + std::to_string(next++);
-  if (zmq_socket_monitor(socket.handle(), endpoint.c_str(),
-                         ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL |
-                             ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL | ZMQ_EVENT_HANDSHAKE_FAILED_AUTH |
-                             (connectFailures ? ZMQ_EVENT_CONNECT_RETRIED : 0)) != 0)
+  if (zmq_socket_monitor(
+          socket.handle(), endpoint.c_str(),
+          ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL |
+              ZMQ_EVENT_HANDSHAKE_FAILED_AUTH |
+              (watch.connectFailures ? ZMQ_EVENT_CONNECT_RETRIED : 0) |
+              (watch.connections ? ZMQ_EVENT_ACCEPTED | ZMQ_EVENT_DISCONNECTED : 0)) != 0)
     throw std::runtime_error(std::string("cannot monitor a socket: ") + zmq_strerror(zmq_errno()));
   pair_.set(zmq::sockopt::linger, 0);
   pair_.connect(endpoint);
@@ -33,8 +34,14 @@ HandshakeMonitor::Event HandshakeMonitor::read() {
   uint32_t value;
   std::memcpy(&kind, event.data(), sizeof kind);
   std::memcpy(&value, static_cast<const char*>(event.data()) + 2, sizeof value);
+  if (kind == ZMQ_EVENT_ACCEPTED || kind == ZMQ_EVENT_DISCONNECTED)
+    return {Failure::other, "",
+            kind == ZMQ_EVENT_ACCEPTED ? Event::Connection::opened : Event::Connection::closed,
+            static_cast<int>(value)};
   if (kind == ZMQ_EVENT_CONNECT_RETRIED)
     return {Failure::connectFailed, "the connection was refused; nothing listens there"};
+  if (kind == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH && value == 500)
+    return {Failure::tryLater, "the peer is at its limit of connections (ZAP status 500)"};
   if (kind == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH)
     return {Failure::keyRefused,
             "the peer refused our key (ZAP status " + std::to_string(value) + ")"};

@@ -277,6 +277,38 @@ TEST(SharedCluster, ACancelWhileTheDataLoadsEndsTheJob) {
   EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(6));
 }
 
+// Client connections are bounded for all users together: past the limit a client is told to try
+// again at once, and a connection that closes makes room.
+TEST(SharedCluster, ClientConnectionsPastTheLimitAreToldToTryAgain) {
+  Cluster c(0, {"--max-client-connections", "3"});
+  auto askStatus = [](RawPeer& peer) {
+    capnp::MallocMessageBuilder b;
+    wire::start(b).setStatus("");
+    return peer.send(b);
+  };
+  std::vector<std::unique_ptr<RawPeer>> peers;
+  for (int i = 0; i < 3; ++i) {
+    peers.push_back(std::make_unique<RawPeer>(c.clientEndpoint()));
+    EXPECT_EQ(askStatus(*peers.back()), "(not an error)");
+  }
+  const auto start = std::chrono::steady_clock::now();
+  auto r = c.run("status");
+  EXPECT_EQ(r.exitCode, 1) << r.output;
+  EXPECT_NE(r.output.find("has as many client connections as it takes (its "
+                          "--max-client-connections); try again in a moment"),
+            std::string::npos)
+      << r.output;
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(5));
+  EXPECT_NE(c.coordinatorLog().find("3 client connections open, its limit "
+                                    "(--max-client-connections 3)"),
+            std::string::npos)
+      << c.coordinatorLog();
+  peers.pop_back();
+  for (int i = 0; i < 50 && (r = c.run("status")).exitCode != 0; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  EXPECT_EQ(r.exitCode, 0) << r.output;
+}
+
 // A deployment keeps its roots in the daemon's config file; a wrong line stops the start, naming
 // it.
 TEST(SharedCluster, TheDataRootsCanComeFromTheConfigFile) {
