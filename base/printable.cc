@@ -73,4 +73,19 @@ std::string escapeForTerminal(std::string_view text, bool keepNewlines) {
   return out;
 }
 
+std::string LineEscaper::add(std::string_view piece) {
+  pending_.append(piece);
+  const size_t end = pending_.rfind('\n');
+  if (end == std::string::npos) return "";
+  std::string lines = escapeForTerminal(std::string_view(pending_).substr(0, end + 1), true);
+  pending_.erase(0, end + 1);
+  return lines;
+}
+
+std::string LineEscaper::finish() {
+  std::string rest = escapeForTerminal(pending_, true);
+  pending_.clear();
+  return rest;
+}
+
 }  // namespace tfmath

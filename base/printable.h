@@ -18,4 +18,17 @@ bool isPrintableUtf8(std::string_view text);
 // (for multi-line logs, which are then escaped line by line).
 std::string escapeForTerminal(std::string_view text, bool keepNewlines = false);
 
+// escapeForTerminal for text that arrives in pieces (a log, 1 MiB at a time): it escapes whole
+// lines only, so a character of several bytes split between two pieces is shown, not escaped.
+class LineEscaper {
+ public:
+  // The escaped lines that `piece` completes.
+  std::string add(std::string_view piece);
+  // The escaped rest, once no piece will follow.
+  std::string finish();
+
+ private:
+  std::string pending_;
+};
+
 }  // namespace tfmath

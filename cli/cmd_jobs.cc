@@ -305,6 +305,11 @@ Command addLogsCommand(CLI::App& app) {
             return guarded("logs", [&] {
               Client client(findCoordinator(c->coordinator));
               uint64_t offset = 0;
+              LineEscaper escaper;
+              auto print = [](const std::string& text) {
+                std::fwrite(text.data(), 1, text.size(), stdout);
+                std::fflush(stdout);
+              };
               while (true) {
                 capnp::MallocMessageBuilder b;
                 auto l = wire::start(b).initLogs();
@@ -312,12 +317,13 @@ Command addLogsCommand(CLI::App& app) {
                 l.setOffset(offset);
                 auto d = client.call(b);
                 auto r = d->message().getLogsReply();
-                const std::string text = escapeForTerminal(
-                    {r.getText().begin(), r.getText().size()}, /*keepNewlines=*/true);
-                std::fwrite(text.data(), 1, text.size(), stdout);
-                std::fflush(stdout);
+                print(escaper.add({r.getText().begin(), r.getText().size()}));
                 offset = r.getNextOffset();
-                if (!*follow || (r.getFinished() && r.getText().size() == 0)) return 0;
+                // The whole log so far; with --follow, until the job has ended.
+                if (r.getText().size() == 0 && (!*follow || r.getFinished())) {
+                  print(escaper.finish());
+                  return 0;
+                }
                 if (r.getText().size() == 0)
                   std::this_thread::sleep_for(std::chrono::milliseconds(500));
               }

@@ -40,5 +40,18 @@ TEST(Printable, EscapesWhatATerminalWouldObey) {
   EXPECT_TRUE(isPrintableUtf8(escapeForTerminal(all)));
 }
 
+// A log read in pieces: "∑" (e2 88 91) split between two pieces is shown whole, and a control
+// character is escaped wherever the split falls.
+TEST(Printable, ALogInPiecesIsEscapedALineAtATime) {
+  LineEscaper e;
+  std::string out = e.add("epoch 1 \xe2\x88");
+  out += e.add("\x91 done\nname \x1b");
+  out += e.add("[2J\npartial");
+  out += e.finish();
+  EXPECT_EQ(out, "epoch 1 ∑ done\nname \\x1b[2J\npartial");
+  // Escaped one piece at a time, the split character would have become \xe2\x88 and \x91.
+  EXPECT_EQ(escapeForTerminal("epoch 1 \xe2\x88", true), "epoch 1 \\xe2\\x88");
+}
+
 }  // namespace
 }  // namespace tfmath
