@@ -309,6 +309,75 @@ TEST(SharedCluster, ClientConnectionsPastTheLimitAreToldToTryAgain) {
   EXPECT_EQ(r.exitCode, 0) << r.output;
 }
 
+// A worker that cannot allocate what a job needs (here its address space is capped at 2 GB, below
+// the 4 GB of the job's weights, while its --memory-limit lets the job in) fails the job with that
+// reason and keeps serving.
+TEST(SharedCluster, AWorkerThatCannotAllocateFailsTheJobAndServesOn) {
+  Cluster c(0);
+  const pid_t worker =
+      testing::spawnTfmath({"worker", "--coordinator", c.workerEndpoint(), "--keys", c.keysDir(),
+                            "--memory-limit", "1TiB"},
+                           c.dir().path() + "/capped-worker.log", {"prlimit", "--as=2000000000"});
+  c.waitForWorkers(1);
+  RawPeer client(c.clientEndpoint());
+  capnp::MallocMessageBuilder b;
+  auto job = wire::start(b).initSubmit().initJob();
+  job.setName("too big for this worker");
+  job.initData().initLinear().setSamples(20);
+  job.getData().getLinear().initWeights(1).set(0, 1.0);
+  auto model = job.initModel(2);
+  model[0].initDense().setUnits(1000000000);
+  model[1].initDense().setUnits(1);
+  job.initOptimizer().initSgd().setLearningRate(0.1);
+  job.setEpochs(1);
+  job.setBatchSize(1);
+  job.setWorkers(1);
+  EXPECT_EQ(client.send(b), "(not an error)");
+  auto info = waitForState(c, "1", "FAILED", 30);
+  EXPECT_NE(info["reason"].get<std::string>().find(
+                "out of memory: this worker could not allocate what the job needs"),
+            std::string::npos)
+      << info << Cluster::slurp(c.dir().path() + "/capped-worker.log");
+  TempDir dir;
+  auto r = c.run(
+      "submit " +
+      dir.write("ok.capnp", testing::jobText(testing::linregJob() + " epochs = 1, workers = 1")) +
+      " --wait");
+  EXPECT_EQ(r.exitCode, 0) << r.output << Cluster::slurp(c.dir().path() + "/capped-worker.log");
+  ::kill(worker, SIGTERM);
+  ::waitpid(worker, nullptr, 0);
+}
+
+// A flood from one user: a 30 MB name is refused by the job-size limit before anything is stored,
+// and a burst of 40 submissions gets the rate limit; `status` keeps working for everyone.
+TEST(SharedCluster, AFloodOfSubmissionsIsBoundedAndStatusKeepsWorking) {
+  Cluster c(0);
+  TempDir dir;
+  RawPeer client(c.clientEndpoint());
+  {
+    capnp::MallocMessageBuilder b;
+    csvJob(b, dir.path() + "/none.csv", 1);
+    b.getRoot<proto::Message>().getSubmit().getJob().setName(std::string(30 << 20, 'n'));
+    EXPECT_NE(client.send(b).find("bytes, over this coordinator's limit of 1048576 "
+                                  "(--max-job-bytes)"),
+              std::string::npos);
+  }
+  int accepted = 0, tooFast = 0;
+  for (int i = 0; i < 40; ++i) {
+    capnp::MallocMessageBuilder b;
+    csvJob(b, dir.path() + "/none.csv", 1);
+    const std::string answer = client.send(b);
+    if (answer == "(not an error)") ++accepted;
+    if (answer.find("(--max-submits-per-second)") != std::string::npos) ++tooFast;
+  }
+  EXPECT_GE(accepted, 10);  // the burst
+  EXPECT_LT(accepted, 40);
+  EXPECT_EQ(accepted + tooFast, 40);
+  const auto r = c.run("status --json");
+  ASSERT_EQ(r.exitCode, 0) << r.output;
+  EXPECT_EQ(nlohmann::json::parse(r.output)["jobs"].size(), static_cast<size_t>(accepted));
+}
+
 // A deployment keeps its roots in the daemon's config file; a wrong line stops the start, naming
 // it.
 TEST(SharedCluster, TheDataRootsCanComeFromTheConfigFile) {
