@@ -126,19 +126,20 @@ void JobRunner::train() {
   try {
     session = std::make_unique<JobSession>(context_, settings_.coordinatorEndpoint, settings_.keys,
                                            jobId_, rank, settings_.collectiveTimeout * 2);
-    // The coordinator checked the fields only; the data is checked here, where it is read, before
-    // step 0 (docs/protocol.md §5.5). A bad data set fails the job with the message `tfmath run`
-    // prints for it.
     // A job over this worker's memory is refused before anything big is allocated: its generated
-    // data before it is made, the rest once the data gives the model's shapes.
+    // data before it is made, the rest once the data gives the model's shapes (docs/protocol.md
+    // §8.6).
     const double limit = static_cast<double>(settings_.memoryLimit);
     auto overLimit = [&](const std::string& what) {
       return JobError("the job needs " + what +
-                      " on each worker, over this worker's memory limit " + "of " +
-                      byteSize(limit) + " (tfmath worker --memory-limit)");
+                      " on each worker, over this worker's memory limit of " + byteSize(limit) +
+                      " (tfmath worker --memory-limit)");
     };
     if (limit > 0 && generatedDataBytes(job) > limit)
       throw overLimit(byteSize(generatedDataBytes(job)) + " for its linear data");
+    // The coordinator checked the fields only; the data is checked here, where it is read, before
+    // step 0 (docs/protocol.md §5.5). A bad data set fails the job with the message `tfmath run`
+    // prints for it.
     const Data data = [&] {
       try {
         return validateJob(job, settings_.data);
