@@ -80,6 +80,9 @@ Command addCoordinatorCommand(CLI::App& app) {
                   "A group whose members may connect to the ipc client socket (mode 0660); each "
                   "acts as their own user");
   addDataRootOption(cmd, o->dataRoots);
+  cmd->add_flag("--trust-own-user", o->trustOwnUser,
+                "Let the jobs of the coordinator's own user read data outside the data roots, with "
+                "the workers' rights (a cluster of one user; tfmath up sets it)");
   cmd->add_option_function<double>(
          "--refusal-log-interval",
          [o](double s) { o->refusalLogInterval = std::chrono::milliseconds(int64_t(s * 1000)); },

@@ -26,7 +26,7 @@ struct UpOptions {
   int workers = -1;   // -1: one per core, or none with a hostfile or --gpus
   bool gpus = false;  // one more worker per visible GPU
   std::string stateDir, workerEndpoint = "tcp://127.0.0.1:*";
-  std::vector<std::string> dataRoots;  // none given: defaultDataRoots() and the current folder
+  std::vector<std::string> dataRoots;  // none given: defaultDataRoots()
   HostfileOptions hostfile;
 };
 
@@ -95,12 +95,7 @@ int up(UpOptions o) {
   o.stateDir = std::filesystem::canonical(o.stateDir).string();
   std::filesystem::remove(o.stateDir + "/endpoints");
 
-  if (o.dataRoots.empty()) {
-    o.dataRoots = defaultDataRoots();
-    // The folder `tfmath up` starts in holds its user's jobs and their data; but never all of "/".
-    const std::string here = std::filesystem::current_path().string();
-    if (here != "/") o.dataRoots.push_back(here);
-  }
+  if (o.dataRoots.empty()) o.dataRoots = defaultDataRoots();
   std::vector<std::string> rootArgs;
   for (const auto& root : o.dataRoots) rootArgs.insert(rootArgs.end(), {"--data-root", root});
   auto with = [](std::vector<std::string> args, const std::vector<std::string>& more) {
@@ -113,8 +108,10 @@ int up(UpOptions o) {
   ClusterKeyFiles(keys).createMissing();
 
   std::vector<pid_t> children;
+  // A cluster of one user: its jobs read their data wherever it is (the user's own rights); any
+  // other user would be held to the data roots.
   children.push_back(spawn(with({"tfmath", "coordinator", "--state-dir", o.stateDir, "--keys", keys,
-                                 "--worker-endpoint", o.workerEndpoint},
+                                 "--worker-endpoint", o.workerEndpoint, "--trust-own-user"},
                                 rootArgs)));
   const std::string workerEndpoint = waitForEndpoint(o.stateDir, children[0]);
   if (workerEndpoint.empty()) {
@@ -144,7 +141,7 @@ int up(UpOptions o) {
   for (const auto& root : o.dataRoots) roots += (roots.empty() ? "" : ", ") + root;
   std::fprintf(stderr,
                "tfmath up: a coordinator, %d local CPU, %d local GPU and %d remote worker(s); "
-               "state in %s; jobs may read data in %s\n"
+               "state in %s; your jobs read data anywhere, other users' only in %s\n"
                "  submit:  tfmath submit JOB.capnp --wait   (after the export line below)\n"
                "  watch:   tfmath status\n"
                "  stop:    Ctrl-C\n",
@@ -188,9 +185,9 @@ Command addUpCommand(CLI::App& app) {
   cmd->add_option("--worker-endpoint", o->workerEndpoint, "Where workers connect")
       ->capture_default_str();
   cmd->add_option("--data-root", o->dataRoots,
-                  "A folder whose regular files jobs may read as data (repeatable; default "
-                  "/usr/share/datasets and the folder tfmath up starts in). Remote workers use "
-                  "their own host's setting");
+                  "A folder whose regular files other users' jobs may read as data (repeatable; "
+                  "default /usr/share/datasets); your own jobs read data anywhere. Remote workers "
+                  "use their own host's setting");
   o->hostfile.addTo(cmd);
   return {cmd, [o] { return up(*o); }};
 }

@@ -1,6 +1,7 @@
 // client_api.h: the client requests (docs/protocol.md §6): submit, status, cancel, result and logs,
 // with the user behind each request (§8.1, §8.2) and the ownership rule (§8.4). It checks a
-// submitted job's fields only (§6.1); the data is checked where it is read. Not thread-safe.
+// submitted job's fields and data paths, and the user's limits (§6.1, §8.6); the data is checked
+// where it is read. Not thread-safe.
 #pragma once
 
 #include <map>
@@ -29,6 +30,8 @@ struct ClientIdentity {
   enum class Kind { ipc, tcp, inproc } kind = Kind::ipc;
   std::string ownUser;              // the coordinator's user: an admin, and every inproc client
   std::vector<std::string> admins;  // users who may act on any job
+  // The own user's jobs may name data outside the data roots: a cluster of one user.
+  bool trustOwnUser = false;
 };
 
 class ClientApi {

@@ -37,6 +37,8 @@ Coordinator::Coordinator(CoordinatorOptions options)
     throw std::runtime_error("--worker-endpoint " + options_.workerEndpoint + ": must be tcp://");
   identity.ownUser = userName(geteuid());
   identity.admins = options_.admins;
+  identity.trustOwnUser = options_.trustOwnUser;
+  ownUser_ = identity.ownUser;
 
   auto refused = [this](const std::string& key, const std::string& line) { refusals_(key, line); };
   // §8: every tcp endpoint is a CURVE server; ZAP admits workers and authorized clients.
@@ -263,6 +265,7 @@ void Coordinator::start(Job& job, const std::vector<std::string>& workerIds) {
     a.setJob(job.job());
     a.setRank(r);
     a.setWorldSize(want);
+    a.setOwnUserJob(options_.trustOwnUser && ownUser_ == job.info().getUser().cStr());
     sendToWorker(w, b);
   }
   save(job);

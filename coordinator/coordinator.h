@@ -47,6 +47,9 @@ struct CoordinatorOptions {
   // rest are counted (refusal_log.h).
   std::chrono::milliseconds refusalLogInterval{10000};
   UserLimits limits;  // what one user may ask
+  // Jobs of the coordinator's own user may read data outside the roots, with the workers' rights
+  // (for a cluster of one user, such as `tfmath up`'s).
+  bool trustOwnUser = false;
   // Client connections open at once, all users together; more are refused until some close.
   uint32_t maxClientConnections = 256;
   // Test-only seams. With a `context` shared with the test, either endpoint may be inproc://, which
@@ -107,6 +110,7 @@ class Coordinator : private JobControl {
   std::unique_ptr<ClientApi> clients_;
   std::unique_ptr<WorkerApi> workerApi_;
   std::string clientEndpoint_, workerEndpoint_;
+  std::string ownUser_;                     // the user this coordinator runs as
   std::vector<std::unique_ptr<Job>> jobs_;  // submission order
   uint64_t nextId_ = 1;
 };

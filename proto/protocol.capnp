@@ -127,6 +127,10 @@ struct Assign {
   # Ranks in the job.
   resume @4 :ParameterState;
   # The state to start from; no tensors means start fresh.
+  ownUserJob @5 :Bool;
+  # The job belongs to the coordinator's own user, and the coordinator trusts that user's paths
+  # (`tfmath coordinator --trust-own-user`, which `tfmath up` sets): the worker reads its data with
+  # its own rights, not only inside its data roots.
 }
 
 struct Attach {

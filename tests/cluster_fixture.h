@@ -221,6 +221,16 @@ inline void csvJob(capnp::MallocMessageBuilder& b, const std::string& path, uint
   job.setWorkers(workers);
 }
 
+// Writes a CSV table of `rows` rows of four features and a target (20 bytes a row), for jobs whose
+// data takes seconds to read.
+inline void writeBigCsv(const std::string& path, int rows) {
+  std::ofstream out(path);
+  out << "a,b,c,d,y\n";
+  for (int i = 0; i < rows; ++i)
+    out << i % 97 << ".5," << i % 13 << ".25," << i % 7 << "," << i % 31 << ".125," << i % 3
+        << "\n";
+}
+
 // A peer that sends raw frames to a coordinator socket, as a broken or hostile program would.
 class RawPeer {
  public:

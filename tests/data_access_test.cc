@@ -20,14 +20,20 @@ namespace {
 
 using testing::TempDir;
 
-// The message open() throws, or "" when it opens the file.
-std::string openProblem(const DataAccess& access, const std::string& path) {
+// The JobError message of `load()`, or "" when it succeeds.
+template <typename Load>
+std::string problemOf(Load load) {
   try {
-    access.open(path, "data.csv.train");
+    load();
     return "";
   } catch (const JobError& e) {
     return e.what();
   }
+}
+
+// The message open() throws, or "" when it opens the file.
+std::string openProblem(const DataAccess& access, const std::string& path) {
+  return problemOf([&] { access.open(path, "data.csv.train"); });
 }
 
 struct Roots {
@@ -118,12 +124,7 @@ std::string loadProblem(const std::string& csvPath, const DataAccess& access) {
   auto csv = b.initRoot<proto::Csv>();
   csv.setTrain(csvPath);
   csv.setTarget("y");
-  try {
-    loadCsv(csv, "data.csv", access);
-    return "";
-  } catch (const JobError& e) {
-    return e.what();
-  }
+  return problemOf([&] { loadCsv(csv, "data.csv", access); });
 }
 
 TEST(DataAccess, CsvErrorsInADaemonQuoteNoCellAndNoColumnName) {
@@ -143,12 +144,7 @@ std::string idxProblem(const std::string& images, const std::string& labels,
   auto idx = b.initRoot<proto::Idx>();
   idx.setTrainImages(images);
   idx.setTrainLabels(labels);
-  try {
-    loadIdx(idx, "data.idx", access);
-    return "";
-  } catch (const JobError& e) {
-    return e.what();
-  }
+  return problemOf([&] { loadIdx(idx, "data.idx", access); });
 }
 
 TEST(DataAccess, IdxErrorsInADaemonQuoteNoHeaderBytes) {

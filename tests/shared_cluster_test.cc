@@ -259,13 +259,7 @@ TEST(SharedCluster, ACancelWhileTheDataLoadsEndsTheJob) {
   Cluster c(2);
   TempDir dir;
   const std::string big = dir.path() + "/big.csv";
-  {
-    std::ofstream out(big);
-    out << "a,b,c,d,y\n";
-    for (int i = 0; i < 1000000; ++i)
-      out << i % 97 << ".5," << i % 13 << ".25," << i % 7 << "," << i % 31 << ".125," << i % 3
-          << "\n";
-  }
+  testing::writeBigCsv(big, 1000000);
   RawPeer client(c.clientEndpoint());
   capnp::MallocMessageBuilder b;
   csvJob(b, big, 2);
@@ -376,6 +370,42 @@ TEST(SharedCluster, AFloodOfSubmissionsIsBoundedAndStatusKeepsWorking) {
   const auto r = c.run("status --json");
   ASSERT_EQ(r.exitCode, 0) << r.output;
   EXPECT_EQ(nlohmann::json::parse(r.output)["jobs"].size(), static_cast<size_t>(accepted));
+}
+
+// `--trust-own-user` (a cluster of one user, as `tfmath up` runs it): the coordinator's own user
+// reads data outside the roots; another user, here nobody through the group's socket, does not.
+TEST(SharedCluster, OnlyTheOwnUsersJobsLeaveTheRootsWhenTrusted) {
+  TempDir dir;
+  ::chmod(dir.path().c_str(), 0755);
+  const std::string root = dir.path() + "/root", run = dir.path() + "/run";
+  std::filesystem::create_directory(root);
+  std::filesystem::create_directory(run);
+  const bool asNobody = testing::whyNotAsNobody().empty();
+  if (asNobody) {
+    ASSERT_EQ(std::system(("chgrp nogroup " + run + " && chmod 0750 " + run).c_str()), 0);
+  }
+  std::vector<std::string> args{"--client-endpoint", "ipc://" + run + "/c.sock",
+                                "--trust-own-user"};
+  if (asNobody) args.insert(args.end(), {"--client-socket-group", "nogroup"});
+  Cluster c(1, args, {root});
+  std::string rows = "a,y\n";
+  for (int i = 0; i < 40; ++i) rows += std::to_string(i) + "," + std::to_string(2 * i + 1) + "\n";
+  dir.write("t.csv", rows);  // outside the root
+  const std::string job = dir.write(
+      "job.capnp", testing::jobText("data = (csv = (train = \"t.csv\", target = \"y\")), model = "
+                                    "[(dense = (units = 1))], loss = mse, optimizer = (sgd = "
+                                    "(learningRate = 0.001)), batchSize = 10, epochs = 1"));
+  ::chmod(job.c_str(), 0644);
+  ::chmod((dir.path() + "/t.csv").c_str(), 0644);
+  auto r = c.run("submit " + job + " --wait");
+  EXPECT_EQ(r.exitCode, 0) << r.output << c.coordinatorLog();
+  if (!asNobody) GTEST_SKIP() << "the other user's half: " << testing::whyNotAsNobody();
+  r = testing::tfmathAsNobody(dir.path(), "submit " + job + " --coordinator " + c.clientEndpoint());
+  EXPECT_EQ(r.exitCode, 1) << r.output;
+  EXPECT_NE(r.output.find("invalid job: data.csv.train: " + dir.path() +
+                          "/t.csv: is outside the data roots (" + root + ")"),
+            std::string::npos)
+      << r.output;
 }
 
 // A deployment keeps its roots in the daemon's config file; a wrong line stops the start, naming

@@ -137,12 +137,12 @@ void JobRunner::train() {
     };
     if (limit > 0 && generatedDataBytes(job) > limit)
       throw overLimit(byteSize(generatedDataBytes(job)) + " for its linear data");
-    // The coordinator checked the fields only; the data is checked here, where it is read, before
-    // step 0 (docs/protocol.md §5.5). A bad data set fails the job with the message `tfmath run`
-    // prints for it.
+    // The coordinator checked the fields and paths only; the data is checked here, where it is
+    // read, before step 0 (docs/protocol.md §5.5). A bad data set fails the job with the message
+    // `tfmath run` prints for it.
     const Data data = [&] {
       try {
-        return validateJob(job, settings_.data);
+        return validateJob(job, assign.getOwnUserJob() ? DataAccess::ownRights() : settings_.data);
       } catch (const JobError& e) {
         throw JobError(std::string("invalid job: ") + e.what());
       }
