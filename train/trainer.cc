@@ -148,21 +148,32 @@ StepReport Trainer::step() {
 
   // Summed over ranks by the allreduce: the batch's loss, and how many ranks asked to stop.
   double stats[2] = {0, 0};
+  using Clock = std::chrono::steady_clock;
+  auto since = [](Clock::time_point t) {
+    return std::chrono::duration<double>(Clock::now() - t).count();
+  };
+  double inputSeconds = 0, allreduceSeconds = 0;
   try {
     // This step's slice was staged by the step before, unless it starts an epoch (or a resume).
+    auto t = Clock::now();
     if (stagedStep_ != static_cast<int64_t>(stepInEpoch_)) stageStep(stepInEpoch_);
+    inputSeconds += since(t);
     backend_->zeroGradients();
     if (hi > lo)
       backend_->train(overlap);
     else if (overlap)
       backend_->announceFinal(*overlap);
     // Prefetch: gather the next slice of this epoch and send it up while the device computes.
+    t = Clock::now();
     if (stepInEpoch_ + 1 < stepsPerEpoch_) stageStep(stepInEpoch_ + 1);
+    inputSeconds += since(t);
     stats[0] = hi > lo ? backend_->trainedLoss().loss : 0;
     stats[1] = stopRequested_ ? 1.0 : 0.0;
     const std::span<float> grads = backend_->gradients(where);
     TFMATH_ASSERT(grads.size() == backend_->size(), grads.size(), backend_->size());
+    t = Clock::now();
     if (summing) comm_.allreduceSum(grads, stats);
+    allreduceSeconds = since(t);
     summedSizes_.insert(global);
     backend_->update(1.0f / static_cast<float>(global), ++globalStep_);
   } catch (...) {
@@ -185,6 +196,10 @@ StepReport Trainer::step() {
   const double remaining = static_cast<double>(job_.getEpochs() - epoch_) * static_cast<double>(n) -
                            static_cast<double>(first + global);
   r.etaSeconds = r.samplesPerSecond > 0 ? remaining / r.samplesPerSecond : 0;
+  r.samples = global;
+  r.stepSeconds = seconds;
+  r.allreduceSeconds = allreduceSeconds;
+  r.inputSeconds = inputSeconds;
   if (stepInEpoch_ == stepsPerEpoch_) {
     lastEpochLoss_ = epochLossSum_ / static_cast<double>(epochSamples_);
     lastEpochRate_ = epochSeconds_ > 0 ? static_cast<double>(epochSamples_) / epochSeconds_ : 0;

@@ -11,6 +11,7 @@
 #include <set>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "jobs/dataset.h"
 #include "ops/loss.h"
@@ -33,6 +34,10 @@ struct StepReport {
   double loss = 0;              // this step's mean loss over the global batch
   double samplesPerSecond = 0;  // global samples per second of training so far in this run
   double etaSeconds = 0;        // time left for the remaining epochs at that rate
+  int64_t samples = 0;          // the step's global batch
+  // This rank's wall time for the step, and the parts of it in the allreduce and in gathering and
+  // staging input.
+  double stepSeconds = 0, allreduceSeconds = 0, inputSeconds = 0;
 };
 
 struct Evaluation {
@@ -58,6 +63,21 @@ class TrainingObserver {
   virtual ~TrainingObserver() = default;
   virtual void onStep(const StepReport&) {}
   virtual void onEpoch(const EpochReport&) {}
+};
+
+// Several observers as one, called in order.
+class Observers : public TrainingObserver {
+ public:
+  explicit Observers(std::vector<TrainingObserver*> all) : all_(std::move(all)) {}
+  void onStep(const StepReport& r) override {
+    for (auto* o : all_) o->onStep(r);
+  }
+  void onEpoch(const EpochReport& e) override {
+    for (auto* o : all_) o->onEpoch(e);
+  }
+
+ private:
+  std::vector<TrainingObserver*> all_;
 };
 
 class Trainer {
