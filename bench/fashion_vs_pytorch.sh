@@ -86,7 +86,7 @@ tfmath_output() {
     printf '%s\n' "$out" | tail -n 20 >&2
     die "$1 run $2 failed"
   fi
-  rm -f "$tmp/x.params"
+  rm -f "$tmp/x.params" "$tmp/x.metrics"
   printf '%s\n' "$out"
 }
 

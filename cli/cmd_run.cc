@@ -12,7 +12,9 @@
 #include "jobs/data_check.h"
 #include "jobs/job_error.h"
 #include "jobs/job_file.h"
+#include "jobs/metrics_file.h"
 #include "jobs/params_file.h"
+#include "train/metrics_recorder.h"
 #include "train/trainer.h"
 
 namespace tfmath::cli {
@@ -41,8 +43,14 @@ int run(const RunOptions& o) {
               data.test ? (", " + std::to_string(data.test->size()) + " test").c_str() : "",
               trainer.backend().size(), job.getBatchSize(), job.getEpochs(),
               trainer.backend().device().c_str());
+  const std::string save = o.save.empty() ? std::string(job.getName().cStr()) + ".params" : o.save;
+  // The metrics history goes beside the parameters (tfmath metrics prints it); a resumed run
+  // continues it.
+  MetricsFileWriter metrics(metricsPathFor(save), !o.resume.empty());
+  MetricsRecorder recorder(0, [&](proto::MetricsPoint::Reader p) { metrics.append(p); });
   ProgressPrinter progress(stdout, isatty(STDOUT_FILENO), job.getEpochs());
-  trainer.run(progress);
+  Observers observers({&progress, &recorder});
+  trainer.run(observers);
 
   const Evaluation eval =
       std::isnan(trainer.lastEvaluation().loss) ? trainer.evaluate() : trainer.lastEvaluation();
@@ -55,9 +63,8 @@ int run(const RunOptions& o) {
   if (auto values = learnedValues(message.getRoot<proto::ParameterState>().asReader());
       !values.empty())
     std::printf("learned: %s\n", values.c_str());
-  const std::string save = o.save.empty() ? std::string(job.getName().cStr()) + ".params" : o.save;
   saveParameterState(save, message);
-  std::printf("parameters saved to %s\n", save.c_str());
+  std::printf("parameters saved to %s, metrics to %s\n", save.c_str(), metrics.path().c_str());
   return 0;
 }
 

@@ -18,7 +18,7 @@ int main(int argc, char** argv) {
   for (auto add :
        {c::addRunCommand, c::addSubmitCommand, c::addStatusCommand, c::addCancelCommand,
         c::addLogsCommand, c::addResultCommand, c::addUpCommand, c::addCoordinatorCommand,
-        c::addWorkerCommand, c::addKeygenCommand, c::addOpsCommand})
+        c::addWorkerCommand, c::addKeygenCommand, c::addOpsCommand, c::addMetricsCommand})
     commands.push_back(add(app));
   // tfmath-NAME ARGS... is tfmath NAME ARGS...
   std::vector<std::string> args(argv, argv + argc);

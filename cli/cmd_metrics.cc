@@ -1,0 +1,108 @@
+// cmd_metrics.cc: `tfmath metrics FILE`: a metrics history as a table, JSON or CSV.
+#include <cmath>
+#include <cstdio>
+#include <nlohmann/json.hpp>
+
+#include "cli/commands.h"
+#include "jobs/job_error.h"
+#include "jobs/metrics_file.h"
+
+namespace tfmath::cli {
+
+namespace {
+
+const char* kindName(proto::MetricsPoint::Kind k) {
+  return k == proto::MetricsPoint::Kind::EPOCH ? "epoch" : "window";
+}
+
+// A number for JSON: NaN (not measured) becomes null.
+nlohmann::json number(double v) { return std::isnan(v) ? nlohmann::json() : nlohmann::json(v); }
+
+// A number for CSV: NaN becomes an empty cell.
+std::string cell(double v) {
+  if (std::isnan(v)) return "";
+  char text[32];
+  std::snprintf(text, sizeof text, "%.9g", v);
+  return text;
+}
+
+int print(const std::string& path, bool json, bool csv) {
+  auto series = readMetricsFile(path);
+  auto points = series->getRoot<proto::MetricsSeries>().asReader().getPoints();
+  if (json) {
+    nlohmann::json out = nlohmann::json::array();
+    for (auto p : points)
+      out.push_back({{"kind", kindName(p.getKind())},
+                     {"rank", p.getRank()},
+                     {"epoch", p.getEpoch()},
+                     {"step", p.getStep()},
+                     {"steps", p.getSteps()},
+                     {"time_ms", p.getTimeMs()},
+                     {"train_loss", number(p.getTrainLoss())},
+                     {"samples_per_s", number(p.getSamplesPerSecond())},
+                     {"step_s", number(p.getStepSeconds())},
+                     {"allreduce_s", number(p.getAllreduceSeconds())},
+                     {"input_s", number(p.getInputSeconds())},
+                     {"test_loss", number(p.getTestLoss())},
+                     {"test_accuracy", number(p.getTestAccuracy())}});
+    std::printf("%s\n", out.dump(2).c_str());
+    return 0;
+  }
+  if (csv) {
+    std::printf(
+        "kind,rank,epoch,step,steps,time_ms,train_loss,samples_per_s,step_s,allreduce_s,input_s,"
+        "test_loss,test_accuracy\n");
+    for (auto p : points)
+      std::printf("%s,%u,%u,%llu,%u,%lld,%s,%s,%s,%s,%s,%s,%s\n", kindName(p.getKind()),
+                  p.getRank(), p.getEpoch(), static_cast<unsigned long long>(p.getStep()),
+                  p.getSteps(), static_cast<long long>(p.getTimeMs()),
+                  cell(p.getTrainLoss()).c_str(), cell(p.getSamplesPerSecond()).c_str(),
+                  cell(p.getStepSeconds()).c_str(), cell(p.getAllreduceSeconds()).c_str(),
+                  cell(p.getInputSeconds()).c_str(), cell(p.getTestLoss()).c_str(),
+                  cell(p.getTestAccuracy()).c_str());
+    return 0;
+  }
+  std::printf("%-6s %4s %5s %8s %10s %10s %9s %11s %7s %9s %8s\n", "KIND", "RANK", "EPOCH", "STEP",
+              "LOSS", "SAMPLES/S", "STEP MS", "ALLREDUCE %", "INPUT %", "TEST LOSS", "ACCURACY");
+  // "" where the point has no such figure (NaN, or a column of the other kind).
+  auto fixed = [](bool shown, double v, int decimals, const char* unit = "") {
+    if (!shown || std::isnan(v)) return std::string();
+    char text[32];
+    std::snprintf(text, sizeof text, "%.*f%s", decimals, v, unit);
+    return std::string(text);
+  };
+  for (auto p : points) {
+    const bool window = p.getKind() == proto::MetricsPoint::Kind::WINDOW;
+    const double step = p.getStepSeconds();
+    std::printf("%-6s %4u %5u %8llu %10.4f %10.0f %9s %11s %7s %9s %8s\n", kindName(p.getKind()),
+                p.getRank(), p.getEpoch() + 1, static_cast<unsigned long long>(p.getStep()),
+                p.getTrainLoss(), p.getSamplesPerSecond(), fixed(window, 1000 * step, 3).c_str(),
+                fixed(window && step > 0, 100 * p.getAllreduceSeconds() / step, 1).c_str(),
+                fixed(window && step > 0, 100 * p.getInputSeconds() / step, 1).c_str(),
+                fixed(!window, p.getTestLoss(), 4).c_str(),
+                fixed(!window, 100 * p.getTestAccuracy(), 2, "%").c_str());
+  }
+  return 0;
+}
+
+}  // namespace
+
+Command addMetricsCommand(CLI::App& app) {
+  auto* cmd = app.add_subcommand(
+      "metrics", "Print a metrics history: windows of steps and epochs, with their timings");
+  auto file = std::make_shared<std::string>();
+  auto json = std::make_shared<bool>(false), csv = std::make_shared<bool>(false);
+  cmd->add_option("file", *file, "A metrics file (tfmath run writes NAME.metrics)")->required();
+  auto* j = cmd->add_flag("--json", *json, "One JSON array of points");
+  cmd->add_flag("--csv", *csv, "CSV with a header row")->excludes(j);
+  return {cmd, [=] {
+            try {
+              return print(*file, *json, *csv);
+            } catch (const JobError& e) {
+              std::fprintf(stderr, "tfmath metrics: %s\n", e.what());
+              return 2;
+            }
+          }};
+}
+
+}  // namespace tfmath::cli
