@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <filesystem>
 #include <iostream>
 #include <sstream>
 #include <thread>
@@ -13,11 +14,13 @@
 #include "base/printable.h"
 #include "cli/client.h"
 #include "cli/commands.h"
+#include "cli/metrics_table.h"
 #include "cli/progress.h"
 #include "cli/report.h"
 #include "jobs/data_check.h"
 #include "jobs/job_error.h"
 #include "jobs/job_file.h"
+#include "jobs/metrics_file.h"
 #include "jobs/params_file.h"
 #include "train/memory_estimate.h"
 
@@ -327,6 +330,38 @@ Command addLogsCommand(CLI::App& app) {
                 if (r.getText().size() == 0)
                   std::this_thread::sleep_for(std::chrono::milliseconds(500));
               }
+            });
+          }};
+}
+
+Command addMetricsCommand(CLI::App& app) {
+  auto* cmd = app.add_subcommand(
+      "metrics", "Print a job's metrics history: windows of steps per rank, and epochs");
+  auto c = std::make_shared<Common>();
+  auto what = std::make_shared<std::string>();
+  auto csv = std::make_shared<bool>(false);
+  addCommon(cmd, *c);
+  cmd->add_option("job", *what, "A job id, or a metrics file (tfmath run writes NAME.metrics)")
+      ->required();
+  auto* json = cmd->add_flag("--json", c->json, "One JSON array of points");
+  cmd->add_flag("--csv", *csv, "CSV with a header row")->excludes(json);
+  return {cmd, [=] {
+            return guarded("metrics", [&] {
+              const MetricsFormat format = c->json ? MetricsFormat::json
+                                           : *csv  ? MetricsFormat::csv
+                                                   : MetricsFormat::table;
+              std::error_code ignored;
+              if (std::filesystem::is_regular_file(*what, ignored)) {
+                auto series = readMetricsFile(*what);
+                printMetrics(series->getRoot<proto::MetricsSeries>().asReader(), format);
+                return 0;
+              }
+              Client client(findCoordinator(c->coordinator));
+              capnp::MallocMessageBuilder b;
+              wire::start(b).setMetrics(*what);
+              auto d = client.call(b);
+              printMetrics(d->message().getMetricsReply(), format);
+              return 0;
             });
           }};
 }

@@ -6,8 +6,10 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <filesystem>
 
 #include "jobs/job_check.h"
+#include "jobs/metrics_file.h"
 #include "jobs/params_file.h"
 #include "net/wire.h"
 
@@ -88,6 +90,8 @@ void ClientApi::handle(const std::string& peer, const zmq::message_t& frame) {
         return result(peer, user, m.getResult());
       case proto::Message::LOGS:
         return logs(peer, user, m.getLogs());
+      case proto::Message::METRICS:
+        return metrics(peer, user, m.getMetrics());
       default:
         // §6: a client may send only the client requests.
         return error(peer, "unexpected command " + std::to_string(static_cast<int>(m.which())) +
@@ -222,6 +226,22 @@ void ClientApi::logs(const std::string& peer, const std::string& user,
   r.setText(text);
   r.setNextOffset(req.getOffset() + text.size());
   r.setFinished(isFinal(job->life.phase()));
+  loop_.reply(loop_.clients(), peer, wire::encode(b));
+}
+
+void ClientApi::metrics(const std::string& peer, const std::string& user, const std::string& id) {
+  Job* job = jobs_.findJob(id);
+  if (!job) return error(peer, "no job " + id);
+  if (auto why = refusal(*job, user, "read the metrics of"); !why.empty()) return error(peer, why);
+  capnp::MallocMessageBuilder b;
+  auto reply = wire::start(b);
+  std::error_code ignored;
+  if (!std::filesystem::exists(state_.metricsPath(job->id()), ignored)) {
+    reply.initMetricsReply();  // no point yet
+  } else {
+    auto series = readMetricsFile(state_.metricsPath(job->id()));
+    reply.setMetricsReply(series->getRoot<proto::MetricsSeries>().asReader());
+  }
   loop_.reply(loop_.clients(), peer, wire::encode(b));
 }
 

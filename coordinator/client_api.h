@@ -54,6 +54,7 @@ class ClientApi {
   void cancel(const std::string& peer, const std::string& user, const std::string& id);
   void result(const std::string& peer, const std::string& user, const std::string& id);
   void logs(const std::string& peer, const std::string& user, proto::LogsRequest::Reader req);
+  void metrics(const std::string& peer, const std::string& user, const std::string& id);
   void error(const std::string& peer, const std::string& text) {
     loop_.replyError(loop_.clients(), peer, text);
   }

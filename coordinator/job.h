@@ -1,14 +1,17 @@
 // job.h: what the coordinator keeps of one job: the Job as submitted, its record (JobInfo), its
-// state machine, its rendezvous store and the worker of each rank. Not thread-safe.
+// state machine, its rendezvous store, the worker of each rank and its metrics history's writer.
+// Not thread-safe.
 #pragma once
 
 #include <capnp/message.h>
 
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "coordinator/job_lifecycle.h"
 #include "coordinator/rendezvous_store.h"
+#include "jobs/metrics_file.h"
 #include "proto/job.capnp.h"
 #include "proto/protocol.capnp.h"
 
@@ -21,7 +24,8 @@ struct Job {
   std::string id() { return info().getId().cStr(); }
   JobLifecycle life;
   RendezvousStore store;
-  std::vector<std::string> rankWorkers;  // worker id per rank
+  std::vector<std::string> rankWorkers;        // worker id per rank
+  std::unique_ptr<MetricsFileWriter> metrics;  // its metrics history, opened at the first point
 };
 
 }  // namespace tfmath

@@ -1,8 +1,8 @@
 // state_dir.h: the coordinator's state directory (docs/protocol.md §7). Per job, in jobs/ID/:
 // job.bin (the Job), record.bin (its JobInfo), checkpoint.params (its latest ParameterState, which
-// is the result once it completes) and log.txt. Every file but the log is written durably (temp,
-// fsync, rename), so a restarted coordinator lists every job and serves every result. Not
-// thread-safe.
+// is the result once it completes), log.txt and metrics (its metrics history). Every file but the
+// log and the metrics is written durably (temp, fsync, rename), so a restarted coordinator lists
+// every job and serves every result. Not thread-safe.
 #pragma once
 
 #include <capnp/message.h>
@@ -36,6 +36,8 @@ class StateDir {
   std::string checkpointPath(const std::string& id) const {
     return jobDir(id) + "/checkpoint.params";
   }
+  // The job's metrics history (jobs/metrics_file.h), appended as its ranks report.
+  std::string metricsPath(const std::string& id) const { return jobDir(id) + "/metrics"; }
 
   void appendLog(const std::string& id, const std::string& text) const;
   // Up to `max` bytes of the log from `offset`.

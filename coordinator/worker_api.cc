@@ -56,6 +56,7 @@ void WorkerApi::handle(const std::string& peer, const zmq::message_t& frame) {
         return;
       case proto::Message::ATTACH:
       case proto::Message::PROGRESS:
+      case proto::Message::METRICS_POINT:
       case proto::Message::CHECKPOINT:
       case proto::Message::FINISHED:
       case proto::Message::STORE_SET:
@@ -156,6 +157,20 @@ void WorkerApi::onSession(const std::string& peer, proto::Message::Reader m) {
                          jobs_.timestamp() + " " + std::string(p.getLine().cStr()) + "\n");
       return;  // no reply (§5.3)
     }
+    case proto::Message::METRICS_POINT:
+      try {
+        if (!job->metrics)
+          job->metrics = std::make_unique<MetricsFileWriter>(state_.metricsPath(job->id()), true,
+                                                             MetricsFileWriter::Sync::epochPoints);
+        capnp::MallocMessageBuilder point;
+        point.setRoot(m.getMetricsPoint());
+        point.getRoot<proto::MetricsPoint>().setRank(rank);  // the session's, whatever it claims
+        job->metrics->append(point.getRoot<proto::MetricsPoint>().asReader());
+      } catch (const std::exception& e) {
+        loop_.refused("metrics of job " + job->id(),
+                      "job " + job->id() + ": cannot store a metrics point: " + e.what());
+      }
+      return;  // no reply (§5.3)
     case proto::Message::CHECKPOINT:
       if (rank != 0)
         return loop_.replyError(sock, peer, "checkpoint: only rank 0 sends checkpoints");

@@ -9,6 +9,7 @@
 #include <cmath>
 #include <cstring>
 #include <filesystem>
+#include <map>
 #include <stdexcept>
 #include <vector>
 
@@ -31,8 +32,8 @@ double windowSamples(proto::MetricsPoint::Reader p) {
 
 }  // namespace
 
-MetricsFileWriter::MetricsFileWriter(std::string path, bool append, size_t maxWindows)
-    : path_(std::move(path)), maxWindows_(maxWindows < 2 ? 2 : maxWindows) {
+MetricsFileWriter::MetricsFileWriter(std::string path, bool append, Sync sync, size_t maxWindows)
+    : path_(std::move(path)), sync_(sync), maxWindows_(maxWindows < 2 ? 2 : maxWindows) {
   std::error_code ignored;
   if (append && std::filesystem::exists(path_, ignored)) {
     auto series = readMetricsFile(path_);
@@ -49,34 +50,48 @@ void MetricsFileWriter::append(proto::MetricsPoint::Reader point) {
   const std::string bytes = flat(message);
   const int fd = ::open(path_.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
   if (fd < 0) throw std::runtime_error(path_ + ": cannot append: " + std::strerror(errno));
+  const bool window = point.getKind() == proto::MetricsPoint::Kind::WINDOW;
   const bool ok = ::write(fd, bytes.data(), bytes.size()) == static_cast<ssize_t>(bytes.size()) &&
-                  ::fdatasync(fd) == 0;
+                  ((window && sync_ == Sync::epochPoints) || ::fdatasync(fd) == 0);
   const int error = errno;
   ::close(fd);
   if (!ok) throw std::runtime_error(path_ + ": cannot append: " + std::strerror(error));
-  if (point.getKind() == proto::MetricsPoint::Kind::WINDOW && ++windows_ > maxWindows_) compact();
+  if (window && ++windows_ > maxWindows_) compact();
 }
 
 void MetricsFileWriter::compact() {
   auto series = readMetricsFile(path_);
   auto points = series->getRoot<proto::MetricsSeries>().asReader().getPoints();
+  // Each window either opens a pair (it waits for its rank's next window) or closes one.
+  std::vector<std::unique_ptr<capnp::MallocMessageBuilder>> out;
+  std::map<uint32_t, size_t> open;  // rank → its window in `out` that waits for a partner
+  for (const auto p : points) {
+    out.push_back(std::make_unique<capnp::MallocMessageBuilder>());
+    if (p.getKind() != proto::MetricsPoint::Kind::WINDOW) {
+      out.back()->setRoot(p);
+      continue;
+    }
+    auto partner = open.find(p.getRank());
+    if (partner != open.end()) {
+      const size_t at = partner->second;
+      open.erase(partner);
+      auto first = out[at]->getRoot<proto::MetricsPoint>().asReader();
+      if (first.getEpoch() == p.getEpoch()) {
+        mergeWindows(first, p, out.back()->initRoot<proto::MetricsPoint>());
+        out[at].reset();  // the merged window takes the later place
+        continue;
+      }
+    }
+    out.back()->setRoot(p);
+    open[p.getRank()] = out.size() - 1;
+  }
   std::string bytes;
   windows_ = 0;
-  for (unsigned i = 0; i < points.size(); ++i) {
-    capnp::MallocMessageBuilder message;
-    const auto p = points[i];
-    const bool pair = p.getKind() == proto::MetricsPoint::Kind::WINDOW && i + 1 < points.size() &&
-                      points[i + 1].getKind() == proto::MetricsPoint::Kind::WINDOW &&
-                      points[i + 1].getEpoch() == p.getEpoch();
-    if (pair) {
-      mergeWindows(p, points[i + 1], message.initRoot<proto::MetricsPoint>());
-      ++i;
-    } else {
-      message.setRoot(p);
-    }
-    if (message.getRoot<proto::MetricsPoint>().getKind() == proto::MetricsPoint::Kind::WINDOW)
+  for (auto& m : out) {
+    if (!m) continue;
+    if (m->getRoot<proto::MetricsPoint>().getKind() == proto::MetricsPoint::Kind::WINDOW)
       ++windows_;
-    bytes += flat(message);
+    bytes += flat(*m);
   }
   writeFileDurably(path_, bytes);
 }

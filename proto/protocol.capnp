@@ -5,6 +5,8 @@
 $import "/capnp/c++.capnp".namespace("tfmath::proto");
 using import "job.capnp".Job;
 using import "params.capnp".ParameterState;
+using import "metrics.capnp".MetricsPoint;
+using import "metrics.capnp".MetricsSeries;
 
 const protocolVersion :UInt16 = 1;
 # The version this build speaks. A peer MUST reject a message carrying another one (docs/protocol.md §3).
@@ -84,6 +86,15 @@ struct Message {
 
     gpuStatus @23 :GpuInfo;
     # GPU worker → coordinator, in place of a heartbeat: its GPU's memory and utilization now.
+
+    metricsPoint @24 :MetricsPoint;
+    # Job session (every rank) → coordinator: a point of the job's metrics history; no reply.
+
+    metrics @25 :Text;
+    # Client → coordinator: this job's metrics history; answered by metricsReply or error.
+
+    metricsReply @26 :MetricsSeries;
+    # Coordinator → client: every point, oldest first.
   }
 }
 

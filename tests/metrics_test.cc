@@ -11,6 +11,7 @@
 #include "base/durable_file.h"
 #include "jobs/job_error.h"
 #include "jobs/metrics_file.h"
+#include "tests/cluster_fixture.h"
 #include "tests/test_util.h"
 #include "train/metrics_recorder.h"
 
@@ -33,11 +34,11 @@ struct Collected {
   }
 };
 
-// Ten steps of 0.25 s and 8 samples with losses 1..10, then the epoch: windows close once a second
-// of step time is in (after steps 4 and 8) and at the epoch's end (steps 9-10).
+// Ten steps of 0.25 s and 8 samples with losses 1..10 on rank 0, then the epoch: windows close once
+// a second of step time is in (after steps 4 and 8) and at the epoch's end (steps 9-10).
 TEST(Metrics, WindowsCloseOnStepTimeAndAtTheEpochsEnd) {
   Collected out;
-  MetricsRecorder recorder(3, out.sink(), std::chrono::seconds(1), [] { return int64_t{42}; });
+  MetricsRecorder recorder(0, out.sink(), std::chrono::seconds(1), [] { return int64_t{42}; });
   for (int i = 1; i <= 10; ++i) {
     StepReport r;
     r.epoch = 0;
@@ -57,7 +58,7 @@ TEST(Metrics, WindowsCloseOnStepTimeAndAtTheEpochsEnd) {
   const double losses[] = {2.5, 6.5, 9.5};  // the mean of each window's losses
   for (int w = 0; w < 3; ++w) {
     EXPECT_EQ(out[w].getKind(), proto::MetricsPoint::Kind::WINDOW);
-    EXPECT_EQ(out[w].getRank(), 3u);
+    EXPECT_EQ(out[w].getRank(), 0u);
     EXPECT_EQ(out[w].getSteps(), steps[w]);
     EXPECT_DOUBLE_EQ(out[w].getTrainLoss(), losses[w]);
     EXPECT_DOUBLE_EQ(out[w].getSamplesPerSecond(), 32.0);  // 8 samples / 0.25 s
@@ -71,19 +72,25 @@ TEST(Metrics, WindowsCloseOnStepTimeAndAtTheEpochsEnd) {
   EXPECT_EQ(out[3].getStep(), 10u);
   EXPECT_DOUBLE_EQ(out[3].getTestLoss(), 0.7);
   EXPECT_DOUBLE_EQ(out[3].getTestAccuracy(), 0.9);
+  // Another rank has no evaluation: it reports windows only.
+  Collected other;
+  MetricsRecorder(2, other.sink()).onEpoch(EpochReport{0, 5.5, Evaluation{}, 32});
+  EXPECT_TRUE(other.messages.empty());
 }
 
-// 2,000 windows into a file that keeps at most 50: the file compacts, and what the windows add up
-// to (steps, samples, the loss over all samples, the step time) is what went in.
+// 2,000 windows of two interleaved ranks into a file that keeps at most 50: the file compacts each
+// rank's windows, and what they add up to (steps, samples, the loss over all samples, the step
+// time) is what went in, rank by rank.
 TEST(Metrics, AFileStaysBoundedAndKeepsItsSums) {
   TempDir dir;
   const std::string path = dir.path() + "/run.metrics";
-  MetricsFileWriter writer(path, false, 50);
+  MetricsFileWriter writer(path, false, MetricsFileWriter::Sync::everyPoint, 50);
   double samples = 0, lossSum = 0, seconds = 0;
   for (int i = 0; i < 2000; ++i) {
     capnp::MallocMessageBuilder m;
     auto p = m.initRoot<proto::MetricsPoint>();
     p.setKind(proto::MetricsPoint::Kind::WINDOW);
+    p.setRank(i % 2);
     p.setEpoch(i / 400);
     p.setStep(3 * (i + 1));
     p.setSteps(3);
@@ -106,7 +113,7 @@ TEST(Metrics, AFileStaysBoundedAndKeepsItsSums) {
   auto series = readMetricsFile(path);
   auto points = series->getRoot<proto::MetricsSeries>().asReader().getPoints();
   size_t windows = 0, epochs = 0;
-  uint64_t steps = 0;
+  uint64_t steps = 0, rankSteps[2] = {0, 0};
   double gotSamples = 0, gotLossSum = 0, gotSeconds = 0;
   for (auto p : points) {
     if (p.getKind() == proto::MetricsPoint::Kind::EPOCH) {
@@ -115,6 +122,7 @@ TEST(Metrics, AFileStaysBoundedAndKeepsItsSums) {
     }
     ++windows;
     steps += p.getSteps();
+    rankSteps[p.getRank()] += p.getSteps();
     const double s = p.getSamplesPerSecond() * p.getStepSeconds() * p.getSteps();
     gotSamples += s;
     gotLossSum += p.getTrainLoss() * s;
@@ -124,6 +132,8 @@ TEST(Metrics, AFileStaysBoundedAndKeepsItsSums) {
   EXPECT_GE(windows, 25u);
   EXPECT_EQ(epochs, 5u);
   EXPECT_EQ(steps, 6000u);
+  EXPECT_EQ(rankSteps[0], 3000u);
+  EXPECT_EQ(rankSteps[1], 3000u);
   EXPECT_NEAR(gotSamples / samples, 1, 1e-9);
   EXPECT_NEAR(gotLossSum / lossSum, 1, 1e-9);
   EXPECT_NEAR(gotSeconds / seconds, 1, 1e-9);
@@ -185,6 +195,53 @@ TEST(Metrics, RunWritesTheHistoryItPrints) {
   ASSERT_EQ(epochs.size(), 10u);
   for (size_t i = 0; i < 10; ++i) EXPECT_NEAR(epochs[i], printed[i], 5e-5) << "epoch " << i + 1;
   EXPECT_EQ(steps, 100u);  // 10 epochs of 100 samples at batch 10
+}
+
+// A job on two workers: each rank's windows add up to every step of the job, rank 0's epoch points
+// are the epochs its log shows, the allreduce takes time, and the history outlives a coordinator
+// restart.
+TEST(Metrics, AClusterJobKeepsEachRanksHistory) {
+  testing::Cluster c(2);
+  TempDir dir;
+  const std::string job = dir.write(
+      "mlp.capnp",
+      testing::jobText(testing::fashionMlpJob(6000, 500, 64) + "epochs = 3, workers = 2"));
+  auto r = c.run("submit " + job + " --wait");
+  ASSERT_EQ(r.exitCode, 0) << r.output << c.coordinatorLog();
+  auto m = c.run("metrics 1 --json");
+  ASSERT_EQ(m.exitCode, 0) << m.output;
+  const auto points = nlohmann::json::parse(m.output);
+  uint64_t steps[2] = {0, 0};
+  std::vector<double> epochs;
+  double allreduce = 0;
+  for (const auto& p : points) {
+    const unsigned rank = p["rank"];
+    ASSERT_LT(rank, 2u);
+    if (p["kind"] == "epoch") {
+      EXPECT_EQ(rank, 0u);
+      epochs.push_back(p["train_loss"]);
+      EXPECT_GT(p["test_accuracy"].get<double>(), 0.5);
+    } else {
+      steps[rank] += p["steps"].get<uint64_t>();
+      allreduce += p["allreduce_s"].get<double>();
+    }
+  }
+  const uint64_t total = 3 * ((6000 + 63) / 64);  // 3 epochs of 94 steps
+  EXPECT_EQ(steps[0], total);
+  EXPECT_EQ(steps[1], total);
+  EXPECT_GT(allreduce, 0);
+  ASSERT_EQ(epochs.size(), 3u);
+  const std::string log = c.run("logs 1").output;
+  const std::regex line("epoch (\\d)/3: train loss ([0-9.]+)");
+  size_t matched = 0;
+  for (std::sregex_iterator it(log.begin(), log.end(), line), end; it != end; ++it, ++matched)
+    EXPECT_NEAR(epochs.at(std::stoi((*it)[1]) - 1), std::stod((*it)[2]), 5e-5);
+  EXPECT_EQ(matched, 3u) << log;
+  c.stopCoordinator();
+  c.startCoordinator();
+  auto again = c.run("metrics 1 --json");
+  ASSERT_EQ(again.exitCode, 0) << again.output;
+  EXPECT_EQ(nlohmann::json::parse(again.output).size(), points.size());
 }
 
 }  // namespace

@@ -57,6 +57,7 @@ void MetricsRecorder::closeWindow(const StepReport& last) {
 }
 
 void MetricsRecorder::onEpoch(const EpochReport& e) {
+  if (rank_ != 0) return;  // the evaluation runs on rank 0; the epoch's other figures are global
   capnp::MallocMessageBuilder message;
   auto p = message.initRoot<proto::MetricsPoint>();
   p.setKind(proto::MetricsPoint::Kind::EPOCH);

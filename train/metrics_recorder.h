@@ -1,7 +1,7 @@
 // metrics_recorder.h: a rank's metrics history (proto/metrics.capnp) from its training reports: a
 // window point about once per `window` of step time (and at each epoch's end, so no window spans
-// two epochs), and an epoch point with the evaluation. Windows close on the steps' own measured
-// time, so the same reports give the same points. Not thread-safe.
+// two epochs), and, on rank 0, an epoch point with the evaluation. Windows close on the steps' own
+// measured time, so the same reports give the same points. Not thread-safe.
 #pragma once
 
 #include <chrono>

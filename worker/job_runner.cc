@@ -11,6 +11,7 @@
 #endif
 #include "jobs/data_check.h"
 #include "train/memory_estimate.h"
+#include "train/metrics_recorder.h"
 #include "train/trainer.h"
 #include "worker/job_session.h"
 
@@ -73,8 +74,6 @@ class SessionReporter : public TrainingObserver {
   std::string jobId_;
   std::chrono::steady_clock::time_point lastProgress_{};
 };
-
-class Silent : public TrainingObserver {};
 
 // Thrown when the rank was cancelled before training began.
 struct Cancelled {};
@@ -158,16 +157,22 @@ void JobRunner::train() {
     if (assign.getResume().getTensors().size()) trainer.resume(assign.getResume());
     trainer_ = &trainer;
     if (cancelled_) trainer.requestStop();
+    // Every rank reports its own metrics history: its step and allreduce times show stragglers.
+    MetricsRecorder metrics(rank, [&](proto::MetricsPoint::Reader point) {
+      capnp::MallocMessageBuilder b;
+      wire::start(b).setMetricsPoint(point);
+      session->send(b);
+    });
     if (rank == 0) {
       SessionReporter reporter(*session, trainer, job, jobId_);
-      trainer.run(reporter);
+      Observers observers({&reporter, &metrics});
+      trainer.run(observers);
       if (!trainer.stopped()) {
         const Evaluation& last = trainer.lastEvaluation();
         reporter.checkpoint(std::isnan(last.loss) ? trainer.evaluate() : last);
       }
     } else {
-      Silent silent;
-      trainer.run(silent);
+      trainer.run(metrics);
     }
     trainer_ = nullptr;
   } catch (const Cancelled&) {

@@ -1,11 +1,9 @@
-// cmd_metrics.cc: `tfmath metrics FILE`: a metrics history as a table, JSON or CSV.
+// metrics_table.cc: a metrics history printed as a table, JSON or CSV.
+#include "cli/metrics_table.h"
+
 #include <cmath>
 #include <cstdio>
 #include <nlohmann/json.hpp>
-
-#include "cli/commands.h"
-#include "jobs/job_error.h"
-#include "jobs/metrics_file.h"
 
 namespace tfmath::cli {
 
@@ -26,9 +24,11 @@ std::string cell(double v) {
   return text;
 }
 
-int print(const std::string& path, bool json, bool csv) {
-  auto series = readMetricsFile(path);
-  auto points = series->getRoot<proto::MetricsSeries>().asReader().getPoints();
+}  // namespace
+
+void printMetrics(proto::MetricsSeries::Reader series, MetricsFormat format) {
+  const bool json = format == MetricsFormat::json, csv = format == MetricsFormat::csv;
+  auto points = series.getPoints();
   if (json) {
     nlohmann::json out = nlohmann::json::array();
     for (auto p : points)
@@ -46,7 +46,7 @@ int print(const std::string& path, bool json, bool csv) {
                      {"test_loss", number(p.getTestLoss())},
                      {"test_accuracy", number(p.getTestAccuracy())}});
     std::printf("%s\n", out.dump(2).c_str());
-    return 0;
+    return;
   }
   if (csv) {
     std::printf(
@@ -60,7 +60,7 @@ int print(const std::string& path, bool json, bool csv) {
                   cell(p.getStepSeconds()).c_str(), cell(p.getAllreduceSeconds()).c_str(),
                   cell(p.getInputSeconds()).c_str(), cell(p.getTestLoss()).c_str(),
                   cell(p.getTestAccuracy()).c_str());
-    return 0;
+    return;
   }
   std::printf("%-6s %4s %5s %8s %10s %10s %9s %11s %7s %9s %8s\n", "KIND", "RANK", "EPOCH", "STEP",
               "LOSS", "SAMPLES/S", "STEP MS", "ALLREDUCE %", "INPUT %", "TEST LOSS", "ACCURACY");
@@ -82,27 +82,6 @@ int print(const std::string& path, bool json, bool csv) {
                 fixed(!window, p.getTestLoss(), 4).c_str(),
                 fixed(!window, 100 * p.getTestAccuracy(), 2, "%").c_str());
   }
-  return 0;
-}
-
-}  // namespace
-
-Command addMetricsCommand(CLI::App& app) {
-  auto* cmd = app.add_subcommand(
-      "metrics", "Print a metrics history: windows of steps and epochs, with their timings");
-  auto file = std::make_shared<std::string>();
-  auto json = std::make_shared<bool>(false), csv = std::make_shared<bool>(false);
-  cmd->add_option("file", *file, "A metrics file (tfmath run writes NAME.metrics)")->required();
-  auto* j = cmd->add_flag("--json", *json, "One JSON array of points");
-  cmd->add_flag("--csv", *csv, "CSV with a header row")->excludes(j);
-  return {cmd, [=] {
-            try {
-              return print(*file, *json, *csv);
-            } catch (const JobError& e) {
-              std::fprintf(stderr, "tfmath metrics: %s\n", e.what());
-              return 2;
-            }
-          }};
 }
 
 }  // namespace tfmath::cli
