@@ -1,5 +1,6 @@
 // cmd_jobs.cc: the client commands: submit, status, cancel, result and logs (also installed as
 // tfmath-submit, tfmath-status, ...). Each is thin: parse, one or a few requests, print.
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -17,6 +18,8 @@
 #include "cli/metrics_table.h"
 #include "cli/progress.h"
 #include "cli/report.h"
+#include "cli/signals.h"
+#include "cli/top_view.h"
 #include "jobs/data_check.h"
 #include "jobs/job_error.h"
 #include "jobs/job_file.h"
@@ -361,6 +364,52 @@ Command addMetricsCommand(CLI::App& app) {
               wire::start(b).setMetrics(*what);
               auto d = client.call(b);
               printMetrics(d->message().getMetricsReply(), format);
+              return 0;
+            });
+          }};
+}
+
+Command addTopCommand(CLI::App& app) {
+  auto* cmd = app.add_subcommand("top", "Watch the cluster: workers, jobs, their speed and loss");
+  auto c = std::make_shared<Common>();
+  auto once = std::make_shared<bool>(false);
+  auto seconds = std::make_shared<double>(1.0);
+  addCommon(cmd, *c);
+  cmd->add_flag("--once", *once, "Print one snapshot and exit (also without a terminal)");
+  cmd->add_flag("--json", c->json, "Print one snapshot as JSON and exit");
+  cmd->add_option("-d,--delay", *seconds, "Seconds between refreshes")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  return {cmd, [=] {
+            return guarded("top", [&] {
+              Client client(findCoordinator(c->coordinator));
+              auto now = [] {
+                return std::chrono::duration_cast<std::chrono::milliseconds>(
+                           std::chrono::system_clock::now().time_since_epoch())
+                    .count();
+              };
+              if (c->json) {
+                auto d = jobStatus(client, "");
+                std::printf("%s\n", topJson(d->message().getStatusReply()).dump(2).c_str());
+                return 0;
+              }
+              const bool live = !*once && isatty(STDOUT_FILENO);
+              const auto& stop = stopOnSignals();
+              do {
+                auto d = jobStatus(client, "");
+                winsize size{};
+                const int width =
+                    live && ioctl(STDOUT_FILENO, TIOCGWINSZ, &size) == 0 && size.ws_col > 0
+                        ? size.ws_col
+                        : 100;
+                const std::string text = renderTop(d->message().getStatusReply(), width, now());
+                if (live) std::printf("\x1b[H\x1b[2J");  // home, clear
+                std::printf("%s", text.c_str());
+                std::fflush(stdout);
+                if (!live) break;
+                for (double waited = 0; waited < *seconds && !stop; waited += 0.1)
+                  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+              } while (!stop);
               return 0;
             });
           }};

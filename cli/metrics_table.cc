@@ -5,6 +5,8 @@
 #include <cstdio>
 #include <nlohmann/json.hpp>
 
+#include "cli/report.h"
+
 namespace tfmath::cli {
 
 namespace {
@@ -12,9 +14,6 @@ namespace {
 const char* kindName(proto::MetricsPoint::Kind k) {
   return k == proto::MetricsPoint::Kind::EPOCH ? "epoch" : "window";
 }
-
-// A number for JSON: NaN (not measured) becomes null.
-nlohmann::json number(double v) { return std::isnan(v) ? nlohmann::json() : nlohmann::json(v); }
 
 // A number for CSV: NaN becomes an empty cell.
 std::string cell(double v) {
@@ -38,13 +37,13 @@ void printMetrics(proto::MetricsSeries::Reader series, MetricsFormat format) {
                      {"step", p.getStep()},
                      {"steps", p.getSteps()},
                      {"time_ms", p.getTimeMs()},
-                     {"train_loss", number(p.getTrainLoss())},
-                     {"samples_per_s", number(p.getSamplesPerSecond())},
-                     {"step_s", number(p.getStepSeconds())},
-                     {"allreduce_s", number(p.getAllreduceSeconds())},
-                     {"input_s", number(p.getInputSeconds())},
-                     {"test_loss", number(p.getTestLoss())},
-                     {"test_accuracy", number(p.getTestAccuracy())}});
+                     {"train_loss", jsonNumber(p.getTrainLoss())},
+                     {"samples_per_s", jsonNumber(p.getSamplesPerSecond())},
+                     {"step_s", jsonNumber(p.getStepSeconds())},
+                     {"allreduce_s", jsonNumber(p.getAllreduceSeconds())},
+                     {"input_s", jsonNumber(p.getInputSeconds())},
+                     {"test_loss", jsonNumber(p.getTestLoss())},
+                     {"test_accuracy", jsonNumber(p.getTestAccuracy())}});
     std::printf("%s\n", out.dump(2).c_str());
     return;
   }

@@ -38,14 +38,15 @@ std::string learnedValues(proto::ParameterState::Reader state, size_t limit) {
   return out;
 }
 
-namespace {
-// JSON has no NaN; unmeasured figures are null.
-nlohmann::json number(double v) { return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(); }
-}  // namespace
+nlohmann::json jsonNumber(double v) {
+  return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json();
+}
 
 nlohmann::json toJson(proto::JobInfo::Reader i) {
   nlohmann::json ranks = nlohmann::json::array();
   for (auto r : i.getRanks()) ranks.push_back(std::string(r.cStr()));
+  nlohmann::json losses = nlohmann::json::array();
+  for (float l : i.getRecentLosses()) losses.push_back(jsonNumber(l));
   return {{"id", i.getId().cStr()},
           {"user", i.getUser().cStr()},
           {"name", i.getName().cStr()},
@@ -56,12 +57,13 @@ nlohmann::json toJson(proto::JobInfo::Reader i) {
           {"epochs", i.getEpochs()},
           {"step", i.getStep()},
           {"steps_total", i.getStepsTotal()},
-          {"loss", number(i.getLoss())},
-          {"samples_per_s", number(i.getSamplesPerSecond())},
+          {"loss", jsonNumber(i.getLoss())},
+          {"samples_per_s", jsonNumber(i.getSamplesPerSecond())},
           {"submitted_ms", i.getSubmittedMs()},
           {"started_ms", i.getStartedMs()},
           {"finished_ms", i.getFinishedMs()},
-          {"ranks", ranks}};
+          {"ranks", ranks},
+          {"recent_losses", losses}};
 }
 
 nlohmann::json toJson(proto::WorkerInfo::Reader w) {
@@ -74,6 +76,10 @@ nlohmann::json toJson(proto::WorkerInfo::Reader w) {
           {"heartbeat_age_ms", w.getHeartbeatAgeMs()},
           {"cores", w.getCores()},
           {"memory_bytes", w.getMemoryBytes()},
+          {"cpu_percent", w.hasLoad() ? jsonNumber(w.getLoad().getCpuPercent()) : nlohmann::json()},
+          {"rss_bytes", w.hasLoad() ? nlohmann::json(w.getLoad().getRssBytes()) : nlohmann::json()},
+          {"step_s", w.getStepSeconds()},
+          {"allreduce_s", w.getAllreduceSeconds()},
           {"gpu", w.getGpu().getName().size()
                       ? nlohmann::json{{"name", w.getGpu().getName().cStr()},
                                        {"memory_total_bytes", w.getGpu().getMemoryTotalBytes()},
@@ -83,10 +89,10 @@ nlohmann::json toJson(proto::WorkerInfo::Reader w) {
 }
 
 nlohmann::json metricsJson(proto::Metrics::Reader m) {
-  return {{"train_loss", number(m.getTrainLoss())},
-          {"test_loss", number(m.getTestLoss())},
-          {"test_accuracy", number(m.getTestAccuracy())},
-          {"samples_per_s", number(m.getSamplesPerSecond())}};
+  return {{"train_loss", jsonNumber(m.getTrainLoss())},
+          {"test_loss", jsonNumber(m.getTestLoss())},
+          {"test_accuracy", jsonNumber(m.getTestAccuracy())},
+          {"samples_per_s", jsonNumber(m.getSamplesPerSecond())}};
 }
 
 }  // namespace tfmath::cli

@@ -13,6 +13,9 @@ namespace tfmath::cli {
 // The layer prefix is dropped when there is only one layer with parameters.
 std::string learnedValues(proto::ParameterState::Reader state, size_t limit = 20);
 
+// A figure for JSON, which has no NaN: an unmeasured one is null.
+nlohmann::json jsonNumber(double v);
+
 nlohmann::json toJson(proto::JobInfo::Reader info);
 nlohmann::json toJson(proto::WorkerInfo::Reader worker);
 nlohmann::json metricsJson(proto::Metrics::Reader metrics);

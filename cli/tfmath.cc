@@ -15,10 +15,10 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version",
                        std::string("tfmath 0.1.0 (gemm: ") + tfmath::gemmBackend() + ")");
   std::vector<c::Command> commands;
-  for (auto add :
-       {c::addRunCommand, c::addSubmitCommand, c::addStatusCommand, c::addCancelCommand,
-        c::addLogsCommand, c::addResultCommand, c::addUpCommand, c::addCoordinatorCommand,
-        c::addWorkerCommand, c::addKeygenCommand, c::addOpsCommand, c::addMetricsCommand})
+  for (auto add : {c::addRunCommand, c::addSubmitCommand, c::addStatusCommand, c::addCancelCommand,
+                   c::addLogsCommand, c::addResultCommand, c::addUpCommand,
+                   c::addCoordinatorCommand, c::addWorkerCommand, c::addKeygenCommand,
+                   c::addOpsCommand, c::addMetricsCommand, c::addTopCommand})
     commands.push_back(add(app));
   // tfmath-NAME ARGS... is tfmath NAME ARGS...
   std::vector<std::string> args(argv, argv + argc);

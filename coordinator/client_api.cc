@@ -164,7 +164,12 @@ void ClientApi::status(const std::string& peer, const std::string& id) {
     if (id.empty() || j->id() == id) chosen.push_back(j.get());
   if (!id.empty() && chosen.empty()) return error(peer, "no job " + id);
   auto list = r.initJobs(static_cast<unsigned>(chosen.size()));
-  for (unsigned i = 0; i < chosen.size(); ++i) list.setWithCaveats(i, chosen[i]->info().asReader());
+  for (unsigned i = 0; i < chosen.size(); ++i) {
+    list.setWithCaveats(i, chosen[i]->info().asReader());
+    const auto& losses = chosen[i]->recentLosses;
+    auto out = list[i].initRecentLosses(static_cast<unsigned>(losses.size()));
+    for (unsigned k = 0; k < losses.size(); ++k) out.set(k, losses[k]);
+  }
   auto ws = r.initWorkers(static_cast<unsigned>(workers_.all().size()));
   unsigned i = 0;
   const auto now = clock_.now();
@@ -179,6 +184,11 @@ void ClientApi::status(const std::string& peer, const std::string& id) {
     o.setCores(w->cores);
     o.setMemoryBytes(w->memory);
     if (w->gpu) o.setGpu(w->gpu->getRoot<proto::GpuInfo>().asReader());
+    if (w->load) o.setLoad(w->load->getRoot<proto::WorkerLoad>().asReader());
+    if (!w->jobId.empty()) {
+      o.setStepSeconds(w->stepSeconds);
+      o.setAllreduceSeconds(w->allreduceSeconds);
+    }
     o.setHeartbeatAgeMs(static_cast<uint64_t>(
         std::chrono::duration_cast<std::chrono::milliseconds>(now - w->lastHeard).count()));
   }

@@ -259,6 +259,7 @@ void Coordinator::start(Job& job, const std::vector<std::string>& workerIds) {
     Worker& w = *workers_.byId(workerIds[r]);
     w.jobId = job.id();
     w.rank = r;
+    w.stepSeconds = w.allreduceSeconds = 0;  // until its rank's first window
     capnp::MallocMessageBuilder b;
     auto a = wire::start(b).initAssign();
     a.setJobId(job.id());

@@ -5,6 +5,7 @@
 
 #include <capnp/message.h>
 
+#include <deque>
 #include <memory>
 #include <string>
 #include <vector>
@@ -26,6 +27,7 @@ struct Job {
   RendezvousStore store;
   std::vector<std::string> rankWorkers;        // worker id per rank
   std::unique_ptr<MetricsFileWriter> metrics;  // its metrics history, opened at the first point
+  std::deque<float> recentLosses;              // rank 0's latest window losses, for status
 };
 
 }  // namespace tfmath

@@ -43,12 +43,17 @@ void WorkerApi::handle(const std::string& peer, const zmq::message_t& frame) {
     switch (m.which()) {
       case proto::Message::REGISTER:
         return registerWorker(peer, m.getRegister());
+      case proto::Message::WORKER_LOAD:
       case proto::Message::GPU_STATUS:
         if (known) {
-          known->gpu = std::make_unique<capnp::MallocMessageBuilder>();
-          known->gpu->setRoot(m.getGpuStatus());
+          auto& slot = m.isGpuStatus() ? known->gpu : known->load;
+          slot = std::make_unique<capnp::MallocMessageBuilder>();
+          if (m.isGpuStatus())
+            slot->setRoot(m.getGpuStatus());
+          else
+            slot->setRoot(m.getWorkerLoad());
         }
-        [[fallthrough]];  // it is the GPU worker's heartbeat
+        [[fallthrough]];  // it is the worker's heartbeat
       case proto::Message::HEARTBEAT:
         // §5.1: a heartbeat from a peer that never registered is answered with an error, so a
         // worker that outlived a coordinator restart registers again.
@@ -104,6 +109,19 @@ void WorkerApi::storeGet(Job& job, const std::string& peer, const std::string& k
                             "job " + job.id() + " is ending (" + endingWhy(job.life.phase()) +
                                 ") while waiting for " + key);
   job.store.wait(peer, key);
+}
+
+void WorkerApi::noteWindow(Job& job, proto::MetricsPoint::Reader point) {
+  if (point.getKind() != proto::MetricsPoint::Kind::WINDOW) return;
+  const uint32_t rank = point.getRank();
+  if (rank < job.rankWorkers.size())
+    if (Worker* w = workers_.byId(job.rankWorkers[rank]); w && w->jobId == job.id()) {
+      w->stepSeconds = point.getStepSeconds();
+      w->allreduceSeconds = point.getAllreduceSeconds();
+    }
+  if (rank != 0) return;
+  job.recentLosses.push_back(static_cast<float>(point.getTrainLoss()));
+  if (job.recentLosses.size() > kRecentLosses) job.recentLosses.pop_front();
 }
 
 void WorkerApi::onSession(const std::string& peer, proto::Message::Reader m) {
@@ -162,10 +180,12 @@ void WorkerApi::onSession(const std::string& peer, proto::Message::Reader m) {
         if (!job->metrics)
           job->metrics = std::make_unique<MetricsFileWriter>(state_.metricsPath(job->id()), true,
                                                              MetricsFileWriter::Sync::epochPoints);
-        capnp::MallocMessageBuilder point;
-        point.setRoot(m.getMetricsPoint());
-        point.getRoot<proto::MetricsPoint>().setRank(rank);  // the session's, whatever it claims
-        job->metrics->append(point.getRoot<proto::MetricsPoint>().asReader());
+        capnp::MallocMessageBuilder message;
+        message.setRoot(m.getMetricsPoint());
+        auto point = message.getRoot<proto::MetricsPoint>();
+        point.setRank(rank);  // the session's, whatever it claims
+        job->metrics->append(point.asReader());
+        noteWindow(*job, point.asReader());
       } catch (const std::exception& e) {
         loop_.refused("metrics of job " + job->id(),
                       "job " + job->id() + ": cannot store a metrics point: " + e.what());

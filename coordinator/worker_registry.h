@@ -19,9 +19,12 @@ struct Worker {
   std::string id, peer, host, device;
   uint32_t cores = 0;
   uint64_t memory = 0;
-  std::unique_ptr<capnp::MallocMessageBuilder> gpu;  // its GpuInfo, as last reported
-  std::string jobId;                                 // empty when idle
+  std::unique_ptr<capnp::MallocMessageBuilder> gpu;   // its GpuInfo, as last reported
+  std::unique_ptr<capnp::MallocMessageBuilder> load;  // its WorkerLoad, as last reported
+  std::string jobId;                                  // empty when idle
   uint32_t rank = 0;
+  // Its rank's latest metrics window: mean step time and the allreduce's part; 0 before one.
+  double stepSeconds = 0, allreduceSeconds = 0;
   Clock::time_point lastHeard, lastSent;
 };
 

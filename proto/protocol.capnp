@@ -95,6 +95,9 @@ struct Message {
 
     metricsReply @26 :MetricsSeries;
     # Coordinator → client: every point, oldest first.
+
+    workerLoad @27 :WorkerLoad;
+    # CPU worker → coordinator, in place of a heartbeat: its process's CPU use and memory now.
   }
 }
 
@@ -240,6 +243,9 @@ struct JobInfo {
   # Unix time in ms; 0 until it ends.
   ranks @15 :List(Text);
   # Worker id of each rank while it runs (or ran).
+  recentLosses @16 :List(Float32);
+  # Rank 0's training loss over its latest metrics windows, oldest first, at most 32: the
+  # sparkline of `tfmath top`.
 }
 
 struct WorkerInfo {
@@ -264,6 +270,20 @@ struct WorkerInfo {
   # The memory a job may take on it, as it reported.
   gpu @9 :GpuInfo;
   # For a GPU worker: its GPU, as last reported.
+  load @10 :WorkerLoad;
+  # For a CPU worker: its process's CPU use and memory, as last reported.
+  stepSeconds @11 :Float64;
+  # While busy: the mean step time of its rank's latest metrics window, in seconds; 0 before one.
+  allreduceSeconds @12 :Float64;
+  # While busy: the part of that step spent in the allreduce, in seconds.
+}
+
+struct WorkerLoad {
+  # What a worker process takes of its host, over the last second or so.
+  cpuPercent @0 :Float64;
+  # CPU time over wall time, in percent: 100 is one core kept busy.
+  rssBytes @1 :UInt64;
+  # Resident memory, in bytes.
 }
 
 struct StatusReply {

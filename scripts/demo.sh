@@ -19,4 +19,7 @@ for job in linreg fashion_mlp; do
   build/cli/tfmath logs "$id" -f
   build/cli/tfmath result "$id"
 done
-build/cli/tfmath status
+echo "== tfmath metrics $id (the last job's history: windows of steps per rank, and epochs)"
+build/cli/tfmath metrics "$id"
+echo "== tfmath top --once (the cluster at a glance; without --once it refreshes every second)"
+build/cli/tfmath top --once

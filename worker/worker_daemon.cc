@@ -202,7 +202,7 @@ bool WorkerDaemon::run(const std::atomic<bool>& stop) {
       if (gpu_)
         setGpuInfo(wire::start(b).initGpuStatus());  // §4: a GPU worker's heartbeat
       else
-        wire::start(b).setHeartbeat();
+        load_.sample(wire::start(b).initWorkerLoad());  // and a CPU worker's
       send(b);
     }
   }

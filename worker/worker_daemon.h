@@ -12,6 +12,7 @@
 #include "net/curve_keys.h"
 #include "net/handshake_monitor.h"
 #include "worker/job_runner.h"
+#include "worker/process_load.h"
 
 namespace tfmath {
 
@@ -47,7 +48,8 @@ class WorkerDaemon {
   void setGpuInfo(proto::GpuInfo::Builder info) const;
 
   WorkerOptions options_;
-  DataAccess data_;  // from options_.dataRoots, checked at the start
+  DataAccess data_;   // from options_.dataRoots, checked at the start
+  ProcessLoad load_;  // what a CPU worker reports in place of a heartbeat
   std::string id_, host_;
   zmq::context_t context_;
   std::unique_ptr<zmq::socket_t> socket_;
