@@ -3,17 +3,9 @@
 
 #include <cmath>
 
-namespace tfmath {
+#include "cli/report.h"
 
-std::string formatDuration(double seconds) {
-  const long s = std::lround(std::max(0.0, seconds));
-  char text[32];
-  if (s >= 3600)
-    std::snprintf(text, sizeof text, "%ld:%02ld:%02ld", s / 3600, s / 60 % 60, s % 60);
-  else
-    std::snprintf(text, sizeof text, "%ld:%02ld", s / 60, s % 60);
-  return text;
-}
+namespace tfmath {
 
 ProgressPrinter::ProgressPrinter(std::FILE* out, bool live, uint32_t epochs)
     : out_(out), live_(live), epochs_(epochs) {}
@@ -29,7 +21,7 @@ void ProgressPrinter::onStep(const StepReport& r) {
                live_ ? "\r\033[K" : "", r.epoch + 1, epochs_,
                static_cast<unsigned long long>(r.stepInEpoch),
                static_cast<unsigned long long>(r.stepsPerEpoch), r.loss, r.samplesPerSecond,
-               formatDuration(r.etaSeconds).c_str(), live_ ? "" : "\n");
+               cli::formatDuration(r.etaSeconds).c_str(), live_ ? "" : "\n");
   std::fflush(out_);
 }
 

@@ -23,7 +23,4 @@ class ProgressPrinter : public TrainingObserver {
   std::chrono::steady_clock::time_point lastPrint_{};
 };
 
-// "1:05" or "1:02:03".
-std::string formatDuration(double seconds);
-
 }  // namespace tfmath

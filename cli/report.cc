@@ -1,7 +1,9 @@
 // report.cc: learned values and JSON.
 #include "cli/report.h"
 
+#include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <cstring>
 #include <vector>
 
@@ -36,6 +38,16 @@ std::string learnedValues(proto::ParameterState::Reader state, size_t limit) {
     if (v.size() > 1) out += "]";
   }
   return out;
+}
+
+std::string formatDuration(double seconds) {
+  const long s = std::lround(std::max(0.0, seconds));
+  char text[32];
+  if (s >= 3600)
+    std::snprintf(text, sizeof text, "%ld:%02ld:%02ld", s / 3600, s / 60 % 60, s % 60);
+  else
+    std::snprintf(text, sizeof text, "%ld:%02ld", s / 60, s % 60);
+  return text;
 }
 
 nlohmann::json jsonNumber(double v) {

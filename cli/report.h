@@ -13,6 +13,9 @@ namespace tfmath::cli {
 // The layer prefix is dropped when there is only one layer with parameters.
 std::string learnedValues(proto::ParameterState::Reader state, size_t limit = 20);
 
+// "1:05" or "1:02:03".
+std::string formatDuration(double seconds);
+
 // A figure for JSON, which has no NaN: an unmeasured one is null.
 nlohmann::json jsonNumber(double v);
 

@@ -32,16 +32,6 @@ std::string bytes(double b) {
   return format(u == 0 ? "%.0f" : "%.1f", b) + units[u];
 }
 
-std::string duration(double seconds) {
-  const long s = std::lround(std::max(0.0, seconds));
-  char text[32];
-  if (s >= 3600)
-    std::snprintf(text, sizeof text, "%ld:%02ld:%02ld", s / 3600, s / 60 % 60, s % 60);
-  else
-    std::snprintf(text, sizeof text, "%ld:%02ld", s / 60, s % 60);
-  return text;
-}
-
 std::string bar(double fraction, int width) {
   const int full = static_cast<int>(std::clamp(fraction, 0.0, 1.0) * width + 0.5);
   std::string out(static_cast<size_t>(width) + 2, ' ');
@@ -164,7 +154,7 @@ std::string renderTop(proto::StatusReply::Reader status, int width, int64_t nowM
                   wire::jobStateName(j.getState()), bar(fraction, 14).c_str(), 100 * fraction,
                   j.getStep() ? format("%.4f", j.getLoss()).c_str() : "-",
                   sparkline(j.getRecentLosses()).c_str(), j.getSamplesPerSecond(),
-                  (duration(elapsed) + "/" + duration(left)).c_str());
+                  (formatDuration(elapsed) + "/" + formatDuration(left)).c_str());
     out += line;
     // The name and the reason whole, wrapped to the width: never cut.
     out += wrapped(shown(j.getName()), width, "      name: ");
