@@ -89,6 +89,9 @@ Command addCoordinatorCommand(CLI::App& app) {
          "Seconds between log lines about one refused peer or kind of malformed message; the "
          "others are counted (default 10)")
       ->check(CLI::PositiveNumber);
+  cmd->add_option("--metrics-endpoint", o->metricsEndpoint,
+                  "Serve Prometheus metrics on HOST:PORT (e.g. 127.0.0.1:9464; port 0 picks one). "
+                  "Unauthenticated: loopback or a trusted network only");
   cmd->add_option("--max-client-connections", o->maxClientConnections,
                   "Client connections open at once, all users together; more are told to try "
                   "again")
@@ -111,9 +114,11 @@ Command addCoordinatorCommand(CLI::App& app) {
               if (o->dataRoots.empty()) o->dataRoots = defaultDataRoots();
               Coordinator coordinator(*o);
               // Tells `tfmath up` (and people) where the endpoints ended up.
-              writeFileDurably(o->stateDir + "/endpoints",
-                               "client " + coordinator.clientEndpoint() + "\nworker " +
-                                   coordinator.workerEndpoint() + "\n");
+              std::string endpoints = "client " + coordinator.clientEndpoint() + "\nworker " +
+                                      coordinator.workerEndpoint() + "\n";
+              if (!coordinator.metricsEndpoint().empty())
+                endpoints += "metrics " + coordinator.metricsEndpoint() + "\n";
+              writeFileDurably(o->stateDir + "/endpoints", endpoints);
               std::unique_ptr<SshLauncher> remote;
               if (!hostfile->hostfile.empty())
                 remote = launchHostfile(

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "base/version.h"
 #include "cli/commands.h"
 #include "ops/gemm.h"
 
@@ -12,8 +13,8 @@ int main(int argc, char** argv) {
   namespace c = tfmath::cli;
   CLI::App app{"tfmath: train models whose math you can read, on one machine or a cluster"};
   app.require_subcommand(1);
-  app.set_version_flag("--version",
-                       std::string("tfmath 0.1.0 (gemm: ") + tfmath::gemmBackend() + ")");
+  app.set_version_flag("--version", std::string("tfmath ") + tfmath::kTfmathVersion +
+                                        " (gemm: " + tfmath::gemmBackend() + ")");
   std::vector<c::Command> commands;
   for (auto add : {c::addRunCommand, c::addSubmitCommand, c::addStatusCommand, c::addCancelCommand,
                    c::addLogsCommand, c::addResultCommand, c::addUpCommand,

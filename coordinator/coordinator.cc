@@ -7,6 +7,7 @@
 #include <ctime>
 
 #include "base/printable.h"
+#include "base/version.h"
 #include "coordinator/local_socket.h"
 #include "coordinator/scheduler.h"
 #include "net/curve_keys.h"
@@ -102,6 +103,10 @@ Coordinator::Coordinator(CoordinatorOptions options)
     workerApi_->handle(peer, frame);
   });
   loop_->afterDrain([this] { liveness(); });
+  if (!options_.metricsEndpoint.empty()) {
+    metricsServer_ = std::make_unique<MetricsServer>(options_.metricsEndpoint);
+    log("Prometheus metrics on http://" + metricsServer_->endpoint() + "/metrics");
+  }
 
   // §7: a restarted coordinator lists every job it ever accepted. A job that was running when it
   // stopped cannot be rejoined (elastic recovery is later work), so it is marked failed; pending
@@ -151,6 +156,54 @@ void Coordinator::readMonitor(HandshakeMonitor& monitor, const std::string& side
     else if (e.failure != HandshakeMonitor::Failure::keyRefused)
       refusals_(side + " handshakes", "a " + side + " handshake failed: " + e.text);
   }
+}
+
+void Coordinator::publishMetrics() {
+  lastPublished_ = clock_.now();
+  ExpositionSnapshot s;
+  s.version = kTfmathVersion;
+  s.jobsSubmitted = nextId_ - 1;
+  for (auto state : {proto::JobState::PENDING, proto::JobState::RUNNING, proto::JobState::COMPLETED,
+                     proto::JobState::FAILED, proto::JobState::CANCELLED})
+    s.jobs[wire::jobStateName(state)] = 0;
+  for (const char* state : {"busy", "idle"})
+    for (const char* device : {"cpu", "gpu"}) s.workers[{state, device}] = 0;
+  for (auto& [id, w] : workers_.all()) {
+    const bool gpu = w->device.starts_with("gpu");
+    ++s.workers[{w->jobId.empty() ? "idle" : "busy", gpu ? "gpu" : "cpu"}];
+    ExpositionSnapshot::Worker row;
+    row.id = id;
+    row.heartbeatAgeSeconds = std::chrono::duration<double>(clock_.now() - w->lastHeard).count();
+    row.gpu = gpu && w->gpu != nullptr;
+    if (row.gpu) {
+      auto info = w->gpu->getRoot<proto::GpuInfo>().asReader();
+      if (info.getUtilizationPercent() >= 0)
+        row.gpuUtilization = info.getUtilizationPercent() / 100.0;
+      row.gpuMemoryUsedBytes = static_cast<double>(info.getMemoryUsedBytes());
+    }
+    s.workerRows.push_back(row);
+  }
+  for (auto& job : jobs_) {
+    const auto state = job->info().getState();
+    ++s.jobs[wire::jobStateName(state)];
+    if (state != proto::JobState::RUNNING) continue;  // per-job series leave when the job ends
+    ExpositionSnapshot::Job row;
+    row.id = job->id();
+    row.backend = job->job().getDevice() == proto::Device::GPU ? "nccl" : "gloo";
+    row.samplesTotal = job->samplesTrained;
+    row.trainLoss = job->recentLosses.empty() ? NAN : job->recentLosses.back();
+    row.testLoss = job->testLoss;
+    int ranks = 0;
+    for (auto& [wid, w] : workers_.all())
+      if (w->jobId == row.id && w->stepSeconds > 0) {
+        row.stepSeconds += w->stepSeconds;
+        row.allreduceSeconds += w->allreduceSeconds;
+        ++ranks;
+      }
+    if (ranks) row.stepSeconds /= ranks, row.allreduceSeconds /= ranks;
+    s.jobRows.push_back(row);
+  }
+  metricsServer_->publish(s);
 }
 
 void Coordinator::save(Job& job) { state_.saveRecord(job.info().asReader()); }
@@ -281,6 +334,7 @@ void Coordinator::sendToWorker(Worker& w, capnp::MallocMessageBuilder& message) 
 
 void Coordinator::liveness() {
   refusals_.flush();
+  if (metricsServer_ && clock_.now() - lastPublished_ >= std::chrono::seconds(1)) publishMetrics();
   // §4: silent for HEARTBEAT_LIVENESS intervals means dead; one interval without anything sent
   // earns a heartbeat.
   for (const auto& id : workers_.silent())

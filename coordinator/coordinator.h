@@ -23,6 +23,7 @@
 #include "coordinator/event_loop.h"
 #include "coordinator/job.h"
 #include "coordinator/job_control.h"
+#include "coordinator/prometheus.h"
 #include "coordinator/refusal_log.h"
 #include "coordinator/state_dir.h"
 #include "coordinator/worker_api.h"
@@ -50,6 +51,8 @@ struct CoordinatorOptions {
   // Jobs of the coordinator's own user may read data outside the roots, with the workers' rights
   // (for a cluster of one user, such as `tfmath up`'s).
   bool trustOwnUser = false;
+  // HOST:PORT to serve Prometheus metrics on (prometheus.h); "" serves none.
+  std::string metricsEndpoint;
   // Client connections open at once, all users together; more are refused until some close.
   uint32_t maxClientConnections = 256;
   // Test-only seams. With a `context` shared with the test, either endpoint may be inproc://, which
@@ -71,6 +74,10 @@ class Coordinator : private JobControl {
   // The endpoints actually bound (a tcp port of * is resolved).
   const std::string& clientEndpoint() const { return clientEndpoint_; }
   const std::string& workerEndpoint() const { return workerEndpoint_; }
+  // Where Prometheus metrics are served (HOST:PORT), or "".
+  std::string metricsEndpoint() const {
+    return metricsServer_ ? metricsServer_->endpoint() : std::string();
+  }
 
  private:
   // JobControl, for the client requests.
@@ -94,6 +101,8 @@ class Coordinator : private JobControl {
   // Reads every waiting event of a handshake monitor: logs failures, and counts the client
   // connections.
   void readMonitor(HandshakeMonitor& monitor, const std::string& side);
+  // Hands the metrics server a fresh snapshot of jobs and workers.
+  void publishMetrics();
 
   CoordinatorOptions options_;
   SteadyClock steadyClock_;
@@ -110,7 +119,9 @@ class Coordinator : private JobControl {
   std::unique_ptr<ClientApi> clients_;
   std::unique_ptr<WorkerApi> workerApi_;
   std::string clientEndpoint_, workerEndpoint_;
-  std::string ownUser_;                     // the user this coordinator runs as
+  std::string ownUser_;  // the user this coordinator runs as
+  std::unique_ptr<MetricsServer> metricsServer_;
+  Clock::time_point lastPublished_{};
   std::vector<std::unique_ptr<Job>> jobs_;  // submission order
   uint64_t nextId_ = 1;
 };

@@ -5,6 +5,7 @@
 
 #include <capnp/message.h>
 
+#include <cmath>
 #include <deque>
 #include <memory>
 #include <string>
@@ -28,6 +29,8 @@ struct Job {
   std::vector<std::string> rankWorkers;        // worker id per rank
   std::unique_ptr<MetricsFileWriter> metrics;  // its metrics history, opened at the first point
   std::deque<float> recentLosses;              // rank 0's latest window losses, for status
+  double samplesTrained = 0;                   // from rank 0's windows (its samples are global)
+  double testLoss = NAN;                       // from rank 0's latest epoch point
 };
 
 }  // namespace tfmath

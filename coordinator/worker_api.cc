@@ -111,15 +111,19 @@ void WorkerApi::storeGet(Job& job, const std::string& peer, const std::string& k
   job.store.wait(peer, key);
 }
 
-void WorkerApi::noteWindow(Job& job, proto::MetricsPoint::Reader point) {
-  if (point.getKind() != proto::MetricsPoint::Kind::WINDOW) return;
+void WorkerApi::notePoint(Job& job, proto::MetricsPoint::Reader point) {
   const uint32_t rank = point.getRank();
+  if (point.getKind() == proto::MetricsPoint::Kind::EPOCH) {
+    if (rank == 0) job.testLoss = point.getTestLoss();
+    return;
+  }
   if (rank < job.rankWorkers.size())
     if (Worker* w = workers_.byId(job.rankWorkers[rank]); w && w->jobId == job.id()) {
       w->stepSeconds = point.getStepSeconds();
       w->allreduceSeconds = point.getAllreduceSeconds();
     }
   if (rank != 0) return;
+  job.samplesTrained += point.getSamplesPerSecond() * point.getStepSeconds() * point.getSteps();
   job.recentLosses.push_back(static_cast<float>(point.getTrainLoss()));
   if (job.recentLosses.size() > kRecentLosses) job.recentLosses.pop_front();
 }
@@ -185,7 +189,7 @@ void WorkerApi::onSession(const std::string& peer, proto::Message::Reader m) {
         auto point = message.getRoot<proto::MetricsPoint>();
         point.setRank(rank);  // the session's, whatever it claims
         job->metrics->append(point.asReader());
-        noteWindow(*job, point.asReader());
+        notePoint(*job, point.asReader());
       } catch (const std::exception& e) {
         loop_.refused("metrics of job " + job->id(),
                       "job " + job->id() + ": cannot store a metrics point: " + e.what());

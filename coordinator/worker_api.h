@@ -26,9 +26,10 @@ class WorkerApi {
  private:
   void registerWorker(const std::string& peer, proto::Register::Reader reg);
   void onSession(const std::string& peer, proto::Message::Reader m);
-  // What status shows of a window point: its worker's step and allreduce times, and rank 0's loss
-  // among the job's recent ones.
-  void noteWindow(Job& job, proto::MetricsPoint::Reader point);
+  // What status and the Prometheus metrics show of a point: a window's step and allreduce times on
+  // its worker; rank 0's window loss among the job's recent ones, its samples, and its epochs' test
+  // loss.
+  void notePoint(Job& job, proto::MetricsPoint::Reader point);
   static constexpr size_t kRecentLosses = 32;
   void storeGet(Job& job, const std::string& peer, const std::string& key);
 

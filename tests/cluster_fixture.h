@@ -82,7 +82,9 @@ class Cluster {
       std::ifstream in(dir_.path() + "/endpoints");
       std::string kind, endpoint;
       while (in >> kind >> endpoint)
-        (kind == "worker" ? workerEndpoint_ : clientEndpoint_) = endpoint;
+        (kind == "worker"   ? workerEndpoint_
+         : kind == "client" ? clientEndpoint_
+                            : metricsEndpoint_) = endpoint;
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }
     for (int i = 0; i < 200; ++i) {
@@ -128,6 +130,8 @@ class Cluster {
   }
   std::string clientEndpoint() const { return clientEndpoint_; }
   const std::string& workerEndpoint() const { return workerEndpoint_; }
+  // Where it serves Prometheus metrics (HOST:PORT), if started with --metrics-endpoint.
+  const std::string& metricsEndpoint() const { return metricsEndpoint_; }
   const TempDir& dir() const { return dir_; }
   // The cluster's key folder, which the coordinator makes on its first start.
   std::string keysDir() const { return dir_.path() + "/keys"; }
@@ -157,7 +161,7 @@ class Cluster {
 
   TempDir dir_;
   std::vector<std::string> coordinatorArgs_, rootArgs_;
-  std::string workerEndpoint_, clientEndpoint_;
+  std::string workerEndpoint_, clientEndpoint_, metricsEndpoint_;
   pid_t coordinator_ = -1;
   std::vector<pid_t> workers_;
 };
