@@ -1,4 +1,5 @@
-// version.h: tfmath's version, in one place for `tfmath --version` and the tfmath_build_info metric.
+// version.h: tfmath's version, in one place for `tfmath --version` and the tfmath_build_info
+// metric.
 #pragma once
 
 namespace tfmath {
