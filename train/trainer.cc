@@ -126,7 +126,11 @@ void Trainer::stageStep(uint64_t stepInEpoch) {
 
 StepReport Trainer::step() {
   flushDenormalsToZero();  // this thread computes: no slow denormal path (ops/denormals.h)
-  const auto start = std::chrono::steady_clock::now();
+  using Clock = std::chrono::steady_clock;
+  auto since = [](Clock::time_point t) {
+    return std::chrono::duration<double>(Clock::now() - t).count();
+  };
+  const auto start = Clock::now();
   const int64_t n = data_.train.size(), b = job_.getBatchSize();
   const int64_t first = static_cast<int64_t>(stepInEpoch_) * b;
   const int64_t global = std::min(b, n - first);
@@ -148,10 +152,6 @@ StepReport Trainer::step() {
 
   // Summed over ranks by the allreduce: the batch's loss, and how many ranks asked to stop.
   double stats[2] = {0, 0};
-  using Clock = std::chrono::steady_clock;
-  auto since = [](Clock::time_point t) {
-    return std::chrono::duration<double>(Clock::now() - t).count();
-  };
   double inputSeconds = 0, allreduceSeconds = 0;
   try {
     // This step's slice was staged by the step before, unless it starts an epoch (or a resume).
@@ -185,8 +185,7 @@ StepReport Trainer::step() {
   epochLossSum_ += stats[0];
   epochSamples_ += global;
   trainedSamples_ += global;
-  const double seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  const double seconds = since(start);
   trainSeconds_ += seconds;
   epochSeconds_ += seconds;
 
