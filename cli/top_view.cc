@@ -93,24 +93,35 @@ std::string sparkline(capnp::List<float>::Reader values) {
   return out;
 }
 
-std::string renderTop(proto::StatusReply::Reader status, int width, int64_t nowMs) {
+namespace {
+
+// The header's figures: jobs by state, workers by state and device, the running jobs' speed.
+struct Summary {
   std::map<std::string, int> jobStates;
   int busy = 0, idle = 0, gpus = 0;
   double samplesPerSecond = 0;
-  for (auto j : status.getJobs()) {
-    ++jobStates[wire::jobStateName(j.getState())];
-    if (j.getState() == proto::JobState::RUNNING) samplesPerSecond += j.getSamplesPerSecond();
+  explicit Summary(proto::StatusReply::Reader status) {
+    for (auto j : status.getJobs()) {
+      ++jobStates[wire::jobStateName(j.getState())];
+      if (j.getState() == proto::JobState::RUNNING) samplesPerSecond += j.getSamplesPerSecond();
+    }
+    for (auto w : status.getWorkers()) {
+      (w.getBusy() ? busy : idle)++;
+      if (std::string(w.getDevice().cStr()).starts_with("gpu")) ++gpus;
+    }
   }
-  for (auto w : status.getWorkers()) {
-    (w.getBusy() ? busy : idle)++;
-    if (std::string(w.getDevice().cStr()).starts_with("gpu")) ++gpus;
-  }
-  std::string out = "workers: " + std::to_string(busy) + " busy, " + std::to_string(idle) +
-                    " idle (" + std::to_string(busy + idle - gpus) + " cpu, " +
-                    std::to_string(gpus) + " gpu)   jobs:";
+};
+
+}  // namespace
+
+std::string renderTop(proto::StatusReply::Reader status, int width, int64_t nowMs) {
+  Summary sum(status);
+  std::string out = "workers: " + std::to_string(sum.busy) + " busy, " + std::to_string(sum.idle) +
+                    " idle (" + std::to_string(sum.busy + sum.idle - sum.gpus) + " cpu, " +
+                    std::to_string(sum.gpus) + " gpu)   jobs:";
   for (const char* state : {"RUNNING", "PENDING", "COMPLETED", "FAILED", "CANCELLED"})
-    out.append(" ").append(std::to_string(jobStates[state])).append(" ").append(state);
-  out += "   " + format("%.0f", samplesPerSecond) + " samples/s\n\n";
+    out.append(" ").append(std::to_string(sum.jobStates[state])).append(" ").append(state);
+  out += "   " + format("%.0f", sum.samplesPerSecond) + " samples/s\n\n";
 
   char line[512];
   std::snprintf(line, sizeof line, "%-22s %-6s %-5s %-5s %4s %11s %7s %8s %7s %6s\n", "WORKER",
@@ -165,19 +176,14 @@ std::string renderTop(proto::StatusReply::Reader status, int width, int64_t nowM
 
 nlohmann::json topJson(proto::StatusReply::Reader status) {
   nlohmann::json workers = nlohmann::json::array(), jobs = nlohmann::json::array();
-  std::map<std::string, int> states;
-  double samplesPerSecond = 0;
   for (auto w : status.getWorkers()) {
     auto o = toJson(w);
     o["straggler"] = isStraggler(status, w);
     workers.push_back(o);
   }
-  for (auto j : status.getJobs()) {
-    jobs.push_back(toJson(j));
-    ++states[wire::jobStateName(j.getState())];
-    if (j.getState() == proto::JobState::RUNNING) samplesPerSecond += j.getSamplesPerSecond();
-  }
-  return {{"summary", {{"jobs", states}, {"samples_per_s", samplesPerSecond}}},
+  for (auto j : status.getJobs()) jobs.push_back(toJson(j));
+  const Summary sum(status);
+  return {{"summary", {{"jobs", sum.jobStates}, {"samples_per_s", sum.samplesPerSecond}}},
           {"workers", workers},
           {"jobs", jobs}};
 }
