@@ -169,6 +169,10 @@ void ClientApi::status(const std::string& peer, const std::string& id) {
     const auto& losses = chosen[i]->recentLosses;
     auto out = list[i].initRecentLosses(static_cast<unsigned>(losses.size()));
     for (unsigned k = 0; k < losses.size(); ++k) out.set(k, losses[k]);
+    if (!id.empty()) {  // one job asked for: its model too, for the formulas of its layers
+      list[i].setModel(chosen[i]->job().getModel());
+      list[i].setLossRule(chosen[i]->job().getLoss());
+    }
   }
   auto ws = r.initWorkers(static_cast<unsigned>(workers_.all().size()));
   unsigned i = 0;

@@ -4,6 +4,8 @@
 @0xbeef9719a7ab94aa;
 $import "/capnp/c++.capnp".namespace("tfmath::proto");
 using import "job.capnp".Job;
+using import "job.capnp".Layer;
+using import "job.capnp".Loss;
 using import "params.capnp".ParameterState;
 using import "metrics.capnp".MetricsPoint;
 using import "metrics.capnp".MetricsSeries;
@@ -246,6 +248,11 @@ struct JobInfo {
   recentLosses @16 :List(Float32);
   # Rank 0's training loss over its latest metrics windows, oldest first, at most 32: the
   # sparkline of `tfmath top`.
+  model @17 :List(Layer);
+  # The job's layers, only in the answer to a status request that names this one job (the detail
+  # view of `tfmath top` shows each layer's formula from the op registry); empty elsewhere.
+  lossRule @18 :Loss;
+  # The job's loss, alongside `model`.
 }
 
 struct WorkerInfo {
