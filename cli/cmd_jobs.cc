@@ -19,6 +19,7 @@
 #include "cli/progress.h"
 #include "cli/report.h"
 #include "cli/signals.h"
+#include "cli/top_screen.h"
 #include "cli/top_view.h"
 #include "jobs/data_check.h"
 #include "jobs/job_error.h"
@@ -393,23 +394,19 @@ Command addTopCommand(CLI::App& app) {
                 std::printf("%s\n", topJson(d->message().getStatusReply()).dump(2).c_str());
                 return 0;
               }
-              const bool live = !*once && isatty(STDOUT_FILENO);
               const auto& stop = stopOnSignals();
-              do {
-                auto d = jobStatus(client, "");
-                winsize size{};
-                const int width =
-                    live && ioctl(STDOUT_FILENO, TIOCGWINSZ, &size) == 0 && size.ws_col > 0
-                        ? size.ws_col
-                        : 100;
-                const std::string text = renderTop(d->message().getStatusReply(), width, now());
-                if (live) std::printf("\x1b[H\x1b[2J");  // home, clear
-                std::printf("%s", text.c_str());
-                std::fflush(stdout);
-                if (!live) break;
-                for (double waited = 0; waited < *seconds && !stop; waited += 0.1)
-                  std::this_thread::sleep_for(std::chrono::milliseconds(100));
-              } while (!stop);
+              std::string why;
+              if (!*once && isatty(STDOUT_FILENO) && isatty(STDIN_FILENO)) {
+                if (runTopScreen(client, *seconds, stop, why)) return 0;
+                std::fprintf(stderr, "tfmath top: %s; one snapshot follows\n", why.c_str());
+              }
+              // Without a terminal, or with --once: one snapshot.
+              auto d = jobStatus(client, "");
+              winsize size{};
+              const int width = ioctl(STDOUT_FILENO, TIOCGWINSZ, &size) == 0 && size.ws_col > 0
+                                    ? size.ws_col
+                                    : 100;
+              std::printf("%s", renderTop(d->message().getStatusReply(), width, now()).c_str());
               return 0;
             });
           }};

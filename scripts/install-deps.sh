@@ -7,5 +7,5 @@ apt-get install -y -qq --no-install-recommends \
   g++ make cmake pkg-config \
   capnproto libcapnp-dev libeigen3-dev libgtest-dev zlib1g-dev libcli11-dev libcsv-dev \
   libopenblas-dev libzmq3-dev cppzmq-dev libgloo-dev nlohmann-json3-dev \
-  libssh-dev openssh-client openssh-server iproute2 prometheus \
+  libssh-dev openssh-client openssh-server iproute2 prometheus libncurses-dev tmux \
   dataset-fashion-mnist >/dev/null
