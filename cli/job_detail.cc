@@ -150,8 +150,10 @@ std::vector<std::string> jobDetailLines(const JobDetailInput& in, int width, Gly
     out.push_back(line);
   }
   if (windows.empty())
-    out.push_back("  (none yet" + (in.metricsProblem.empty() ? "" : ": " + in.metricsProblem) +
-                  ")");
+    for (auto& l :
+         wrapText("(none yet" + (in.metricsProblem.empty() ? "" : ": " + in.metricsProblem) + ")",
+                  width, "  "))
+      out.push_back(std::move(l));
 
   out.push_back("");
   out.push_back("LOSS (* train, rank 0's windows; o test, each epoch's end)");
@@ -185,6 +187,8 @@ std::vector<std::string> jobDetailLines(const JobDetailInput& in, int width, Gly
     for (size_t i = in.logTail->size() > kLogLines ? in.logTail->size() - kLogLines : 0;
          i < in.logTail->size(); ++i)
       for (auto& l : wrapText((*in.logTail)[i], width, "  ")) out.push_back(std::move(l));
+  if (!in.logProblem.empty())
+    for (auto& l : wrapText("(" + in.logProblem + ")", width, "  ")) out.push_back(std::move(l));
 
   out.push_back("");
   out.push_back("LAYERS (forward rules from the op registry; `tfmath ops` has the gradients)");

@@ -35,6 +35,7 @@ struct JobDetailInput {
   capnp::List<proto::MetricsPoint>::Reader points;   // its metrics history; may be empty
   std::string metricsProblem;                        // why there is no history, if there is none
   const std::deque<std::string>* logTail = nullptr;  // its last log lines, escaped; may be null
+  std::string logProblem;                            // why there is no log, if there is none
   int64_t nowMs = 0;                                 // ms since 1970
 };
 

@@ -273,8 +273,7 @@ class TopScreen {
       client_.call(b);
       message_ = "job " + escapeForTerminal(selectedId_) + " cancelled";
     } catch (const ClientError& e) {
-      message_ = "cannot cancel job " + escapeForTerminal(selectedId_) + ": " +
-                 escapeForTerminal(e.what());
+      message_ = "not cancelled: " + escapeForTerminal(e.what());
     }
     return true;
   }
@@ -363,10 +362,10 @@ class TopScreen {
     }
     if (order.empty())
       lines.push_back({filter_.empty() ? "  (no jobs)" : "  (no job matches the filter)", false});
-    const int room = std::max(1, LINES - 2 - row);
+    const int room = std::max(1, LINES - bottomRows() - row);
     listScroll_ = std::clamp(listScroll_, selectedLast - room + 1, selectedFirst);
     listScroll_ = std::clamp(listScroll_, 0, std::max(0, static_cast<int>(lines.size()) - room));
-    for (int i = listScroll_; i < static_cast<int>(lines.size()) && row < LINES - 2; ++i)
+    for (int i = listScroll_; i < static_cast<int>(lines.size()) && row < LINES - bottomRows(); ++i)
       put(row++, lines[static_cast<size_t>(i)].text,
           lines[static_cast<size_t>(i)].selected ? A_REVERSE : A_NORMAL);
   }
@@ -380,20 +379,31 @@ class TopScreen {
                       .points = {},
                       .metricsProblem = metricsProblem_,
                       .logTail = &log_.lines,
+                      .logProblem = log_.problem,
                       .nowMs = nowMs()};
     if (metrics_) in.points = metrics_->getRoot<proto::MetricsSeries>().asReader().getPoints();
     auto lines = jobDetailLines(in, COLS, glyphs_);
-    if (!log_.problem.empty()) lines.push_back("  (" + log_.problem + ")");
-    const int room = std::max(1, LINES - 2);
+    const int room = std::max(1, LINES - bottomRows());
     detailScroll_ = std::min(detailScroll_, std::max(0, static_cast<int>(lines.size()) - room));
     for (int i = 0; i < room && detailScroll_ + i < static_cast<int>(lines.size()); ++i)
       put(i, lines[static_cast<size_t>(detailScroll_ + i)], i + detailScroll_ == 0 ? A_BOLD : 0);
   }
 
-  // The message line (the last action's outcome, or a problem) and the keys' line.
+  // The note: a problem of the last refresh, or else the last action's outcome, wrapped to at most
+  // three lines (one, blank, when there is none).
+  std::vector<std::string> noteLines() const {
+    auto lines = wrapText(problem_.empty() ? message_ : problem_, COLS, "");
+    lines.resize(std::clamp<size_t>(lines.size(), 1, 3));
+    return lines;
+  }
+  // The rows under the list or the detail: the note's, then the keys' line.
+  int bottomRows() const { return static_cast<int>(noteLines().size()) + 1; }
+
   void drawBottom() {
-    std::string note = problem_.empty() ? message_ : problem_;
-    put(LINES - 2, note, problem_.empty() ? A_NORMAL : A_BOLD);
+    const auto note = noteLines();
+    for (size_t i = 0; i < note.size(); ++i)
+      put(LINES - 1 - static_cast<int>(note.size() - i), note[i],
+          problem_.empty() ? A_NORMAL : A_BOLD);
     std::string keys;
     switch (mode_) {
       case Mode::filter:

@@ -192,7 +192,8 @@ std::vector<std::string> jobLines(proto::JobInfo::Reader j, int width, int64_t n
       j.getStepsTotal() ? static_cast<double>(j.getStep()) / j.getStepsTotal() : 0;
   const int64_t end = j.getFinishedMs() ? j.getFinishedMs() : nowMs;
   const double elapsed = j.getStartedMs() ? (end - j.getStartedMs()) / 1e3 : 0;
-  const double left = j.getSamplesPerSecond() > 0 && fraction > 0 && !j.getFinishedMs()
+  // The time left, from the pace so far; not before 1% is done, when the pace says little.
+  const double left = j.getSamplesPerSecond() > 0 && fraction >= 0.01 && !j.getFinishedMs()
                           ? elapsed * (1 - fraction) / fraction
                           : 0;
   // The sparkline has one glyph per loss, each of several bytes in UTF-8: pad it by hand.

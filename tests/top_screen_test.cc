@@ -2,7 +2,9 @@
 // with a running job and a waiting one: what the screen shows, every key, a resize, the exit
 // status; and the same over `ssh -t` to a real sshd.
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
+#include <cstdlib>
 #include <filesystem>
 #include <string>
 
@@ -173,6 +175,49 @@ TEST(TopScreen, ShowsTheClusterAndAnswersEveryKeyInATerminal) {
   t.keys("q");
   EXPECT_EQ(t.waitForExit(), 0) << t.screen();
   EXPECT_EQ(c.run("cancel " + running).exitCode, 0);
+}
+
+// Another user (nobody, through the socket's group) sees the job, but its cancel is refused, as
+// `tfmath cancel`'s would be, and the job's metrics and log are not shown to them.
+TEST(TopScreen, AnotherUsersCancelIsRefusedAndSaysWhy) {
+  if (!hasTmux()) GTEST_SKIP() << "no tmux";
+  if (const std::string why = testing::whyNotAsNobody(); !why.empty()) GTEST_SKIP() << why;
+  TempDir dir;
+  ::chmod(dir.path().c_str(), 0755);
+  const std::string run = dir.path() + "/run", socket = run + "/coordinator.sock";
+  std::filesystem::create_directory(run);
+  ASSERT_EQ(std::system(("chgrp nogroup " + run + " && chmod 0750 " + run).c_str()), 0);
+  Cluster c(1, {"--client-endpoint", "ipc://" + socket, "--client-socket-group", "nogroup"});
+  const std::string job =
+      dir.write("mlp.capnp",
+                testing::jobText("name = \"roots-job\", " + testing::fashionMlpJob(60000, 500, 64) +
+                                 "epochs = 500, workers = 1"));
+  const std::string id = testing::submit(c, job);
+  testing::waitForState(c, id, "RUNNING");
+  ASSERT_EQ(testing::tfmathAsNobody(dir.path(), "--version").exitCode, 0);  // copies the binary
+
+  Tmux t("su nobody -s /bin/sh -c '" + dir.path() + "/tfmath top -d 0.3 --coordinator ipc://" +
+             socket + "'",
+         80, 24);
+  ASSERT_TRUE(t.started()) << t.startError();
+  std::string s = t.waitFor("name: roots-job");
+  ASSERT_TRUE(has(s, "name: roots-job")) << s;
+  t.keys("c");
+  t.waitFor("? y/n");
+  t.keys("y");
+  s = t.waitFor("not cancelled: ");
+  EXPECT_TRUE(has(s, "not cancelled: job " + id + " belongs to root; only its owner or an admin"))
+      << s;
+  EXPECT_TRUE(has(s, "(you are nobody)")) << s;  // the whole reason, wrapped, not cut
+  EXPECT_EQ(testing::waitForState(c, id, "RUNNING", 1)["state"], "RUNNING");
+  t.keys("Enter");
+  s = t.waitFor("logs of it");
+  EXPECT_TRUE(has(s, "metrics of it")) << s;  // the refusals, in the sections they leave empty
+  EXPECT_TRUE(has(s, "logs of it")) << s;
+  EXPECT_TRUE(has(s, "model[0].flatten")) << s;  // the rest is shown
+  t.keys("q");
+  EXPECT_EQ(t.waitForExit(), 0) << t.screen();
+  EXPECT_EQ(c.run("cancel " + id).exitCode, 0);
 }
 
 // Over `ssh -t`, as users run it on a cluster's login host: the locale there is C, so the view

@@ -145,6 +145,7 @@ TEST(Top, TheDetailShowsRanksFormulasAndTheLog) {
                          .points = history.getRoot<proto::MetricsSeries>().asReader().getPoints(),
                          .metricsProblem = "",
                          .logTail = &log,
+                         .logProblem = "",
                          .nowMs = 0};
   const auto lines = cli::jobDetailLines(in, 80, cli::Glyphs::ascii);
   std::string text;
