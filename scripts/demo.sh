@@ -21,5 +21,5 @@ for job in linreg fashion_mlp; do
 done
 echo "== tfmath metrics $id (the last job's history: windows of steps per rank, and epochs)"
 build/cli/tfmath metrics "$id"
-echo "== tfmath top --once (the cluster at a glance; without --once it refreshes every second)"
+echo "== tfmath top --once (the cluster at a glance; without --once, a live full-screen view)"
 build/cli/tfmath top --once
