@@ -5,12 +5,14 @@
 
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -202,6 +204,16 @@ inline nlohmann::json waitForState(const Cluster& c, const std::string& job,
   }
   ADD_FAILURE() << "job " << job << " never reached " << state << "; last: " << last.dump();
   return last;
+}
+
+// Where a deployment puts a local socket it shares with a group: `dir`/run/coordinator.sock, the
+// folder run of the group nogroup (0750) in `dir` (0755), for --client-socket-group nogroup.
+inline std::string nogroupSocket(const TempDir& dir) {
+  ::chmod(dir.path().c_str(), 0755);
+  const std::string run = dir.path() + "/run";
+  std::filesystem::create_directory(run);
+  EXPECT_EQ(std::system(("chgrp nogroup " + run + " && chmod 0750 " + run).c_str()), 0);
+  return run + "/coordinator.sock";
 }
 
 inline std::string submit(const Cluster& c, const std::string& jobFile) {

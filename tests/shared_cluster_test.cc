@@ -120,11 +120,8 @@ TEST(SharedCluster, ADataErrorFromAWorkerQuotesNothingOfTheFile) {
 TEST(SharedCluster, AGroupSharesTheLocalSocket) {
   if (const std::string why = testing::whyNotAsNobody(); !why.empty()) GTEST_SKIP() << why;
   TempDir dir;
-  ::chmod(dir.path().c_str(), 0755);
   // Where a deployment would put it: a folder of the group's, not the state folder.
-  const std::string run = dir.path() + "/run", socket = run + "/coordinator.sock";
-  std::filesystem::create_directory(run);
-  ASSERT_EQ(std::system(("chgrp nogroup " + run + " && chmod 0750 " + run).c_str()), 0);
+  const std::string socket = testing::nogroupSocket(dir);
   Cluster c(1, {"--client-endpoint", "ipc://" + socket, "--client-socket-group", "nogroup"});
   struct stat st {};
   ASSERT_EQ(::stat(socket.c_str(), &st), 0);

@@ -183,10 +183,7 @@ TEST(TopScreen, AnotherUsersCancelIsRefusedAndSaysWhy) {
   if (!hasTmux()) GTEST_SKIP() << "no tmux";
   if (const std::string why = testing::whyNotAsNobody(); !why.empty()) GTEST_SKIP() << why;
   TempDir dir;
-  ::chmod(dir.path().c_str(), 0755);
-  const std::string run = dir.path() + "/run", socket = run + "/coordinator.sock";
-  std::filesystem::create_directory(run);
-  ASSERT_EQ(std::system(("chgrp nogroup " + run + " && chmod 0750 " + run).c_str()), 0);
+  const std::string socket = testing::nogroupSocket(dir);
   Cluster c(1, {"--client-endpoint", "ipc://" + socket, "--client-socket-group", "nogroup"});
   const std::string job =
       dir.write("mlp.capnp",
