@@ -27,6 +27,9 @@ class Tmux {
                    quoted(command + "; echo \"[exited $?]\""));
     started_ = r.exitCode == 0;
     startError_ = r.output;
+    if (r.output.find("fork failed") != std::string::npos)
+      startError_ +=
+          "(no pseudo-terminal: is devpts mounted on /dev/pts? scripts/test.sh mounts it)";
   }
   ~Tmux() { shell(tmux() + " kill-server"); }
 
