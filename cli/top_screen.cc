@@ -119,6 +119,7 @@ class TopScreen {
       status_ = kept<proto::StatusReply>(client_.call(b)->message().getStatusReply());
     } catch (const ClientError& e) {
       problem_ = escapeForTerminal(e.what());
+      return;  // the detail's requests would wait as long again
     }
     if (mode_ == Mode::detail || (mode_ == Mode::confirmCancel && cancelFromDetail_)) fetchDetail();
   }
