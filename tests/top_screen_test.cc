@@ -171,10 +171,16 @@ TEST(TopScreen, ShowsTheClusterAndAnswersEveryKeyInATerminal) {
       EXPECT_LE(l.size(), 60u) << s;
     }
 
+  // A coordinator that stops: the last screen stays, with the error under it.
+  EXPECT_EQ(c.run("cancel " + running).exitCode, 0);
+  c.stopCoordinator();
+  s = t.waitFor("nothing listens on the coordinator's socket", 30);
+  EXPECT_TRUE(has(s, "nothing listens on the coordinator's socket")) << s;
+  EXPECT_TRUE(has(s, "mlp_abc")) << s;
+
   // q quits with status 0.
   t.keys("q");
   EXPECT_EQ(t.waitForExit(), 0) << t.screen();
-  EXPECT_EQ(c.run("cancel " + running).exitCode, 0);
 }
 
 // Another user (nobody, through the socket's group) sees the job, but its cancel is refused, as
