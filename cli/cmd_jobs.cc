@@ -24,6 +24,7 @@
 #include "jobs/data_check.h"
 #include "jobs/job_error.h"
 #include "jobs/job_file.h"
+#include "jobs/job_override.h"
 #include "jobs/metrics_file.h"
 #include "jobs/params_file.h"
 #include "train/memory_estimate.h"
@@ -136,8 +137,12 @@ Command addSubmitCommand(CLI::App& app) {
   auto c = std::make_shared<Common>();
   auto file = std::make_shared<std::string>();
   auto wait = std::make_shared<bool>(false);
+  auto overrides = std::make_shared<std::vector<std::string>>();
   addCommon(cmd, *c);
   cmd->add_option("job", *file, "The job file, or - to read it from standard input")->required();
+  cmd->add_option("--set", *overrides,
+                  "PATH=VALUE: change one field of the job, e.g. optimizer.sgd.learningRate=0.01 "
+                  "or model[1].dense.units=512 (repeatable)");
   cmd->add_flag("--wait", *wait, "Follow the job; exit 0 only if it COMPLETED");
   cmd->add_flag("--json", c->json, "Print the job id as JSON");
   return {cmd, [=] {
@@ -149,6 +154,7 @@ Command addSubmitCommand(CLI::App& app) {
                 return JobFile::parse(in.str(), "<stdin>", ".");
               }()
                                          : JobFile::load(*file);
+              applyOverrides(job.builder(), *overrides);
               const Data data = validateJob(job.job());
               Client client(findCoordinator(c->coordinator));
               checkMemoryAgainstWorkers(client, job.job(), data);

@@ -12,6 +12,7 @@
 #include "jobs/data_check.h"
 #include "jobs/job_error.h"
 #include "jobs/job_file.h"
+#include "jobs/job_override.h"
 #include "jobs/metrics_file.h"
 #include "jobs/params_file.h"
 #include "train/metrics_recorder.h"
@@ -23,10 +24,12 @@ namespace {
 
 struct RunOptions {
   std::string job, save, resume, device = "cpu";
+  std::vector<std::string> overrides;
 };
 
 int run(const RunOptions& o) {
   JobFile file = JobFile::load(o.job);
+  applyOverrides(file.builder(), o.overrides);
   auto job = file.job();
   const Data data = validateJob(job);
   LocalCommunicator local;
@@ -75,6 +78,9 @@ Command addRunCommand(CLI::App& app) {
   auto o = std::make_shared<RunOptions>();
   cmd->add_option("job", o->job, "The job file (.capnp)")->required();
   cmd->add_option("--save", o->save, "Where to write the trained parameters (default NAME.params)");
+  cmd->add_option("--set", o->overrides,
+                  "PATH=VALUE: change one field of the job, e.g. optimizer.sgd.learningRate=0.01 "
+                  "or model[1].dense.units=512 (repeatable)");
   cmd->add_option("--resume", o->resume,
                   "Continue from a saved parameter-state file (from either device)");
   cmd->add_option("--device", o->device, "Where to train: cpu, or gpu:N (a build with CUDA)")
