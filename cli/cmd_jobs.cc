@@ -14,6 +14,7 @@
 
 #include "base/printable.h"
 #include "cli/client.h"
+#include "cli/client_command.h"
 #include "cli/commands.h"
 #include "cli/metrics_table.h"
 #include "cli/progress.h"
@@ -33,50 +34,6 @@ namespace tfmath::cli {
 
 namespace {
 
-// Text from the coordinator (names, reasons, hosts: what other users and peers wrote), escaped for
-// the terminal.
-std::string shown(capnp::Text::Reader text) {
-  return escapeForTerminal({text.begin(), text.size()});
-}
-std::string shown(const std::string& text) { return escapeForTerminal(text); }
-
-struct Common {
-  std::string coordinator;
-  bool json = false;
-};
-
-void addCommon(CLI::App* cmd, Common& c) {
-  cmd->add_option("--coordinator", c.coordinator,
-                  "Coordinator address (default: $TFMATH_COORDINATOR or client.conf)");
-}
-
-// Runs `body`, turning failures into a message on stderr and an exit code. Messages may carry text
-// from the coordinator or a file: control characters are escaped (one problem a line stays so).
-int guarded(const char* name, const std::function<int()>& body) {
-  auto say = [name](const char* prefix, const char* what) {
-    std::fprintf(stderr, "tfmath %s: %s%s\n", name, prefix,
-                 escapeForTerminal(what, /*keepNewlines=*/true).c_str());
-  };
-  try {
-    return body();
-  } catch (const JobError& e) {
-    say("", e.what());
-    return 2;
-  } catch (const ClientError& e) {
-    say("", e.what());
-    return 1;
-  } catch (const std::exception& e) {
-    say("error: ", e.what());
-    return 1;
-  }
-}
-
-std::unique_ptr<wire::Decoded> jobStatus(Client& client, const std::string& id) {
-  capnp::MallocMessageBuilder b;
-  wire::start(b).setStatus(id);
-  return client.call(b);
-}
-
 // Checks the job's memory estimate against the largest limit the cluster's workers report, so that
 // a job no worker may take is refused here rather than failed there. No workers: nothing to check.
 void checkMemoryAgainstWorkers(Client& client, proto::Job::Reader job, const Data& data) {
@@ -92,8 +49,9 @@ void checkMemoryAgainstWorkers(Client& client, proto::Job::Reader job, const Dat
                    "; lower batchSize or the model's size, or use more workers");
 }
 
-// Follows a job until it ends; a bar on a terminal, a line per change otherwise. Returns its state.
-proto::JobState follow(Client& client, const std::string& id) {
+// Follows a job until it ends, on stderr: a bar on a terminal, else a line per state or epoch
+// (a running job's once it has figures). Returns the status that says it ended.
+std::unique_ptr<wire::Decoded> follow(Client& client, const std::string& id) {
   const bool tty = isatty(STDERR_FILENO);
   std::string last;
   while (true) {
@@ -114,17 +72,20 @@ proto::JobState follow(Client& client, const std::string& id) {
                     shown(info.getReason()).c_str());
     }
     const std::string text = line;
-    // Off a terminal, one line per state or epoch change keeps logs short.
+    // Off a terminal, one line per state or epoch change keeps logs short; a running job's line
+    // waits for its first figures.
+    const bool figures = info.getState() != proto::JobState::RUNNING || info.getStep() > 0;
     const std::string key =
         std::string(wire::jobStateName(info.getState())) + std::to_string(info.getEpoch());
-    if (tty)
+    if (tty) {
       std::fprintf(stderr, "\r\033[K%s", text.c_str());
-    else if (key != last)
+    } else if (key != last && figures) {
       std::fprintf(stderr, "%s\n", text.c_str());
-    last = key;
+      last = key;
+    }
     if (wire::jobEnded(info.getState())) {
       if (tty) std::fprintf(stderr, "\n");
-      return info.getState();
+      return d;
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(tty ? 200 : 500));
   }
@@ -138,13 +99,17 @@ Command addSubmitCommand(CLI::App& app) {
   auto file = std::make_shared<std::string>();
   auto wait = std::make_shared<bool>(false);
   auto overrides = std::make_shared<std::vector<std::string>>();
+  auto parsable = std::make_shared<bool>(false);
   addCommon(cmd, *c);
   cmd->add_option("job", *file, "The job file, or - to read it from standard input")->required();
   cmd->add_option("--set", *overrides,
                   "PATH=VALUE: change one field of the job, e.g. optimizer.sgd.learningRate=0.01 "
                   "or model[1].dense.units=512 (repeatable)");
-  cmd->add_flag("--wait", *wait, "Follow the job; exit 0 only if it COMPLETED");
-  cmd->add_flag("--json", c->json, "Print the job id as JSON");
+  cmd->add_flag("--wait", *wait,
+                "Follow the job, print a line on how it ended; the exit status is tfmath wait's");
+  auto* json = cmd->add_flag("--json", c->json, "Print the job id as JSON");
+  cmd->add_flag("--parsable", *parsable, "Print the job id only, and nothing else on stdout")
+      ->excludes(json);
   return {cmd, [=] {
             return guarded("submit", [&] {
               // The same checks as `tfmath run`, before anything is sent (§6.1).
@@ -168,7 +133,10 @@ Command addSubmitCommand(CLI::App& app) {
                 std::printf("%s\n", id.c_str());
               std::fflush(stdout);
               if (!*wait) return 0;
-              return follow(client, id) == proto::JobState::COMPLETED ? 0 : 1;
+              auto end = follow(client, id);
+              auto info = end->message().getStatusReply().getJobs()[0];
+              if (!*parsable) std::printf("%s\n", jobSummary(info, nowMs()).c_str());
+              return exitStatusFor({info.getState()});
             });
           }};
 }
@@ -193,9 +161,7 @@ Command addStatusCommand(CLI::App& app) {
                 std::printf("%s\n", out.dump(2).c_str());
                 return 0;
               }
-              const int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
-                                      std::chrono::system_clock::now().time_since_epoch())
-                                      .count();
+              const int64_t now = nowMs();
               std::printf("%-5s %-10s %-14s %-10s %3s %-9s %-13s %-8s %9s %-15s %s\n", "JOB",
                           "USER", "NAME", "STATE", "W", "EPOCH", "STEP", "LOSS", "SAMPLES/S",
                           "ELAPSED/ETA", "REASON");
@@ -390,11 +356,6 @@ Command addTopCommand(CLI::App& app) {
   return {cmd, [=] {
             return guarded("top", [&] {
               Client client(findCoordinator(c->coordinator));
-              auto now = [] {
-                return std::chrono::duration_cast<std::chrono::milliseconds>(
-                           std::chrono::system_clock::now().time_since_epoch())
-                    .count();
-              };
               if (c->json) {
                 auto d = jobStatus(client, "");
                 std::printf("%s\n", topJson(d->message().getStatusReply()).dump(2).c_str());
@@ -412,7 +373,7 @@ Command addTopCommand(CLI::App& app) {
               const int width = ioctl(STDOUT_FILENO, TIOCGWINSZ, &size) == 0 && size.ws_col > 0
                                     ? size.ws_col
                                     : 100;
-              std::printf("%s", renderTop(d->message().getStatusReply(), width, now()).c_str());
+              std::printf("%s", renderTop(d->message().getStatusReply(), width, nowMs()).c_str());
               return 0;
             });
           }};

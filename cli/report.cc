@@ -7,6 +7,7 @@
 #include <cstring>
 #include <vector>
 
+#include "base/printable.h"
 #include "net/wire.h"
 
 namespace tfmath::cli {
@@ -50,6 +51,44 @@ std::string formatDuration(double seconds) {
   return text;
 }
 
+std::string jobSummary(proto::JobInfo::Reader info, int64_t nowMs) {
+  const int64_t end = info.getFinishedMs() ? info.getFinishedMs() : nowMs;
+  const double elapsed = info.getStartedMs() ? (end - info.getStartedMs()) / 1e3 : 0;
+  std::string out = "job " + escapeForTerminal(info.getId().cStr()) + " " +
+                    wire::jobStateName(info.getState()) + " in " + formatDuration(elapsed);
+  char text[64];
+  std::snprintf(text, sizeof text, ": epoch %u/%u", std::min(info.getEpoch() + 1, info.getEpochs()),
+                info.getEpochs());
+  out += text;
+  if (info.getStep() > 0) {
+    std::snprintf(text, sizeof text, ", loss %.4f", info.getLoss());
+    out += text;
+  }
+  if (std::isfinite(info.getTestLoss())) {
+    std::snprintf(text, sizeof text, ", test loss %.4f", info.getTestLoss());
+    out += text;
+  }
+  if (std::isfinite(info.getTestAccuracy())) {
+    std::snprintf(text, sizeof text, ", test accuracy %.2f%%", 100 * info.getTestAccuracy());
+    out += text;
+  }
+  if (info.getSamplesPerSecond() > 0) {
+    std::snprintf(text, sizeof text, ", %.0f samples/s", info.getSamplesPerSecond());
+    out += text;
+  }
+  if (info.getReason().size()) out += " (" + escapeForTerminal(info.getReason().cStr()) + ")";
+  return out;
+}
+
+int exitStatusFor(const std::vector<proto::JobState>& ended) {
+  auto any = [&](proto::JobState s) {
+    return std::find(ended.begin(), ended.end(), s) != ended.end();
+  };
+  if (any(proto::JobState::FAILED)) return 1;
+  if (any(proto::JobState::CANCELLED)) return kExitCancelled;
+  return 0;
+}
+
 nlohmann::json jsonNumber(double v) {
   return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json();
 }
@@ -70,6 +109,8 @@ nlohmann::json toJson(proto::JobInfo::Reader i) {
           {"step", i.getStep()},
           {"steps_total", i.getStepsTotal()},
           {"loss", jsonNumber(i.getLoss())},
+          {"test_loss", jsonNumber(i.getTestLoss())},
+          {"test_accuracy", jsonNumber(i.getTestAccuracy())},
           {"samples_per_s", jsonNumber(i.getSamplesPerSecond())},
           {"submitted_ms", i.getSubmittedMs()},
           {"started_ms", i.getStartedMs()},

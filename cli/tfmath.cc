@@ -19,7 +19,7 @@ int main(int argc, char** argv) {
   for (auto add : {c::addRunCommand, c::addSubmitCommand, c::addStatusCommand, c::addCancelCommand,
                    c::addLogsCommand, c::addResultCommand, c::addUpCommand,
                    c::addCoordinatorCommand, c::addWorkerCommand, c::addKeygenCommand,
-                   c::addOpsCommand, c::addMetricsCommand, c::addTopCommand})
+                   c::addOpsCommand, c::addMetricsCommand, c::addTopCommand, c::addWaitCommand})
     commands.push_back(add(app));
   // tfmath-NAME ARGS... is tfmath NAME ARGS...
   std::vector<std::string> args(argv, argv + argc);
@@ -30,7 +30,12 @@ int main(int argc, char** argv) {
   }
   std::vector<const char*> cargs;
   for (const auto& a : args) cargs.push_back(a.c_str());
-  CLI11_PARSE(app, static_cast<int>(cargs.size()), cargs.data());
+  try {
+    app.parse(static_cast<int>(cargs.size()), cargs.data());
+  } catch (const CLI::ParseError& e) {
+    // --help and --version exit 0; every usage error exits 2, as scripts expect.
+    return app.exit(e) == 0 ? 0 : 2;
+  }
   for (auto& command : commands)
     if (command.parsed->parsed()) return command.run();
   return 2;

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "base/printable.h"
+#include "cli/client_command.h"
 #include "cli/job_detail.h"
 #include "cli/top_view.h"
 #include "net/wire.h"
@@ -25,12 +26,6 @@ namespace tfmath::cli {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-int64_t nowMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 // A job's log, read on from where the last refresh stopped; its last lines kept.
 struct LogTail {

@@ -192,7 +192,7 @@ void Coordinator::publishMetrics() {
     row.backend = job->job().getDevice() == proto::Device::GPU ? "nccl" : "gloo";
     row.samplesTotal = job->samplesTrained;
     row.trainLoss = job->recentLosses.empty() ? NAN : job->recentLosses.back();
-    row.testLoss = job->testLoss;
+    row.testLoss = job->info().getTestLoss();
     int ranks = 0;
     for (auto& [wid, w] : workers_.all())
       if (w->jobId == row.id && w->stepSeconds > 0) {

@@ -30,7 +30,6 @@ struct Job {
   std::unique_ptr<MetricsFileWriter> metrics;  // its metrics history, opened at the first point
   std::deque<float> recentLosses;              // rank 0's latest window losses, for status
   double samplesTrained = 0;                   // from rank 0's windows (its samples are global)
-  double testLoss = NAN;                       // from rank 0's latest epoch point
 };
 
 }  // namespace tfmath

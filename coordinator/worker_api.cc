@@ -114,7 +114,10 @@ void WorkerApi::storeGet(Job& job, const std::string& peer, const std::string& k
 void WorkerApi::notePoint(Job& job, proto::MetricsPoint::Reader point) {
   const uint32_t rank = point.getRank();
   if (point.getKind() == proto::MetricsPoint::Kind::EPOCH) {
-    if (rank == 0) job.testLoss = point.getTestLoss();
+    if (rank == 0) {
+      job.info().setTestLoss(point.getTestLoss());
+      job.info().setTestAccuracy(point.getTestAccuracy());
+    }
     return;
   }
   if (rank < job.rankWorkers.size())

@@ -253,6 +253,11 @@ struct JobInfo {
   # view of `tfmath top` shows each layer's formula from the op registry); empty elsewhere.
   lossRule @18 :Loss;
   # The job's loss, alongside `model`.
+  testLoss @19 :Float64 = nan;
+  # The evaluation loss at the end of the latest epoch (on the test set, or the training set
+  # without one); NaN before the first epoch ends.
+  testAccuracy @20 :Float64 = nan;
+  # The evaluation accuracy with it, a fraction; NaN for regression and before the first epoch.
 }
 
 struct WorkerInfo {

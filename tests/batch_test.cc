@@ -1,0 +1,106 @@
+// batch_test.cc: what batch scripts rely on: `tfmath wait`'s exit statuses (0 COMPLETED, 1 FAILED,
+// 3 CANCELLED, 124 timed out, 2 usage), `submit --wait` following the same table with a summary
+// line, and `--parsable` printing the id alone; against a real cluster.
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+#include <string>
+#include <thread>
+
+#include "cli/report.h"
+#include "tests/cluster_fixture.h"
+
+namespace tfmath {
+namespace {
+
+using testing::Cluster;
+using testing::TempDir;
+
+TEST(Wait, OneStatusForHowTheJobsEnded) {
+  using S = proto::JobState;
+  EXPECT_EQ(cli::exitStatusFor({}), 0);
+  EXPECT_EQ(cli::exitStatusFor({S::COMPLETED, S::COMPLETED}), 0);
+  EXPECT_EQ(cli::exitStatusFor({S::COMPLETED, S::CANCELLED}), 3);
+  EXPECT_EQ(cli::exitStatusFor({S::CANCELLED, S::FAILED, S::COMPLETED}), 1);
+}
+
+TEST(Wait, ExitStatusSaysHowTheJobsEndedOnACluster) {
+  Cluster c(2);
+  TempDir dir;
+  const std::string quick =
+      dir.write("quick.capnp", testing::jobText(testing::linregJob() + "epochs = 2, workers = 1"));
+  const std::string slow = dir.write(
+      "slow.capnp",
+      testing::jobText("data = (linear = (samples = 100000, weights = [3.0], bias = 2.0)), "
+                       "model = [(dense = (units = 1))], loss = mse, optimizer = (sgd = "
+                       "(learningRate = 0.01)), batchSize = 4, epochs = 50, workers = 1"));
+
+  // submit --wait: the id, then how it ended; --parsable: the id alone.
+  // stdout alone (shell() adds 2>&1 after the braces).
+  auto r = testing::shell("{ " + testing::tfmathBinary() + " submit " + quick +
+                          " --wait --coordinator " + c.clientEndpoint() + " 2>/dev/null; }");
+  EXPECT_EQ(r.exitCode, 0) << r.output;
+  const std::string done = r.output.substr(0, r.output.find('\n'));
+  EXPECT_EQ(r.output.find("job " + done + " COMPLETED in ", done.size()), done.size() + 1)
+      << r.output;
+  EXPECT_NE(r.output.find(": epoch 2/2, loss "), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find(", test loss "), std::string::npos) << r.output;
+  r = c.run("submit " + quick + " --wait");  // stderr too: its lines all have figures
+  EXPECT_EQ(r.exitCode, 0) << r.output;
+  EXPECT_EQ(r.output.find(" 0 samples/s"), std::string::npos) << r.output;
+  r = testing::shell("{ " + testing::tfmathBinary() + " submit " + quick +
+                     " --wait --parsable --coordinator " + c.clientEndpoint() + " 2>/dev/null; }");
+  EXPECT_EQ(r.exitCode, 0) << r.output;
+  EXPECT_EQ(r.output, std::to_string(std::stoi(done) + 2) + "\n");
+
+  // wait on a COMPLETED job: 0, a line, or JSON records.
+  r = c.run("wait " + done);
+  EXPECT_EQ(r.exitCode, 0) << r.output;
+  EXPECT_EQ(r.output.rfind("job " + done + " COMPLETED in ", 0), 0u) << r.output;
+  r = c.run("wait " + done + " --json");
+  EXPECT_EQ(r.exitCode, 0) << r.output;
+  auto json = nlohmann::json::parse(r.output);
+  EXPECT_EQ(json["jobs"][0]["state"], "COMPLETED");
+  EXPECT_TRUE(json["jobs"][0]["test_loss"].is_number()) << r.output;
+
+  // A running job: the timeout comes first (124); --any returns on the ended one.
+  const std::string running = testing::submit(c, slow);
+  testing::waitForState(c, running, "RUNNING");
+  r = c.run("wait " + running + " --timeout 1");
+  EXPECT_EQ(r.exitCode, 124) << r.output;
+  EXPECT_NE(r.output.find("timed out after 1s; 0 of 1 job(s) ended"), std::string::npos)
+      << r.output;
+  r = c.run("wait " + running + " " + done + " --any");
+  EXPECT_EQ(r.exitCode, 0) << r.output;
+
+  // CANCELLED: 3, also among COMPLETED ones.
+  EXPECT_EQ(c.run("cancel " + running).exitCode, 0);
+  r = c.run("wait " + running);
+  EXPECT_EQ(r.exitCode, 3) << r.output;
+  EXPECT_NE(r.output.find("job " + running + " CANCELLED"), std::string::npos) << r.output;
+  EXPECT_EQ(c.run("wait " + done + " " + running).exitCode, 3);
+
+  // Usage errors: 2.
+  r = c.run("wait 999");
+  EXPECT_EQ(r.exitCode, 2) << r.output;
+  EXPECT_NE(r.output.find("no job 999"), std::string::npos) << r.output;
+  EXPECT_EQ(c.run("wait").exitCode, 2);
+  EXPECT_EQ(c.run("wait " + done + " --timeout -1").exitCode, 2);
+
+  // FAILED: 1, whatever else ended.
+  const std::string lost = testing::submit(
+      c, dir.write("two.capnp",
+                   testing::jobText("data = (linear = (samples = 100000, weights = [3.0], bias = "
+                                    "2.0)), model = [(dense = (units = 1))], loss = mse, optimizer "
+                                    "= (sgd = (learningRate = 0.01)), batchSize = 4, epochs = 50, "
+                                    "workers = 2")));
+  testing::waitForState(c, lost, "RUNNING");
+  c.killWorker(1);
+  r = c.run("wait " + lost + " --timeout 60");
+  EXPECT_EQ(r.exitCode, 1) << r.output;
+  EXPECT_NE(r.output.find("job " + lost + " FAILED"), std::string::npos) << r.output;
+  EXPECT_EQ(c.run("wait " + done + " " + running + " " + lost).exitCode, 1);
+}
+
+}  // namespace
+}  // namespace tfmath
