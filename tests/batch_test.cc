@@ -3,6 +3,7 @@
 // line, and `--parsable` printing the id alone; against a real cluster.
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <thread>
@@ -100,6 +101,31 @@ TEST(Wait, ExitStatusSaysHowTheJobsEndedOnACluster) {
   EXPECT_EQ(r.exitCode, 1) << r.output;
   EXPECT_NE(r.output.find("job " + lost + " FAILED"), std::string::npos) << r.output;
   EXPECT_EQ(c.run("wait " + done + " " + running + " " + lost).exitCode, 1);
+}
+
+// A learning rate of 1e200 sends the parameters past float's range in the first update, so the
+// loss of step 2 is inf (or nan, where inf meets -inf): the job stops there, on every rank.
+TEST(Divergence, ALossThatIsNotFiniteFailsTheJobAtOnce) {
+  TempDir dir;
+  const std::string job = dir.write(
+      "linreg.capnp", testing::jobText(testing::linregJob() + "epochs = 50, workers = 2"));
+  auto stoppedAtStep2 = [](const std::string& text) {
+    return text.find("loss is inf at step 2") != std::string::npos ||
+           text.find("loss is nan at step 2") != std::string::npos;
+  };
+  auto r = testing::tfmath("run " + job + " --save " + dir.path() +
+                           "/out.params --set optimizer.sgd.learningRate=1e200");
+  EXPECT_EQ(r.exitCode, 1) << r.output;
+  EXPECT_TRUE(stoppedAtStep2(r.output)) << r.output;
+  EXPECT_FALSE(std::filesystem::exists(dir.path() + "/out.params"));
+
+  Cluster c(2);
+  const std::string id = testing::submit(c, job + " --set optimizer.sgd.learningRate=1e200");
+  r = c.run("wait " + id + " --timeout 60");
+  EXPECT_EQ(r.exitCode, 1) << r.output;
+  EXPECT_TRUE(stoppedAtStep2(r.output)) << r.output;
+  const auto info = testing::waitForState(c, id, "FAILED", 1);
+  EXPECT_TRUE(stoppedAtStep2(info["reason"].get<std::string>())) << info.dump();
 }
 
 }  // namespace

@@ -2,8 +2,10 @@
 #include "train/trainer.h"
 
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <stdexcept>
 
 #include "base/assert.h"
 #include "jobs/job_error.h"
@@ -174,6 +176,11 @@ StepReport Trainer::step() {
     t = Clock::now();
     if (summing) comm_.allreduceSum(grads, stats);
     allreduceSeconds = since(t);
+    // A diverged job stops here, on every rank at once (the loss is the sum over ranks), before
+    // the update: a sweep always has points whose rate is too high (Keras's TerminateOnNaN).
+    if (!std::isfinite(stats[0]))
+      throw std::runtime_error(std::string("loss is ") + (std::isnan(stats[0]) ? "nan" : "inf") +
+                               " at step " + std::to_string(globalStep_ + 1));
     summedSizes_.insert(global);
     backend_->update(1.0f / static_cast<float>(global), ++globalStep_);
   } catch (...) {
