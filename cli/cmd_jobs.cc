@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
+#include <map>
 #include <sstream>
 #include <thread>
 
@@ -47,6 +48,33 @@ void checkMemoryAgainstWorkers(Client& client, proto::Job::Reader job, const Dat
                    " on each worker, and the largest any worker allows is " +
                    byteSize(static_cast<double>(largest)) +
                    "; lower batchSize or the model's size, or use more workers");
+}
+
+// Fills `out` from Slurm's form "afterok:ID[:ID...]"; throws JobError naming the option.
+void setDependency(proto::Dependency::Builder out, const std::string& text) {
+  const std::string usage = "--dependency " + shown(text) +
+                            ": expected afterok, afterany or afternotok, then :ID for each job, "
+                            "e.g. afterok:12:13";
+  std::vector<std::string> parts;
+  for (size_t at = 0;;) {
+    const size_t colon = text.find(':', at);
+    parts.push_back(text.substr(at, colon == std::string::npos ? colon : colon - at));
+    if (colon == std::string::npos) break;
+    at = colon + 1;
+  }
+  if (parts.size() < 2) throw JobError(usage);
+  const std::map<std::string, proto::Dependency::Kind> kinds{
+      {"afterok", proto::Dependency::Kind::AFTER_OK},
+      {"afterany", proto::Dependency::Kind::AFTER_ANY},
+      {"afternotok", proto::Dependency::Kind::AFTER_NOT_OK}};
+  auto kind = kinds.find(parts[0]);
+  if (kind == kinds.end()) throw JobError(usage);
+  out.setKind(kind->second);
+  auto ids = out.initJobs(static_cast<unsigned>(parts.size() - 1));
+  for (size_t i = 1; i < parts.size(); ++i) {
+    if (parts[i].empty()) throw JobError(usage);
+    ids.set(static_cast<unsigned>(i - 1), parts[i]);
+  }
 }
 
 // Follows a job until it ends, on stderr: a bar on a terminal, else a line per state or epoch
@@ -100,6 +128,7 @@ Command addSubmitCommand(CLI::App& app) {
   auto wait = std::make_shared<bool>(false);
   auto overrides = std::make_shared<std::vector<std::string>>();
   auto parsable = std::make_shared<bool>(false);
+  auto dependency = std::make_shared<std::string>();
   addCommon(cmd, *c);
   cmd->add_option("job", *file, "The job file, or - to read it from standard input")->required();
   cmd->add_option("--set", *overrides,
@@ -110,6 +139,9 @@ Command addSubmitCommand(CLI::App& app) {
   auto* json = cmd->add_flag("--json", c->json, "Print the job id as JSON");
   cmd->add_flag("--parsable", *parsable, "Print the job id only, and nothing else on stdout")
       ->excludes(json);
+  cmd->add_option("--dependency", *dependency,
+                  "afterok:ID[:ID...] (or afterany, afternotok): run only once these jobs ended "
+                  "so; PENDING with reason Dependency until then");
   return {cmd, [=] {
             return guarded("submit", [&] {
               // The same checks as `tfmath run`, before anything is sent (§6.1).
@@ -126,6 +158,7 @@ Command addSubmitCommand(CLI::App& app) {
               capnp::MallocMessageBuilder b;
               auto s = wire::start(b).initSubmit();
               s.setJob(job.job());
+              if (!dependency->empty()) setDependency(s.initDependency(), *dependency);
               const std::string id = client.call(b)->message().getSubmitted();
               if (c->json)
                 std::printf("%s\n", nlohmann::json{{"id", id}}.dump().c_str());

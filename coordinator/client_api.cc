@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <filesystem>
 
+#include "base/printable.h"
 #include "jobs/job_check.h"
 #include "jobs/metrics_file.h"
 #include "jobs/params_file.h"
@@ -111,6 +112,8 @@ void ClientApi::submit(const std::string& peer, const std::string& user, proto::
   // against its data roots, but never reads the data: that could take seconds, and the loop must
   // keep serving. Workers check the data (§5.5).
   if (std::string why = overLimit(user, s.getJob()); !why.empty()) return error(peer, why);
+  if (std::string why = badDependency(user, s.getDependency()); !why.empty())
+    return error(peer, why);
   std::vector<std::string> problems = checkJobFields(s.getJob());
   // The coordinator's own user could read those files anyway; everyone else is held to the roots.
   const bool trusted = identity_.trustOwnUser && user == identity_.ownUser;
@@ -120,10 +123,22 @@ void ClientApi::submit(const std::string& peer, const std::string& user, proto::
     for (const auto& p : problems) text += (text.empty() ? "" : "\n") + p;
     return error(peer, "invalid job: " + text);
   }
-  const std::string id = jobs_.addJob(user, s.getJob());
+  const std::string id = jobs_.addJob(user, s.getJob(), s.getDependency());
   capnp::MallocMessageBuilder b;
   wire::start(b).setSubmitted(id);
   loop_.reply(loop_.clients(), peer, wire::encode(b));
+}
+
+std::string ClientApi::badDependency(const std::string& user, proto::Dependency::Reader d) {
+  if (d.getJobs().size() > kMaxDependencies)
+    return "dependency: " + std::to_string(d.getJobs().size()) + " jobs, over the limit of " +
+           std::to_string(kMaxDependencies);
+  for (auto id : d.getJobs()) {
+    Job* job = jobs_.findJob(id.cStr());
+    if (!job) return "dependency: no job " + escapeForTerminal(id.cStr());
+    if (auto why = refusal(*job, user, "depend on"); !why.empty()) return "dependency: " + why;
+  }
+  return "";
 }
 
 std::string ClientApi::overLimit(const std::string& user, proto::Job::Reader job) {

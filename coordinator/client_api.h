@@ -48,6 +48,10 @@ class ClientApi {
   // "" when `user` may `action` `job` (§8.4), else why not.
   std::string refusal(Job& job, const std::string& user, const std::string& action);
   void submit(const std::string& peer, const std::string& user, proto::Submit::Reader submit);
+  // "" when `user` may make a job wait for the jobs of `d`: at most kMaxDependencies, each of them
+  // existing and the user's own (or any, for an admin); else why not.
+  std::string badDependency(const std::string& user, proto::Dependency::Reader d);
+  static constexpr unsigned kMaxDependencies = 64;
   // "" when `user` may submit `job` now under the limits, else why not (naming the limit).
   std::string overLimit(const std::string& user, proto::Job::Reader job);
   void status(const std::string& peer, const std::string& id);

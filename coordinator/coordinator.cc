@@ -222,7 +222,8 @@ size_t Coordinator::step(std::chrono::milliseconds timeout) { return loop_->step
 
 // ---- jobs and their transitions (§5.5) ----
 
-std::string Coordinator::addJob(const std::string& user, proto::Job::Reader submitted) {
+std::string Coordinator::addJob(const std::string& user, proto::Job::Reader submitted,
+                                proto::Dependency::Reader dependency) {
   auto job = std::make_unique<Job>();
   job->jobMessage.setRoot(submitted);
   auto info = job->info();
@@ -234,6 +235,7 @@ std::string Coordinator::addJob(const std::string& user, proto::Job::Reader subm
   info.setWorkers(submitted.getWorkers());
   info.setEpochs(submitted.getEpochs());
   info.setSubmittedMs(clock_.wallMs());
+  if (dependency.getJobs().size() > 0) info.setDependency(dependency);
   state_.saveJob(id, job->job());
   save(*job);
   state_.appendLog(id, timestamp() + " submitted by " + user + "\n");
@@ -292,10 +294,26 @@ void Coordinator::releaseStoreWaits(Job& job, const std::string& why) {
 }
 
 void Coordinator::schedule() {
-  std::vector<Job*> changed;
-  const auto placed = placeJobs(jobs_, workers_, changed);
-  for (Job* job : changed) save(*job);
-  for (const auto& p : placed) start(*p.job, p.workers);
+  // A job that ends inside (a dependency never met, a worker lost while starting) asks again:
+  // this loop runs once more instead of a nested call placing the same idle workers twice.
+  if (scheduling_) {
+    scheduleAgain_ = true;
+    return;
+  }
+  scheduling_ = true;
+  do {
+    scheduleAgain_ = false;
+    std::vector<Job*> changed, never;
+    const auto placed = placeJobs(jobs_, workers_, changed, never);
+    for (Job* job : changed) save(*job);
+    for (Job* job : never) apply(*job, job->life.cancelPending("DependencyNeverSatisfied"));
+    if (!never.empty()) {
+      scheduleAgain_ = true;  // those that depend on these, and a fresh placement
+      continue;
+    }
+    for (const auto& p : placed) start(*p.job, p.workers);
+  } while (scheduleAgain_);
+  scheduling_ = false;
 }
 
 void Coordinator::start(Job& job, const std::vector<std::string>& workerIds) {

@@ -83,7 +83,8 @@ class Coordinator : private JobControl {
   // JobControl, for the client requests.
   const std::vector<std::unique_ptr<Job>>& jobs() const override { return jobs_; }
   Job* findJob(const std::string& id) override;
-  std::string addJob(const std::string& user, proto::Job::Reader job) override;
+  std::string addJob(const std::string& user, proto::Job::Reader job,
+                     proto::Dependency::Reader dependency) override;
   void cancelJob(Job& job) override;
   void rankFinished(Job& job, uint32_t rank, bool ok, const std::string& reason) override;
   void loseWorker(const std::string& workerId, const std::string& why) override;
@@ -124,6 +125,7 @@ class Coordinator : private JobControl {
   Clock::time_point lastPublished_{};
   std::vector<std::unique_ptr<Job>> jobs_;  // submission order
   uint64_t nextId_ = 1;
+  bool scheduling_ = false, scheduleAgain_ = false;  // schedule() is running; it must run again
 };
 
 }  // namespace tfmath

@@ -10,6 +10,7 @@
 
 #include "coordinator/job.h"
 #include "proto/job.capnp.h"
+#include "proto/protocol.capnp.h"
 
 namespace tfmath {
 
@@ -19,8 +20,10 @@ class JobControl {
   // Every job, oldest first.
   virtual const std::vector<std::unique_ptr<Job>>& jobs() const = 0;
   virtual Job* findJob(const std::string& id) = 0;
-  // Records an accepted job of `user` and schedules; returns its id.
-  virtual std::string addJob(const std::string& user, proto::Job::Reader job) = 0;
+  // Records an accepted job of `user`, to run once `dependency` is met, and schedules; returns its
+  // id.
+  virtual std::string addJob(const std::string& user, proto::Job::Reader job,
+                             proto::Dependency::Reader dependency) = 0;
   // The user's cancel of a job that has not ended (§5.5).
   virtual void cancelJob(Job& job) = 0;
   // A rank sent `finished` (§5.3): its worker is idle again, and the job's state machine decides.

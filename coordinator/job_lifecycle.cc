@@ -101,6 +101,10 @@ JobEffects JobLifecycle::cancel() {
   }
 }
 
+JobEffects JobLifecycle::cancelPending(const std::string& reason) {
+  return phase_ == JobPhase::pending ? end(JobPhase::cancelled, reason) : JobEffects{};
+}
+
 JobEffects JobLifecycle::rankFinished(uint32_t rank, bool ok, const std::string& reason,
                                       bool hasResult) {
   if (!markDone(rank)) return {};

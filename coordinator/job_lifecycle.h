@@ -47,6 +47,9 @@ class JobLifecycle {
   // The user's cancel. PENDING → CANCELLED; RUNNING → CANCELLING. A FAILING job stays FAILING (its
   // failure came first). Returns no effects for a final job (the caller refuses those).
   JobEffects cancel();
+  // A PENDING job that can never run (what it depends on ended the wrong way): CANCELLED with
+  // `reason`. No effects for a job past PENDING.
+  JobEffects cancelPending(const std::string& reason);
   // A rank sent `finished`. `hasResult`: a checkpoint is stored (asked only when it matters).
   JobEffects rankFinished(uint32_t rank, bool ok, const std::string& reason, bool hasResult);
   // The worker of a rank was lost (§4, §5.1); its reason outranks the peers' collective errors.

@@ -1,7 +1,10 @@
 // scheduler.cc: FIFO placement.
 #include "coordinator/scheduler.h"
 
+#include <map>
 #include <set>
+
+#include "net/wire.h"
 
 namespace tfmath {
 
@@ -12,16 +15,60 @@ bool fits(const Worker& w, proto::Device device) {
          (device == proto::Device::GPU) == w.device.starts_with("gpu");
 }
 
+enum class Readiness { ready, waiting, never };
+
+// Whether the jobs `job` depends on ended as it asks: each must have, one by one.
+Readiness dependencyOf(Job& job, const std::map<std::string, Job*>& byId) {
+  const auto dependency = job.info().asReader().getDependency();
+  bool waiting = false;
+  for (auto id : dependency.getJobs()) {
+    auto it = byId.find(id.cStr());
+    if (it == byId.end()) return Readiness::never;  // a record lost with the state directory
+    const proto::JobState state = it->second->info().getState();
+    if (!wire::jobEnded(state)) {
+      waiting = true;
+      continue;
+    }
+    const bool ok = state == proto::JobState::COMPLETED;
+    switch (dependency.getKind()) {
+      case proto::Dependency::Kind::AFTER_OK:
+        if (!ok) return Readiness::never;
+        break;
+      case proto::Dependency::Kind::AFTER_NOT_OK:
+        if (ok) return Readiness::never;
+        break;
+      case proto::Dependency::Kind::AFTER_ANY:
+        break;
+    }
+  }
+  return waiting ? Readiness::waiting : Readiness::ready;
+}
+
+// Sets the job's reason; notes it in `changed` when it differs.
+void setReason(Job& job, const std::string& reason, std::vector<Job*>& changed) {
+  if (reason == job.info().getReason().cStr()) return;
+  job.info().setReason(reason);
+  changed.push_back(&job);
+}
+
 }  // namespace
 
 std::vector<Placement> placeJobs(const std::vector<std::unique_ptr<Job>>& jobs,
-                                 const WorkerRegistry& workers, std::vector<Job*>& changed) {
+                                 const WorkerRegistry& workers, std::vector<Job*>& changed,
+                                 std::vector<Job*>& never) {
   std::vector<Placement> placed;
   std::set<std::string> taken;  // workers placed by this call
+  std::map<std::string, Job*> byId;
+  for (auto& jp : jobs) byId[jp->id()] = jp.get();
   bool blocked = false;
   for (auto& jp : jobs) {
     Job& job = *jp;
     if (job.life.phase() != JobPhase::pending) continue;
+    if (const Readiness r = dependencyOf(job, byId); r != Readiness::ready) {
+      if (r == Readiness::never) never.push_back(&job);
+      if (r == Readiness::waiting) setReason(job, "Dependency", changed);
+      continue;
+    }
     auto info = job.info();
     const uint32_t want = info.getWorkers();
     const proto::Device device = job.job().getDevice();
@@ -36,10 +83,7 @@ std::vector<Placement> placeJobs(const std::vector<std::unique_ptr<Job>>& jobs,
                                      ? "waiting behind an earlier job"
                                      : "needs " + std::to_string(want) + " " + kind +
                                            "worker(s), " + std::to_string(idle.size()) + " idle";
-      if (reason != std::string(info.getReason().cStr())) {
-        info.setReason(reason);
-        changed.push_back(&job);
-      }
+      setReason(job, reason, changed);
       blocked = true;
       continue;
     }

@@ -17,9 +17,12 @@ struct Placement {
 };
 
 // The oldest pending job runs first, on the first idle workers of its device; later jobs wait
-// behind it. Sets each waiting job's reason; `changed` gets the jobs whose reason changed (to be
-// saved). The placed workers are not yet marked busy.
+// behind it. A job whose dependency (its record's) is not yet met waits aside with the reason
+// "Dependency", holding back no one; one whose dependency can no longer be met goes to `never`.
+// Sets each waiting job's reason; `changed` gets the jobs whose reason changed (to be saved). The
+// placed workers are not yet marked busy.
 std::vector<Placement> placeJobs(const std::vector<std::unique_ptr<Job>>& jobs,
-                                 const WorkerRegistry& workers, std::vector<Job*>& changed);
+                                 const WorkerRegistry& workers, std::vector<Job*>& changed,
+                                 std::vector<Job*>& never);
 
 }  // namespace tfmath

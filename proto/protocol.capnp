@@ -195,6 +195,25 @@ struct Submit {
   # The job, validated by the client and validated again by the coordinator.
   user @1 :Text;
   # Unused: the coordinator records the authenticated user instead (docs/protocol.md §8).
+  dependency @2 :Dependency;
+  # Jobs that must end first, as Slurm's --dependency; none when its list of jobs is empty.
+}
+
+struct Dependency {
+  # What a job waits for before it may run.
+  kind @0 :Kind;
+  # How the jobs must have ended.
+  jobs @1 :List(Text);
+  # Their ids: at most 64, each the submitter's own (or any, for an admin).
+
+  enum Kind {
+    afterOk @0;
+    # Every one COMPLETED; if one FAILED or was CANCELLED, this job never runs.
+    afterAny @1;
+    # Every one ended, however.
+    afterNotOk @2;
+    # Every one FAILED or was CANCELLED; if one COMPLETED, this job never runs.
+  }
 }
 
 enum JobState {
@@ -258,6 +277,10 @@ struct JobInfo {
   # without one); NaN before the first epoch ends.
   testAccuracy @20 :Float64 = nan;
   # The evaluation accuracy with it, a fraction; NaN for regression and before the first epoch.
+  dependency @21 :Dependency;
+  # What it waits for, as submitted; an empty list of jobs for none. While it waits, its reason is
+  # "Dependency"; when it can never run, it ends CANCELLED with the reason
+  # "DependencyNeverSatisfied" (Slurm's words).
 }
 
 struct WorkerInfo {

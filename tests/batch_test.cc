@@ -2,6 +2,7 @@
 // 3 CANCELLED, 124 timed out, 2 usage), `submit --wait` following the same table with a summary
 // line, and `--parsable` printing the id alone; against a real cluster.
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include <filesystem>
 #include <nlohmann/json.hpp>
@@ -126,6 +127,83 @@ TEST(Divergence, ALossThatIsNotFiniteFailsTheJobAtOnce) {
   EXPECT_TRUE(stoppedAtStep2(r.output)) << r.output;
   const auto info = testing::waitForState(c, id, "FAILED", 1);
   EXPECT_TRUE(stoppedAtStep2(info["reason"].get<std::string>())) << info.dump();
+}
+
+// Slurm's dependencies, on a cluster of one worker kept busy by a long job.
+TEST(Dependency, JobsWaitForOthersAndEndWhenTheyCanNeverRun) {
+  Cluster c(1);
+  TempDir dir;
+  const std::string quick =
+      dir.write("quick.capnp", testing::jobText(testing::linregJob() + "epochs = 2, workers = 1"));
+  const std::string slow = dir.write(
+      "slow.capnp",
+      testing::jobText("data = (linear = (samples = 100000, weights = [3.0], bias = 2.0)), "
+                       "model = [(dense = (units = 1))], loss = mse, optimizer = (sgd = "
+                       "(learningRate = 0.01)), batchSize = 4, epochs = 50, workers = 1"));
+  auto after = [&](const std::string& dependency) {
+    return testing::submit(c, quick + " --dependency " + dependency);
+  };
+  const std::string a = testing::submit(c, slow);
+  testing::waitForState(c, a, "RUNNING");
+  const std::string ok = after("afterok:" + a), notOk = after("afternotok:" + a),
+                    any = after("afterany:" + a);
+  const std::string plain = testing::submit(c, quick);  // no dependency: not held back by them
+  for (const auto& id : {ok, notOk, any})
+    EXPECT_EQ(testing::waitForState(c, id, "PENDING", 5)["reason"], "Dependency");
+  EXPECT_EQ(testing::waitForState(c, plain, "PENDING", 5)["reason"], "needs 1 worker(s), 0 idle");
+
+  // A ends CANCELLED: afterok can never run; afternotok and afterany run.
+  EXPECT_EQ(c.run("cancel " + a).exitCode, 0);
+  EXPECT_EQ(testing::waitForState(c, ok, "CANCELLED")["reason"], "DependencyNeverSatisfied");
+  testing::waitForState(c, notOk, "COMPLETED");
+  testing::waitForState(c, any, "COMPLETED");
+  testing::waitForState(c, plain, "COMPLETED");
+
+  // On jobs already ended: at once, either way; and down a chain.
+  testing::waitForState(c, after("afterok:" + notOk + ":" + any), "COMPLETED");
+  EXPECT_EQ(testing::waitForState(c, after("afternotok:" + notOk), "CANCELLED")["reason"],
+            "DependencyNeverSatisfied");
+  const std::string held = testing::submit(c, slow);
+  testing::waitForState(c, held, "RUNNING");
+  const std::string first = after("afterok:" + held), second = after("afterok:" + first);
+  EXPECT_EQ(testing::waitForState(c, second, "PENDING", 5)["reason"], "Dependency");
+  EXPECT_EQ(c.run("cancel " + held).exitCode, 0);
+  EXPECT_EQ(testing::waitForState(c, first, "CANCELLED")["reason"], "DependencyNeverSatisfied");
+  EXPECT_EQ(testing::waitForState(c, second, "CANCELLED")["reason"], "DependencyNeverSatisfied");
+
+  // Bad dependencies: named, and nothing submitted.
+  const auto jobsBefore = nlohmann::json::parse(c.run("status --json").output)["jobs"].size();
+  auto r = c.run("submit " + quick + " --dependency afterok:999");
+  EXPECT_EQ(r.exitCode, 1) << r.output;
+  EXPECT_NE(r.output.find("dependency: no job 999"), std::string::npos) << r.output;
+  for (const std::string bad : {"before:1", "afterok", "afterok:", "afterok::1", "1"}) {
+    r = c.run("submit " + quick + " --dependency " + bad);
+    EXPECT_EQ(r.exitCode, 2) << bad << ": " << r.output;
+    EXPECT_NE(r.output.find("--dependency " + bad + ": expected afterok, afterany or afternotok"),
+              std::string::npos)
+        << r.output;
+  }
+  EXPECT_EQ(nlohmann::json::parse(c.run("status --json").output)["jobs"].size(), jobsBefore);
+}
+
+// A user may not make a job wait on another user's job.
+TEST(Dependency, OnAnotherUsersJobIsRefused) {
+  if (const std::string why = testing::whyNotAsNobody(); !why.empty()) GTEST_SKIP() << why;
+  TempDir dir;
+  const std::string socket = testing::nogroupSocket(dir);
+  Cluster c(1, {"--client-endpoint", "ipc://" + socket, "--client-socket-group", "nogroup"});
+  const std::string job =
+      dir.write("quick.capnp", testing::jobText(testing::linregJob() + "epochs = 2, workers = 1"));
+  ::chmod(job.c_str(), 0644);
+  const std::string roots = testing::submit(c, job);
+  auto r = testing::tfmathAsNobody(dir.path(), "submit " + job + " --dependency afterok:" + roots +
+                                                   " --coordinator ipc://" + socket);
+  EXPECT_EQ(r.exitCode, 1) << r.output;
+  EXPECT_NE(r.output.find("dependency: job " + roots +
+                          " belongs to root; only its owner or an admin may depend on it (you "
+                          "are nobody)"),
+            std::string::npos)
+      << r.output;
 }
 
 }  // namespace
