@@ -21,6 +21,7 @@
 #include "cli/progress.h"
 #include "cli/report.h"
 #include "cli/signals.h"
+#include "cli/sweep_table.h"
 #include "cli/top_screen.h"
 #include "cli/top_view.h"
 #include "jobs/data_check.h"
@@ -77,6 +78,34 @@ void setDependency(proto::Dependency::Builder out, const std::string& text) {
   }
 }
 
+// The sweep's jobs: `base` changed by each point's overrides, named after them
+// ("NAME[PATH=VALUE,PATH=VALUE]"), each checked as a job file is.
+void fillArray(proto::SubmitArray::Builder out, proto::Job::Reader base,
+               const std::vector<std::vector<JobOverride>>& points, Client& client) {
+  auto jobs = out.initJobs(static_cast<unsigned>(points.size()));
+  auto texts = out.initOverrides(static_cast<unsigned>(points.size()));
+  for (unsigned i = 0; i < points.size(); ++i) {
+    capnp::MallocMessageBuilder m;
+    m.setRoot(base);
+    auto job = m.getRoot<proto::Job>();
+    std::string text, name = std::string(base.getName().cStr()) + "[";
+    for (size_t k = 0; k < points[i].size(); ++k) {
+      applyOverride(job, points[i][k]);
+      text.append(k ? " " : "").append(points[i][k].text());
+      name.append(k ? "," : "").append(points[i][k].text());
+    }
+    job.setName(name + "]");
+    try {
+      const Data data = validateJob(job.asReader());
+      checkMemoryAgainstWorkers(client, job.asReader(), data);
+    } catch (const JobError& e) {
+      throw JobError("--sweep " + text + ": " + e.what());
+    }
+    jobs.setWithCaveats(i, job.asReader());
+    texts.set(i, text);
+  }
+}
+
 // Follows a job until it ends, on stderr: a bar on a terminal, else a line per state or epoch
 // (a running job's once it has figures). Returns the status that says it ended.
 std::unique_ptr<wire::Decoded> follow(Client& client, const std::string& id) {
@@ -129,13 +158,22 @@ Command addSubmitCommand(CLI::App& app) {
   auto overrides = std::make_shared<std::vector<std::string>>();
   auto parsable = std::make_shared<bool>(false);
   auto dependency = std::make_shared<std::string>();
+  auto sweeps = std::make_shared<std::vector<std::string>>();
+  auto maxRunning = std::make_shared<uint32_t>(0);
   addCommon(cmd, *c);
   cmd->add_option("job", *file, "The job file, or - to read it from standard input")->required();
   cmd->add_option("--set", *overrides,
                   "PATH=VALUE: change one field of the job, e.g. optimizer.sgd.learningRate=0.01 "
                   "or model[1].dense.units=512 (repeatable)");
+  auto* sweep = cmd->add_option(
+      "--sweep", *sweeps,
+      "PATH=V1,V2,...: one job per value (repeatable: every combination), as an array of ids "
+      "ID_0, ID_1, ...");
+  cmd->add_option("--max-running", *maxRunning, "At most this many of the sweep's jobs at once")
+      ->needs(sweep);
   cmd->add_flag("--wait", *wait,
-                "Follow the job, print a line on how it ended; the exit status is tfmath wait's");
+                "Follow the job, print a line on how it ended; the exit status is tfmath wait's")
+      ->excludes(sweep);
   auto* json = cmd->add_flag("--json", c->json, "Print the job id as JSON");
   cmd->add_flag("--parsable", *parsable, "Print the job id only, and nothing else on stdout")
       ->excludes(json);
@@ -152,6 +190,26 @@ Command addSubmitCommand(CLI::App& app) {
               }()
                                          : JobFile::load(*file);
               applyOverrides(job.builder(), *overrides);
+              if (!sweeps->empty()) {
+                std::vector<SweepAxis> axes;
+                for (const auto& s : *sweeps) axes.push_back(parseSweep(s));
+                const auto points = sweepPoints(axes);
+                Client client(findCoordinator(c->coordinator));
+                capnp::MallocMessageBuilder b;
+                auto a = wire::start(b).initSubmitArray();
+                fillArray(a, job.job(), points, client);
+                a.setMaxRunning(*maxRunning);
+                if (!dependency->empty()) setDependency(a.initDependency(), *dependency);
+                const std::string id = client.call(b)->message().getSubmitted();
+                nlohmann::json ids = nlohmann::json::array();
+                for (size_t i = 0; i < points.size(); ++i)
+                  ids.push_back(id + "_" + std::to_string(i));
+                if (c->json)
+                  std::printf("%s\n", nlohmann::json{{"ids", ids}}.dump().c_str());
+                else
+                  for (const auto& i : ids) std::printf("%s\n", i.get<std::string>().c_str());
+                return 0;
+              }
               const Data data = validateJob(job.job());
               Client client(findCoordinator(c->coordinator));
               checkMemoryAgainstWorkers(client, job.job(), data);
@@ -263,13 +321,33 @@ Command addResultCommand(CLI::App& app) {
   auto c = std::make_shared<Common>();
   auto id = std::make_shared<std::string>();
   auto params = std::make_shared<std::string>();
+  auto sort = std::make_shared<std::string>("test_loss");
   addCommon(cmd, *c);
-  cmd->add_option("job", *id, "The job")->required();
+  cmd->add_option("job", *id, "The job, or a sweep's array id for one table of its jobs")
+      ->required();
   cmd->add_option("--params", *params, "Also write its parameter-state file here");
   cmd->add_flag("--json", c->json, "Machine-readable output");
+  cmd->add_option("--sort", *sort,
+                  "For a sweep: test_loss (the default), test_accuracy, loss, samples_per_s or id; "
+                  "-KEY for the largest first");
   return {cmd, [=] {
             return guarded("result", [&] {
               Client client(findCoordinator(c->coordinator));
+              if (id->find('_') == std::string::npos) {  // a sweep's id: its jobs, one table
+                auto d = jobStatus(client, "");
+                const auto jobs = sweepJobs(d->message().getStatusReply(), *id, *sort);
+                if (!jobs.empty()) {
+                  if (!params->empty())
+                    throw JobError("--params: " + shown(*id) +
+                                   " is a sweep; ask for one of its jobs, e.g. " + shown(*id) +
+                                   "_0");
+                  if (c->json)
+                    std::printf("%s\n", sweepJson(jobs).dump(2).c_str());
+                  else
+                    std::printf("%s", sweepTable(jobs).c_str());
+                  return 0;
+                }
+              }
               capnp::MallocMessageBuilder b;
               wire::start(b).setResult(*id);
               auto d = client.call(b);

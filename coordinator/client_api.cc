@@ -83,6 +83,8 @@ void ClientApi::handle(const std::string& peer, const zmq::message_t& frame) {
     switch (m.which()) {
       case proto::Message::SUBMIT:
         return submit(peer, user, m.getSubmit());
+      case proto::Message::SUBMIT_ARRAY:
+        return submitArray(peer, user, m.getSubmitArray());
       case proto::Message::STATUS:
         return status(peer, m.getStatus());
       case proto::Message::CANCEL_JOB:
@@ -108,25 +110,49 @@ void ClientApi::handle(const std::string& peer, const zmq::message_t& frame) {
 }
 
 void ClientApi::submit(const std::string& peer, const std::string& user, proto::Submit::Reader s) {
-  // §6.1: the coordinator checks the fields again, since it trusts no client, and the data paths
-  // against its data roots, but never reads the data: that could take seconds, and the loop must
-  // keep serving. Workers check the data (§5.5).
-  if (std::string why = overLimit(user, s.getJob()); !why.empty()) return error(peer, why);
+  if (std::string why = overLimit(user, {s.getJob()}); !why.empty()) return error(peer, why);
   if (std::string why = badDependency(user, s.getDependency()); !why.empty())
     return error(peer, why);
-  std::vector<std::string> problems = checkJobFields(s.getJob());
-  // The coordinator's own user could read those files anyway; everyone else is held to the roots.
-  const bool trusted = identity_.trustOwnUser && user == identity_.ownUser;
-  if (problems.empty() && !trusted) problems = checkDataPaths(s.getJob(), data_);
-  if (!problems.empty()) {
-    std::string text;
-    for (const auto& p : problems) text += (text.empty() ? "" : "\n") + p;
-    return error(peer, "invalid job: " + text);
-  }
+  if (std::string why = invalid(user, s.getJob()); !why.empty()) return error(peer, why);
   const std::string id = jobs_.addJob(user, s.getJob(), s.getDependency());
   capnp::MallocMessageBuilder b;
   wire::start(b).setSubmitted(id);
   loop_.reply(loop_.clients(), peer, wire::encode(b));
+}
+
+void ClientApi::submitArray(const std::string& peer, const std::string& user,
+                            proto::SubmitArray::Reader a) {
+  const auto jobs = a.getJobs();
+  if (jobs.size() == 0) return error(peer, "invalid array: it has no jobs");
+  if (a.getOverrides().size() != jobs.size())
+    return error(peer, "invalid array: " + std::to_string(a.getOverrides().size()) +
+                           " overrides for " + std::to_string(jobs.size()) + " jobs");
+  std::vector<proto::Job::Reader> all;
+  for (auto job : jobs) all.push_back(job);
+  if (std::string why = overLimit(user, all); !why.empty()) return error(peer, why);
+  if (std::string why = badDependency(user, a.getDependency()); !why.empty())
+    return error(peer, why);
+  for (unsigned i = 0; i < jobs.size(); ++i)
+    if (std::string why = invalid(user, jobs[i]); !why.empty())
+      return error(peer, "array job " + std::to_string(i) + ": " + why);
+  const std::string id = jobs_.addArray(user, a);
+  capnp::MallocMessageBuilder b;
+  wire::start(b).setSubmitted(id);
+  loop_.reply(loop_.clients(), peer, wire::encode(b));
+}
+
+std::string ClientApi::invalid(const std::string& user, proto::Job::Reader job) {
+  // §6.1: the coordinator checks the fields again, since it trusts no client, and the data paths
+  // against its data roots, but never reads the data: that could take seconds, and the loop must
+  // keep serving. Workers check the data (§5.5).
+  std::vector<std::string> problems = checkJobFields(job);
+  // The coordinator's own user could read those files anyway; everyone else is held to the roots.
+  const bool trusted = identity_.trustOwnUser && user == identity_.ownUser;
+  if (problems.empty() && !trusted) problems = checkDataPaths(job, data_);
+  if (problems.empty()) return "";
+  std::string text;
+  for (const auto& p : problems) text += (text.empty() ? "" : "\n") + p;
+  return "invalid job: " + text;
 }
 
 std::string ClientApi::badDependency(const std::string& user, proto::Dependency::Reader d) {
@@ -141,18 +167,22 @@ std::string ClientApi::badDependency(const std::string& user, proto::Dependency:
   return "";
 }
 
-std::string ClientApi::overLimit(const std::string& user, proto::Job::Reader job) {
-  const uint64_t bytes = job.totalSize().wordCount * 8;
-  if (bytes > limits_.maxJobBytes)
-    return "refused: the job is " + std::to_string(bytes) + " bytes, over this coordinator's " +
-           "limit of " + std::to_string(limits_.maxJobBytes) + " (--max-job-bytes)";
+std::string ClientApi::overLimit(const std::string& user,
+                                 const std::vector<proto::Job::Reader>& jobs) {
+  for (auto job : jobs) {
+    const uint64_t bytes = job.totalSize().wordCount * 8;
+    if (bytes > limits_.maxJobBytes)
+      return "refused: the job is " + std::to_string(bytes) + " bytes, over this coordinator's " +
+             "limit of " + std::to_string(limits_.maxJobBytes) + " (--max-job-bytes)";
+  }
   uint32_t queued = 0;
   for (const auto& j : jobs_.jobs())
     if (j->info().getState() == proto::JobState::PENDING && user == j->info().getUser().cStr())
       ++queued;
-  if (queued >= limits_.maxQueuedJobs)
-    return "refused: " + user + " has " + std::to_string(queued) +
-           " jobs waiting, the limit of this coordinator (--max-queued-jobs " +
+  if (queued + jobs.size() > limits_.maxQueuedJobs)
+    return "refused: " + user + " has " + std::to_string(queued) + " jobs waiting" +
+           (jobs.size() > 1 ? " and submits " + std::to_string(jobs.size()) + " more" : "") +
+           ", over the limit of this coordinator (--max-queued-jobs " +
            std::to_string(limits_.maxQueuedJobs) + "); cancel some or wait";
   const auto now = clock_.now();
   auto [it, fresh] = submitBuckets_.try_emplace(user, Bucket{limits_.maxSubmitsPerSecond, now});

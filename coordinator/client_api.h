@@ -52,8 +52,12 @@ class ClientApi {
   // existing and the user's own (or any, for an admin); else why not.
   std::string badDependency(const std::string& user, proto::Dependency::Reader d);
   static constexpr unsigned kMaxDependencies = 64;
-  // "" when `user` may submit `job` now under the limits, else why not (naming the limit).
-  std::string overLimit(const std::string& user, proto::Job::Reader job);
+  // "" when `user` may submit `jobs` now (one submission) under the limits, else why not (naming
+  // the limit).
+  std::string overLimit(const std::string& user, const std::vector<proto::Job::Reader>& jobs);
+  // "" when `job` passes the checks of §6.1 for `user`, else "invalid job: ..." naming the fields.
+  std::string invalid(const std::string& user, proto::Job::Reader job);
+  void submitArray(const std::string& peer, const std::string& user, proto::SubmitArray::Reader a);
   void status(const std::string& peer, const std::string& id);
   void cancel(const std::string& peer, const std::string& user, const std::string& id);
   void result(const std::string& peer, const std::string& user, const std::string& id);

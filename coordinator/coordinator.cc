@@ -121,7 +121,7 @@ Coordinator::Coordinator(CoordinatorOptions options)
       job->info().setFinishedMs(clock_.wallMs());
       save(*job);
     }
-    nextId_ = std::max<uint64_t>(nextId_, std::stoull(id) + 1);
+    nextId_ = std::max<uint64_t>(nextId_, std::stoull(id) + 1);  // ID_I: ID, the array's
     jobs_.push_back(std::move(job));
   }
   log("coordinator up: clients on " + clientEndpoint_ + ", workers on " + workerEndpoint_ + ", " +
@@ -162,7 +162,7 @@ void Coordinator::publishMetrics() {
   lastPublished_ = clock_.now();
   ExpositionSnapshot s;
   s.version = kTfmathVersion;
-  s.jobsSubmitted = nextId_ - 1;
+  s.jobsSubmitted = jobs_.size();  // every job stays on record
   for (auto state : {proto::JobState::PENDING, proto::JobState::RUNNING, proto::JobState::COMPLETED,
                      proto::JobState::FAILED, proto::JobState::CANCELLED})
     s.jobs[wire::jobStateName(state)] = 0;
@@ -224,10 +224,30 @@ size_t Coordinator::step(std::chrono::milliseconds timeout) { return loop_->step
 
 std::string Coordinator::addJob(const std::string& user, proto::Job::Reader submitted,
                                 proto::Dependency::Reader dependency) {
+  const std::string id = std::to_string(nextId_++);
+  record(id, user, submitted, dependency);
+  schedule();
+  return id;
+}
+
+std::string Coordinator::addArray(const std::string& user, proto::SubmitArray::Reader array) {
+  const std::string id = std::to_string(nextId_++);
+  for (unsigned i = 0; i < array.getJobs().size(); ++i) {
+    Job& job =
+        record(id + "_" + std::to_string(i), user, array.getJobs()[i], array.getDependency());
+    job.info().setArrayMaxRunning(array.getMaxRunning());
+    job.info().setOverrides(array.getOverrides()[i]);
+    save(job);
+  }
+  schedule();
+  return id;
+}
+
+Job& Coordinator::record(const std::string& id, const std::string& user,
+                         proto::Job::Reader submitted, proto::Dependency::Reader dependency) {
   auto job = std::make_unique<Job>();
   job->jobMessage.setRoot(submitted);
   auto info = job->info();
-  const std::string id = std::to_string(nextId_++);
   info.setId(id);
   info.setUser(user);  // §8: the authenticated user, never what the client claims
   info.setName(submitted.getName());
@@ -242,8 +262,7 @@ std::string Coordinator::addJob(const std::string& user, proto::Job::Reader subm
   log("job " + id + " submitted: " + std::string(info.getName().cStr()) + " by " + user + ", " +
       std::to_string(info.getWorkers()) + " worker(s)");
   jobs_.push_back(std::move(job));
-  schedule();
-  return id;
+  return *jobs_.back();
 }
 
 void Coordinator::cancelJob(Job& job) {

@@ -85,6 +85,7 @@ class Coordinator : private JobControl {
   Job* findJob(const std::string& id) override;
   std::string addJob(const std::string& user, proto::Job::Reader job,
                      proto::Dependency::Reader dependency) override;
+  std::string addArray(const std::string& user, proto::SubmitArray::Reader array) override;
   void cancelJob(Job& job) override;
   void rankFinished(Job& job, uint32_t rank, bool ok, const std::string& reason) override;
   void loseWorker(const std::string& workerId, const std::string& why) override;
@@ -95,6 +96,9 @@ class Coordinator : private JobControl {
   void apply(Job& job, const JobEffects& effects);
   void releaseStoreWaits(Job& job, const std::string& why);
   void start(Job& job, const std::vector<std::string>& workerIds);
+  // Records a new PENDING job under `id`: its files in the state directory, its log's first line.
+  Job& record(const std::string& id, const std::string& user, proto::Job::Reader submitted,
+              proto::Dependency::Reader dependency);
   void sendToWorker(Worker& w, capnp::MallocMessageBuilder& message);
   void liveness();
   void save(Job& job);

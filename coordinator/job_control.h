@@ -24,6 +24,8 @@ class JobControl {
   // id.
   virtual std::string addJob(const std::string& user, proto::Job::Reader job,
                              proto::Dependency::Reader dependency) = 0;
+  // Records an accepted array of `user` (its jobs ID_0, ID_1, ...) and schedules; returns ID.
+  virtual std::string addArray(const std::string& user, proto::SubmitArray::Reader array) = 0;
   // The user's cancel of a job that has not ended (§5.5).
   virtual void cancelJob(Job& job) = 0;
   // A rank sent `finished` (§5.3): its worker is idle again, and the job's state machine decides.

@@ -44,6 +44,13 @@ Readiness dependencyOf(Job& job, const std::map<std::string, Job*>& byId) {
   return waiting ? Readiness::waiting : Readiness::ready;
 }
 
+// "12" for job 12_3 of an array; "" for a job of no array.
+std::string arrayOf(Job& job) {
+  const std::string id = job.id();
+  const size_t bar = id.find('_');
+  return bar == std::string::npos ? "" : id.substr(0, bar);
+}
+
 // Sets the job's reason; notes it in `changed` when it differs.
 void setReason(Job& job, const std::string& reason, std::vector<Job*>& changed) {
   if (reason == job.info().getReason().cStr()) return;
@@ -59,7 +66,12 @@ std::vector<Placement> placeJobs(const std::vector<std::unique_ptr<Job>>& jobs,
   std::vector<Placement> placed;
   std::set<std::string> taken;  // workers placed by this call
   std::map<std::string, Job*> byId;
-  for (auto& jp : jobs) byId[jp->id()] = jp.get();
+  std::map<std::string, uint32_t> arrayRunning;  // jobs of each array started and not ended
+  for (auto& jp : jobs) {
+    byId[jp->id()] = jp.get();
+    const JobPhase phase = jp->life.phase();
+    if (phase != JobPhase::pending && !isFinal(phase)) ++arrayRunning[arrayOf(*jp)];
+  }
   bool blocked = false;
   for (auto& jp : jobs) {
     Job& job = *jp;
@@ -70,6 +82,11 @@ std::vector<Placement> placeJobs(const std::vector<std::unique_ptr<Job>>& jobs,
       continue;
     }
     auto info = job.info();
+    const uint32_t limit = info.getArrayMaxRunning();
+    if (limit > 0 && arrayRunning[arrayOf(job)] >= limit) {
+      setReason(job, "JobArrayTaskLimit", changed);
+      continue;
+    }
     const uint32_t want = info.getWorkers();
     const proto::Device device = job.job().getDevice();
     std::vector<std::string> idle;
@@ -89,6 +106,7 @@ std::vector<Placement> placeJobs(const std::vector<std::unique_ptr<Job>>& jobs,
     }
     idle.resize(want);
     taken.insert(idle.begin(), idle.end());
+    ++arrayRunning[arrayOf(job)];
     placed.push_back({&job, std::move(idle)});
   }
   return placed;

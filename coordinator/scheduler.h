@@ -19,6 +19,7 @@ struct Placement {
 // The oldest pending job runs first, on the first idle workers of its device; later jobs wait
 // behind it. A job whose dependency (its record's) is not yet met waits aside with the reason
 // "Dependency", holding back no one; one whose dependency can no longer be met goes to `never`.
+// A job of an array whose limit of running jobs is reached waits aside too ("JobArrayTaskLimit").
 // Sets each waiting job's reason; `changed` gets the jobs whose reason changed (to be saved). The
 // placed workers are not yet marked busy.
 std::vector<Placement> placeJobs(const std::vector<std::unique_ptr<Job>>& jobs,

@@ -32,17 +32,29 @@ StateDir::StateDir(std::string root) : root_(std::move(root)) {
   ::chmod(root_.c_str(), 0700);
 }
 
+bool isJobId(const std::string& name) {
+  auto digits = [](const std::string& s) {
+    return !s.empty() && s.size() <= 18 && std::all_of(s.begin(), s.end(), ::isdigit);
+  };
+  const size_t bar = name.find('_');
+  return bar == std::string::npos ? digits(name)
+                                  : digits(name.substr(0, bar)) && digits(name.substr(bar + 1));
+}
+
 std::vector<std::string> StateDir::jobIds() const {
   std::vector<std::string> ids;
   for (const auto& entry : fs::directory_iterator(root_ + "/jobs")) {
     const std::string name = entry.path().filename().string();
-    if (!name.empty() && std::all_of(name.begin(), name.end(), ::isdigit) &&
-        fs::exists(entry.path() / "record.bin"))
-      ids.push_back(name);
+    if (isJobId(name) && fs::exists(entry.path() / "record.bin")) ids.push_back(name);
   }
-  std::sort(ids.begin(), ids.end(), [](const std::string& a, const std::string& b) {
-    return std::stoull(a) < std::stoull(b);
-  });
+  // In submission order: by number, then an array's jobs by index.
+  auto key = [](const std::string& id) {
+    const size_t bar = id.find('_');
+    return std::pair(std::stoull(id.substr(0, bar)),
+                     bar == std::string::npos ? 0 : std::stoull(id.substr(bar + 1)) + 1);
+  };
+  std::sort(ids.begin(), ids.end(),
+            [&](const std::string& a, const std::string& b) { return key(a) < key(b); });
   return ids;
 }
 

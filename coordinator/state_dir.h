@@ -16,6 +16,10 @@
 
 namespace tfmath {
 
+// A job's id as the coordinator makes them: N, or N_I for job I of array N (digits, at most 18
+// each), so that it is safe as a folder's name.
+bool isJobId(const std::string& name);
+
 class StateDir {
  public:
   // Creates the folder (mode 0700) and jobs/ if missing.
@@ -23,7 +27,7 @@ class StateDir {
   const std::string& root() const { return root_; }
   std::string jobDir(const std::string& id) const { return root_ + "/jobs/" + id; }
 
-  // Ids of the jobs on disk, oldest (smallest number) first.
+  // Ids of the jobs on disk, oldest first (by number, an array's jobs by index).
   std::vector<std::string> jobIds() const;
 
   void saveJob(const std::string& id, proto::Job::Reader job) const;

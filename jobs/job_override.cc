@@ -25,7 +25,7 @@ struct Step {
 };
 
 [[noreturn]] void fail(const JobOverride& change, const std::string& why) {
-  throw JobError("--set " + change.text() + ": " + why);
+  throw JobError(change.option + " " + change.text() + ": " + why);
 }
 
 bool isIdentifier(const std::string& s) {
@@ -278,6 +278,54 @@ void applyOverride(proto::Job::Builder job, const JobOverride& change) {
 
 void applyOverrides(proto::Job::Builder job, const std::vector<std::string>& assignments) {
   for (const auto& a : assignments) applyOverride(job, parseOverride(a));
+}
+
+SweepAxis parseSweep(const std::string& text) {
+  const size_t eq = text.find('=');
+  if (eq == std::string::npos || eq == 0)
+    throw JobError("--sweep " + text + ": expected PATH=V1,V2,..., e.g. batchSize=32,64,128");
+  SweepAxis axis{text.substr(0, eq), {}};
+  const std::string list = text.substr(eq + 1);
+  int depth = 0;
+  std::string item;
+  for (size_t i = 0; i <= list.size(); ++i) {
+    const char c = i < list.size() ? list[i] : ',';
+    if (c == '[') ++depth;
+    if (c == ']') --depth;
+    if (c == ',' && depth <= 0) {
+      if (trimmed(item).empty())
+        throw JobError("--sweep " + text + ": " +
+                       (list.empty() ? std::string("the list of values is empty")
+                                     : "value " + std::to_string(axis.values.size() + 1) +
+                                           " is empty"));
+      axis.values.push_back(trimmed(item));
+      item.clear();
+      continue;
+    }
+    item += c;
+  }
+  return axis;
+}
+
+std::vector<std::vector<JobOverride>> sweepPoints(const std::vector<SweepAxis>& axes) {
+  size_t total = 1;
+  for (const auto& a : axes) {
+    total *= a.values.size();
+    if (total > kMaxSweepJobs)
+      throw JobError("--sweep: the sweep makes over " + std::to_string(kMaxSweepJobs) +
+                     " jobs, the most one array may hold");
+  }
+  std::vector<std::vector<JobOverride>> points(1);
+  for (const auto& a : axes) {
+    std::vector<std::vector<JobOverride>> next;
+    for (const auto& p : points)
+      for (const auto& v : a.values) {
+        next.push_back(p);
+        next.back().push_back({a.path, v, "--sweep"});
+      }
+    points = std::move(next);
+  }
+  return points;
 }
 
 }  // namespace tfmath

@@ -17,6 +17,7 @@ namespace tfmath {
 
 struct JobOverride {
   std::string path, value;
+  std::string option = "--set";  // the option it came from, for messages
   // "PATH=VALUE" as the user wrote it, for messages.
   std::string text() const { return path + "=" + value; }
 };
@@ -24,10 +25,27 @@ struct JobOverride {
 // Splits "PATH=VALUE" at its first '='. Throws JobError when there is none or the path is empty.
 JobOverride parseOverride(const std::string& assignment);
 
-// Sets the field. Throws JobError("--set PATH=VALUE: why") and leaves the job as it was.
+// Sets the field. Throws JobError("OPTION PATH=VALUE: why") and leaves the job as it was.
 void applyOverride(proto::Job::Builder job, const JobOverride& change);
 
 // Each "PATH=VALUE" in order; a later one wins over an earlier one on the same field.
 void applyOverrides(proto::Job::Builder job, const std::vector<std::string>& assignments);
+
+// One axis of a sweep: `--sweep PATH=V1,V2,...`.
+struct SweepAxis {
+  std::string path;
+  std::vector<std::string> values;
+};
+
+// Parses "PATH=V1,V2,..."; a comma inside [...] belongs to a list value. Throws JobError("--sweep
+// TEXT: why") for no '=', an empty list or an empty value.
+SweepAxis parseSweep(const std::string& text);
+
+// The most jobs one sweep may make.
+constexpr size_t kMaxSweepJobs = 1000;
+
+// Every combination of the axes' values (the first axis varies slowest), each as the overrides
+// that make it. Throws JobError past kMaxSweepJobs.
+std::vector<std::vector<JobOverride>> sweepPoints(const std::vector<SweepAxis>& axes);
 
 }  // namespace tfmath

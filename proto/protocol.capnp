@@ -100,6 +100,9 @@ struct Message {
 
     workerLoad @27 :WorkerLoad;
     # CPU worker → coordinator, in place of a heartbeat: its process's CPU use and memory now.
+
+    submitArray @28 :SubmitArray;
+    # Client → coordinator: a job array (a sweep); answered by submitted with the array's id.
   }
 }
 
@@ -199,6 +202,20 @@ struct Submit {
   # Jobs that must end first, as Slurm's --dependency; none when its list of jobs is empty.
 }
 
+struct SubmitArray {
+  # Jobs submitted together as one array: their ids are ID_0, ID_1, ... in order (Slurm's %A_%a),
+  # where ID is the array's.
+  jobs @0 :List(Job);
+  # The jobs, each checked as a submit's; at least one.
+  overrides @1 :List(Text);
+  # For each job, what made it differ from the others: "PATH=VALUE PATH=VALUE", shown by
+  # `tfmath result ID`. As many as jobs.
+  maxRunning @2 :UInt32;
+  # At most this many of the array's jobs run at once; 0 for no limit.
+  dependency @3 :Dependency;
+  # As a submit's, for every job of the array.
+}
+
 struct Dependency {
   # What a job waits for before it may run.
   kind @0 :Kind;
@@ -281,6 +298,11 @@ struct JobInfo {
   # What it waits for, as submitted; an empty list of jobs for none. While it waits, its reason is
   # "Dependency"; when it can never run, it ends CANCELLED with the reason
   # "DependencyNeverSatisfied" (Slurm's words).
+  arrayMaxRunning @22 :UInt32;
+  # For a job of an array: at most this many of the array's jobs run at once (0: no limit); one
+  # that waits for that has the reason "JobArrayTaskLimit".
+  overrides @23 :Text;
+  # For a job of an array: its sweep values, "PATH=VALUE PATH=VALUE".
 }
 
 struct WorkerInfo {

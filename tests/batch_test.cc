@@ -129,6 +129,82 @@ TEST(Divergence, ALossThatIsNotFiniteFailsTheJobAtOnce) {
   EXPECT_TRUE(stoppedAtStep2(info["reason"].get<std::string>())) << info.dump();
 }
 
+// A sweep: one job per combination, as an array N_0, N_1, ... named after its values; at most
+// --max-running of them at once; one table of them all, best first.
+TEST(Sweep, MakesAnArrayOfJobsAndOneTableOfThem) {
+  Cluster c(2);
+  TempDir dir;
+  const std::string quick = dir.write(
+      "quick.capnp",
+      testing::jobText("name = \"lin\", " + testing::linregJob() + "epochs = 3, workers = 1"));
+  auto r = c.run("submit " + quick +
+                 " --sweep optimizer.sgd.learningRate=0.1,0.01 --sweep batchSize=10,20 --parsable");
+  ASSERT_EQ(r.exitCode, 0) << r.output;
+  const std::string array = r.output.substr(0, r.output.find('_'));
+  EXPECT_EQ(r.output, array + "_0\n" + array + "_1\n" + array + "_2\n" + array + "_3\n");
+  EXPECT_EQ(c.run("wait " + array + "_0 " + array + "_1 " + array + "_2 " + array + "_3").exitCode,
+            0);
+  auto status = nlohmann::json::parse(c.run("status --json").output)["jobs"];
+  ASSERT_EQ(status.size(), 4u);
+  // The first axis varies slowest.
+  EXPECT_EQ(status[1]["name"], "lin[optimizer.sgd.learningRate=0.1,batchSize=20]");
+  EXPECT_EQ(status[2]["name"], "lin[optimizer.sgd.learningRate=0.01,batchSize=10]");
+
+  // The table, sorted by test loss, lowest first; and by the largest index first.
+  r = c.run("result " + array + " --json");
+  ASSERT_EQ(r.exitCode, 0) << r.output;
+  auto jobs = nlohmann::json::parse(r.output)["jobs"];
+  ASSERT_EQ(jobs.size(), 4u) << r.output;
+  for (size_t i = 1; i < jobs.size(); ++i)
+    EXPECT_LE(jobs[i - 1]["test_loss"].get<double>(), jobs[i]["test_loss"].get<double>())
+        << r.output;
+  EXPECT_EQ(jobs[0]["overrides"].get<std::string>().find("optimizer.sgd.learningRate="), 0u);
+  r = c.run("result " + array + " --sort -id");
+  EXPECT_EQ(r.exitCode, 0) << r.output;
+  EXPECT_LT(r.output.find(array + "_3 "), r.output.find(array + "_0 ")) << r.output;
+  EXPECT_NE(r.output.find("optimizer.sgd.learningRate=0.01 batchSize=20"), std::string::npos)
+      << r.output;
+  r = c.run("result " + array + " --sort speed");
+  EXPECT_EQ(r.exitCode, 2) << r.output;
+  EXPECT_NE(r.output.find("--sort speed: expected one of test_loss,"), std::string::npos);
+
+  // --max-running 1: the second waits for the first, saying why.
+  const std::string slow = dir.write(
+      "slow.capnp",
+      testing::jobText("data = (linear = (samples = 100000, weights = [3.0], bias = 2.0)), "
+                       "model = [(dense = (units = 1))], loss = mse, optimizer = (sgd = "
+                       "(learningRate = 0.01)), batchSize = 4, epochs = 50, workers = 1"));
+  r = c.run("submit " + slow + " --sweep seed=1,2 --max-running 1 --parsable");
+  ASSERT_EQ(r.exitCode, 0) << r.output;
+  const std::string limited = r.output.substr(0, r.output.find('_'));
+  testing::waitForState(c, limited + "_0", "RUNNING");
+  EXPECT_EQ(testing::waitForState(c, limited + "_1", "PENDING", 3)["reason"], "JobArrayTaskLimit");
+  EXPECT_EQ(c.run("cancel " + limited + "_0").exitCode, 0);
+  testing::waitForState(c, limited + "_1", "RUNNING");
+  EXPECT_EQ(c.run("cancel " + limited + "_1").exitCode, 0);
+
+  // Bad sweeps are named, and submit nothing.
+  const auto before = nlohmann::json::parse(c.run("status --json").output)["jobs"].size();
+  const std::pair<std::string, std::string> bad[] = {
+      {"--sweep batchSize=", "--sweep batchSize=: the list of values is empty"},
+      {"--sweep batchSize=10,,20", "--sweep batchSize=10,,20: value 2 is empty"},
+      {"--sweep batchSize", "--sweep batchSize: expected PATH=V1,V2,..."},
+      {"--sweep nosuch=1,2", "--sweep nosuch=1: no field nosuch in Job"},
+      {"--sweep batchSize=10,x", "--sweep batchSize=x: batchSize expects a whole number"},
+      {"--sweep batchSize=0,10", "--sweep batchSize=0: batchSize: must be > 0"},
+      {"--sweep seed=1,2,3,4,5,6,7,8,9,10 --sweep batchSize=1,2,3,4,5,6,7,8,9,10 --sweep "
+       "epochs=1,2,3,4,5,6,7,8,9,10,11",
+       "--sweep: the sweep makes over 1000 jobs"}};
+  for (const auto& [args, message] : bad) {
+    r = c.run("submit " + quick + " " + args);
+    EXPECT_EQ(r.exitCode, 2) << args << ": " << r.output;
+    EXPECT_NE(r.output.find(message), std::string::npos) << args << ": " << r.output;
+  }
+  EXPECT_EQ(c.run("submit " + quick + " --max-running 2").exitCode, 2);
+  EXPECT_EQ(c.run("submit " + quick + " --sweep seed=1,2 --wait").exitCode, 2);
+  EXPECT_EQ(nlohmann::json::parse(c.run("status --json").output)["jobs"].size(), before);
+}
+
 // Slurm's dependencies, on a cluster of one worker kept busy by a long job.
 TEST(Dependency, JobsWaitForOthersAndEndWhenTheyCanNeverRun) {
   Cluster c(1);
