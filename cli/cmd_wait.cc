@@ -4,7 +4,6 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
-#include <map>
 #include <thread>
 
 #include "cli/client_command.h"
@@ -21,7 +20,7 @@ Command addWaitCommand(CLI::App& app) {
   auto any = std::make_shared<bool>(false);
   auto timeout = std::make_shared<double>(0);
   addCommon(cmd, *c);
-  cmd->add_option("jobs", *ids, "The jobs")->required();
+  cmd->add_option("jobs", *ids, "The jobs; a sweep's array id stands for all its jobs")->required();
   cmd->add_flag("--any", *any, "Return once one of them has ended");
   cmd->add_option("--timeout", *timeout, "Give up after this many seconds (exit status 124)")
       ->check(CLI::PositiveNumber);
@@ -32,18 +31,24 @@ Command addWaitCommand(CLI::App& app) {
               const auto start = std::chrono::steady_clock::now();
               while (true) {
                 auto d = jobStatus(client, "");
-                std::map<std::string, proto::JobInfo::Reader> byId;
-                for (auto j : d->message().getStatusReply().getJobs()) byId[j.getId().cStr()] = j;
+                // Each id names a job, or a sweep's array: all its jobs.
+                std::vector<proto::JobInfo::Reader> waited;
+                for (const auto& id : *ids) {
+                  const size_t before = waited.size();
+                  for (auto j : d->message().getStatusReply().getJobs()) {
+                    const std::string jobId = j.getId().cStr();
+                    if (jobId == id || jobId.starts_with(id + "_")) waited.push_back(j);
+                  }
+                  if (waited.size() == before) throw JobError("no job " + shown(id));
+                }
                 std::vector<proto::JobInfo::Reader> ended;
                 std::vector<proto::JobState> states;
-                for (const auto& id : *ids) {
-                  auto it = byId.find(id);
-                  if (it == byId.end()) throw JobError("no job " + shown(id));
-                  if (!wire::jobEnded(it->second.getState())) continue;
-                  ended.push_back(it->second);
-                  states.push_back(it->second.getState());
+                for (auto j : waited) {
+                  if (!wire::jobEnded(j.getState())) continue;
+                  ended.push_back(j);
+                  states.push_back(j.getState());
                 }
-                const bool done = *any ? !ended.empty() : ended.size() == ids->size();
+                const bool done = *any ? !ended.empty() : ended.size() == waited.size();
                 const bool late = *timeout > 0 && std::chrono::steady_clock::now() - start >=
                                                       std::chrono::duration<double>(*timeout);
                 if (done || late) {
@@ -59,7 +64,7 @@ Command addWaitCommand(CLI::App& app) {
                   if (done) return exitStatusFor(states);
                   std::fprintf(stderr,
                                "tfmath wait: timed out after %gs; %zu of %zu job(s) ended\n",
-                               *timeout, ended.size(), ids->size());
+                               *timeout, ended.size(), waited.size());
                   return kExitTimedOut;
                 }
                 std::this_thread::sleep_for(std::chrono::milliseconds(500));
