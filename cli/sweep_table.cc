@@ -26,7 +26,7 @@ double figure(proto::JobInfo::Reader j, const std::string& key) {
 std::string number(const char* pattern, double v) {
   if (!std::isfinite(v)) return "-";
   char text[64];
-  std::snprintf(text, sizeof text, pattern, v);
+  std::snprintf(text, sizeof text, std::fabs(v) >= 1e6 ? "%.3g" : pattern, v);  // a diverged one
   return text;
 }
 
@@ -64,7 +64,9 @@ std::string sweepTable(const std::vector<proto::JobInfo::Reader>& jobs) {
                   number("%.4f", j.getTestLoss()).c_str(),
                   number("%.2f%%", 100 * j.getTestAccuracy()).c_str(),
                   number("%.4f", j.getStep() > 0 ? j.getLoss() : NAN).c_str(),
-                  number("%.0f", j.getSamplesPerSecond()).c_str());
+                  j.getSamplesPerSecond() > 0
+                      ? std::to_string(std::lround(j.getSamplesPerSecond())).c_str()
+                      : "-");
     out += line + escapeForTerminal(j.getOverrides().cStr()) + "\n";
   }
   return out;

@@ -206,6 +206,30 @@ TEST(Sweep, MakesAnArrayOfJobsAndOneTableOfThem) {
   EXPECT_EQ(nlohmann::json::parse(c.run("status --json").output)["jobs"].size(), before);
 }
 
+// examples/batch/lr_sweep.sh as a user runs it: a rate of 1e30 diverges (FAILED, exit status 1),
+// and the best line is a COMPLETED job of a sane rate.
+TEST(Examples, LrSweepWaitsAndPrintsTheBest) {
+  Cluster c(2);
+  TempDir dir;
+  const std::string job = dir.write(
+      "mlp.capnp",
+      testing::jobText("name = \"mlp\", seed = 3," + testing::fashionData(2000, 500) +
+                       "model = [(flatten = void), (dense = (units = 32, activation = relu)), "
+                       "(dense = (units = 10))], loss = softmaxCrossEntropy, optimizer = (sgd = "
+                       "(learningRate = 0.1)), batchSize = 64, epochs = 1, workers = 1"));
+  const std::string bin = std::filesystem::path(testing::tfmathBinary()).parent_path().string();
+  auto r =
+      testing::shell("PATH=" + bin + ":$PATH TFMATH_COORDINATOR=" + c.clientEndpoint() + " bash " +
+                     TFMATH_SOURCE_DIR + "/examples/batch/lr_sweep.sh " + job + " 1e30,0.1,0.01 1");
+  EXPECT_EQ(r.exitCode, 1) << r.output;  // the diverged rate FAILED
+  EXPECT_NE(r.output.find("FAILED"), std::string::npos) << r.output;
+  const auto best = r.output.find("best: ");
+  ASSERT_NE(best, std::string::npos) << r.output;
+  const std::string line = r.output.substr(best, r.output.find('\n', best) - best);
+  EXPECT_NE(line.find("COMPLETED"), std::string::npos) << r.output;
+  EXPECT_EQ(line.find("learningRate=1e30"), std::string::npos) << r.output;
+}
+
 // Slurm's dependencies, on a cluster of one worker kept busy by a long job.
 TEST(Dependency, JobsWaitForOthersAndEndWhenTheyCanNeverRun) {
   Cluster c(1);
