@@ -415,7 +415,7 @@ TEST_F(CoordinatorLimits, AUserMayHaveOnlySoManyJobsWaiting) {
   clock.advance(1000ms);                 // (not the rate limit)
   EXPECT_EQ(errorOf(trySubmit()),
             "refused: " + userName(geteuid()) +
-                " has 3 jobs waiting, the limit of this coordinator (--max-queued-jobs 3); cancel "
+                " has 3 jobs waiting, over the limit of this coordinator (--max-queued-jobs 3); cancel "
                 "some or wait");
   capnp::MallocMessageBuilder b;
   wire::start(b).setCancelJob("1");
