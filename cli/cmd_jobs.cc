@@ -160,6 +160,7 @@ Command addSubmitCommand(CLI::App& app) {
   auto dependency = std::make_shared<std::string>();
   auto sweeps = std::make_shared<std::vector<std::string>>();
   auto maxRunning = std::make_shared<uint32_t>(0);
+  auto initFrom = std::make_shared<std::string>();
   addCommon(cmd, *c);
   cmd->add_option("job", *file, "The job file, or - to read it from standard input")->required();
   cmd->add_option("--set", *overrides,
@@ -177,6 +178,10 @@ Command addSubmitCommand(CLI::App& app) {
   auto* json = cmd->add_flag("--json", c->json, "Print the job id as JSON");
   cmd->add_flag("--parsable", *parsable, "Print the job id only, and nothing else on stdout")
       ->excludes(json);
+  cmd->add_option("--init-from", *initFrom,
+                  "JOB: start from that job's trained parameters (fine-tuning); waits for it to "
+                  "COMPLETE")
+      ->excludes(sweep);
   cmd->add_option("--dependency", *dependency,
                   "afterok:ID[:ID...] (or afterany, afternotok): run only once these jobs ended "
                   "so; PENDING with reason Dependency until then");
@@ -217,6 +222,7 @@ Command addSubmitCommand(CLI::App& app) {
               auto s = wire::start(b).initSubmit();
               s.setJob(job.job());
               if (!dependency->empty()) setDependency(s.initDependency(), *dependency);
+              s.setInitFrom(*initFrom);
               const std::string id = client.call(b)->message().getSubmitted();
               if (c->json)
                 std::printf("%s\n", nlohmann::json{{"id", id}}.dump().c_str());

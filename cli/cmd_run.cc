@@ -23,7 +23,7 @@ namespace tfmath::cli {
 namespace {
 
 struct RunOptions {
-  std::string job, save, resume, device = "cpu";
+  std::string job, save, resume, initFrom, device = "cpu";
   std::vector<std::string> overrides;
 };
 
@@ -34,6 +34,11 @@ int run(const RunOptions& o) {
   const Data data = validateJob(job);
   LocalCommunicator local;
   Trainer trainer(job, data, local, o.device);
+  if (!o.initFrom.empty()) {
+    ParameterStateFile from(o.initFrom);
+    trainer.initFrom(from.state());
+    std::printf("starting from the parameters in %s\n", o.initFrom.c_str());
+  }
   if (!o.resume.empty()) {
     ParameterStateFile state(o.resume);
     trainer.resume(state.state());
@@ -81,8 +86,12 @@ Command addRunCommand(CLI::App& app) {
   cmd->add_option("--set", o->overrides,
                   "PATH=VALUE: change one field of the job, e.g. optimizer.sgd.learningRate=0.01 "
                   "or model[1].dense.units=512 (repeatable)");
-  cmd->add_option("--resume", o->resume,
-                  "Continue from a saved parameter-state file (from either device)");
+  auto* resume = cmd->add_option("--resume", o->resume,
+                                 "Continue from a saved parameter-state file (from either device)");
+  cmd->add_option("--init-from", o->initFrom,
+                  "Start from the trained parameters in this file (fine-tuning): the step, the "
+                  "epoch and the optimizer start afresh")
+      ->excludes(resume);
   cmd->add_option("--device", o->device, "Where to train: cpu, or gpu:N (a build with CUDA)")
       ->capture_default_str();
   return {cmd, [o] {

@@ -113,8 +113,14 @@ void ClientApi::submit(const std::string& peer, const std::string& user, proto::
   if (std::string why = overLimit(user, {s.getJob()}); !why.empty()) return error(peer, why);
   if (std::string why = badDependency(user, s.getDependency()); !why.empty())
     return error(peer, why);
+  if (s.getInitFrom().size() > 0) {
+    Job* from = jobs_.findJob(s.getInitFrom().cStr());
+    if (!from) return error(peer, "init-from: no job " + escapeForTerminal(s.getInitFrom().cStr()));
+    if (auto why = refusal(*from, user, "start from"); !why.empty())
+      return error(peer, "init-from: " + why);
+  }
   if (std::string why = invalid(user, s.getJob()); !why.empty()) return error(peer, why);
-  const std::string id = jobs_.addJob(user, s.getJob(), s.getDependency());
+  const std::string id = jobs_.addJob(user, s);
   capnp::MallocMessageBuilder b;
   wire::start(b).setSubmitted(id);
   loop_.reply(loop_.clients(), peer, wire::encode(b));

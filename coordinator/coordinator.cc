@@ -10,6 +10,7 @@
 #include "base/version.h"
 #include "coordinator/local_socket.h"
 #include "coordinator/scheduler.h"
+#include "jobs/params_file.h"
 #include "net/curve_keys.h"
 
 namespace tfmath {
@@ -222,10 +223,13 @@ size_t Coordinator::step(std::chrono::milliseconds timeout) { return loop_->step
 
 // ---- jobs and their transitions (§5.5) ----
 
-std::string Coordinator::addJob(const std::string& user, proto::Job::Reader submitted,
-                                proto::Dependency::Reader dependency) {
+std::string Coordinator::addJob(const std::string& user, proto::Submit::Reader submit) {
   const std::string id = std::to_string(nextId_++);
-  record(id, user, submitted, dependency);
+  Job& job = record(id, user, submit.getJob(), submit.getDependency());
+  if (submit.getInitFrom().size() > 0) {
+    job.info().setInitFrom(submit.getInitFrom());
+    save(job);
+  }
   schedule();
   return id;
 }
@@ -343,6 +347,11 @@ void Coordinator::start(Job& job, const std::vector<std::string>& workerIds) {
   info.setState(publicState(job.life.phase()));
   info.setReason("");
   info.setStartedMs(clock_.wallMs());
+  // The parameters it starts from: the scheduler started it only once that job COMPLETED, which
+  // stored them.
+  std::unique_ptr<ParameterStateFile> initial;
+  if (const std::string from = info.getInitFrom().cStr(); !from.empty())
+    initial = std::make_unique<ParameterStateFile>(state_.checkpointPath(from));
   auto ranks = info.initRanks(want);
   for (uint32_t r = 0; r < want; ++r) {
     ranks.set(r, workerIds[r]);
@@ -357,6 +366,7 @@ void Coordinator::start(Job& job, const std::vector<std::string>& workerIds) {
     a.setRank(r);
     a.setWorldSize(want);
     a.setOwnUserJob(options_.trustOwnUser && ownUser_ == job.info().getUser().cStr());
+    if (initial) a.initInitial().setTensors(initial->state().getTensors());
     sendToWorker(w, b);
   }
   save(job);

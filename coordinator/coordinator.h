@@ -83,8 +83,7 @@ class Coordinator : private JobControl {
   // JobControl, for the client requests.
   const std::vector<std::unique_ptr<Job>>& jobs() const override { return jobs_; }
   Job* findJob(const std::string& id) override;
-  std::string addJob(const std::string& user, proto::Job::Reader job,
-                     proto::Dependency::Reader dependency) override;
+  std::string addJob(const std::string& user, proto::Submit::Reader submit) override;
   std::string addArray(const std::string& user, proto::SubmitArray::Reader array) override;
   void cancelJob(Job& job) override;
   void rankFinished(Job& job, uint32_t rank, bool ok, const std::string& reason) override;

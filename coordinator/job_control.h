@@ -20,10 +20,9 @@ class JobControl {
   // Every job, oldest first.
   virtual const std::vector<std::unique_ptr<Job>>& jobs() const = 0;
   virtual Job* findJob(const std::string& id) = 0;
-  // Records an accepted job of `user`, to run once `dependency` is met, and schedules; returns its
-  // id.
-  virtual std::string addJob(const std::string& user, proto::Job::Reader job,
-                             proto::Dependency::Reader dependency) = 0;
+  // Records an accepted job of `user` (with its dependency and what it starts from) and
+  // schedules; returns its id.
+  virtual std::string addJob(const std::string& user, proto::Submit::Reader submit) = 0;
   // Records an accepted array of `user` (its jobs ID_0, ID_1, ...) and schedules; returns ID.
   virtual std::string addArray(const std::string& user, proto::SubmitArray::Reader array) = 0;
   // The user's cancel of a job that has not ended (§5.5).

@@ -41,6 +41,14 @@ Readiness dependencyOf(Job& job, const std::map<std::string, Job*>& byId) {
         break;
     }
   }
+  // A job that starts from another's parameters waits for it to COMPLETE, as afterOk.
+  if (const std::string from = job.info().asReader().getInitFrom().cStr(); !from.empty()) {
+    auto it = byId.find(from);
+    if (it == byId.end()) return Readiness::never;
+    const proto::JobState state = it->second->info().getState();
+    if (wire::jobEnded(state) && state != proto::JobState::COMPLETED) return Readiness::never;
+    if (!wire::jobEnded(state)) waiting = true;
+  }
   return waiting ? Readiness::waiting : Readiness::ready;
 }
 

@@ -146,6 +146,9 @@ struct Assign {
   # Ranks in the job.
   resume @4 :ParameterState;
   # The state to start from; no tensors means start fresh.
+  initial @6 :ParameterState;
+  # Parameters to start from (fine-tuning): its tensors only, while the step, the epoch and the
+  # optimizer's state start afresh. No tensors: the job's seed draws the initial parameters.
   ownUserJob @5 :Bool;
   # The job belongs to the coordinator's own user, and the coordinator trusts that user's paths
   # (`tfmath coordinator --trust-own-user`, which `tfmath up` sets): the worker reads its data with
@@ -200,6 +203,9 @@ struct Submit {
   # Unused: the coordinator records the authenticated user instead (docs/protocol.md §8).
   dependency @2 :Dependency;
   # Jobs that must end first, as Slurm's --dependency; none when its list of jobs is empty.
+  initFrom @3 :Text;
+  # A job whose trained parameters this one starts from (fine-tuning); empty for none. It must be
+  # the submitter's own (or any, for an admin), and acts as an afterOk dependency on that job.
 }
 
 struct SubmitArray {
@@ -303,6 +309,8 @@ struct JobInfo {
   # that waits for that has the reason "JobArrayTaskLimit".
   overrides @23 :Text;
   # For a job of an array: its sweep values, "PATH=VALUE PATH=VALUE".
+  initFrom @24 :Text;
+  # The job whose parameters it starts from, as submitted; empty for none.
 }
 
 struct WorkerInfo {

@@ -230,6 +230,89 @@ TEST(Examples, LrSweepWaitsAndPrintsTheBest) {
   EXPECT_EQ(line.find("learningRate=1e30"), std::string::npos) << r.output;
 }
 
+// Fine-tuning: with a learning rate of 1e-12, a job started from another's parameters ends with
+// those very parameters (to the 4 decimals printed); a model of other shapes is refused, naming the
+// tensor.
+TEST(InitFrom, StartsFromAnotherTrainingsParameters) {
+  TempDir dir;
+  const std::string job =
+      dir.write("linreg.capnp", testing::jobText(testing::linregJob() + "epochs = 3, workers = 1"));
+  auto learned = [](const std::string& output) {
+    const auto at = output.find("learned: ");
+    return at == std::string::npos ? std::string("(none)")
+                                   : output.substr(at, output.find('\n', at) - at);
+  };
+  auto r = testing::tfmath("run " + job + " --save " + dir.path() + "/base.params");
+  ASSERT_EQ(r.exitCode, 0) << r.output;
+  const std::string base = learned(r.output);
+  r = testing::tfmath("run " + job + " --save " + dir.path() + "/tuned.params --init-from " +
+                      dir.path() + "/base.params --set optimizer.sgd.learningRate=1e-12");
+  ASSERT_EQ(r.exitCode, 0) << r.output;
+  EXPECT_EQ(learned(r.output), base) << r.output;
+  r = testing::tfmath("run " + job + " --init-from " + dir.path() +
+                      "/base.params --set data.linear.weights=[1.5]");
+  EXPECT_EQ(r.exitCode, 2) << r.output;
+  EXPECT_NE(
+      r.output.find("init-from: tensor layer0.w [3, 1] does not fit this job's layer0.w [1, 1]"),
+      std::string::npos)
+      << r.output;
+  EXPECT_EQ(testing::tfmath("run " + job + " --init-from a --resume b").exitCode, 2);
+
+  // On a cluster: from a job id, once that job COMPLETED.
+  Cluster c(1);
+  const std::string first = testing::submit(c, job);
+  const std::string tuned =
+      testing::submit(c, job + " --init-from " + first + " --set optimizer.sgd.learningRate=1e-12");
+  EXPECT_EQ(c.run("wait " + first + " " + tuned).exitCode, 0);
+  EXPECT_EQ(learned(c.run("result " + tuned).output), learned(c.run("result " + first).output));
+  // From a job that FAILED: never runs.
+  const std::string diverged = testing::submit(c, job + " --set optimizer.sgd.learningRate=1e200");
+  const std::string orphan = testing::submit(c, job + " --init-from " + diverged);
+  EXPECT_EQ(testing::waitForState(c, orphan, "CANCELLED")["reason"], "DependencyNeverSatisfied");
+  // Other shapes: the job fails at its start, naming the tensor.
+  const std::string other =
+      testing::submit(c, job + " --init-from " + first + " --set data.linear.weights=[1.5]");
+  const auto failed = testing::waitForState(c, other, "FAILED");
+  EXPECT_NE(failed["reason"].get<std::string>().find(
+                "init-from: tensor layer0.w [3, 1] does not fit this job's layer0.w [1, 1]"),
+            std::string::npos)
+      << failed.dump();
+  r = c.run("submit " + job + " --init-from 999");
+  EXPECT_EQ(r.exitCode, 1) << r.output;
+  EXPECT_NE(r.output.find("init-from: no job 999"), std::string::npos) << r.output;
+}
+
+// examples/batch/finetune.sh: the second job waits for the first and starts from its parameters.
+TEST(Examples, FinetuneTrainsThenFineTunes) {
+  Cluster c(2);
+  TempDir dir;
+  const std::string job = dir.write(
+      "mlp.capnp",
+      testing::jobText("name = \"mlp\", seed = 3," + testing::fashionData(2000, 500) +
+                       "model = [(flatten = void), (dense = (units = 32, activation = relu)), "
+                       "(dense = (units = 10))], loss = softmaxCrossEntropy, optimizer = (sgd = "
+                       "(learningRate = 0.1)), batchSize = 64, epochs = 1, workers = 2"));
+  const std::string bin = std::filesystem::path(testing::tfmathBinary()).parent_path().string();
+  auto r =
+      testing::shell("PATH=" + bin + ":$PATH TFMATH_COORDINATOR=" + c.clientEndpoint() + " bash " +
+                     TFMATH_SOURCE_DIR + "/examples/batch/finetune.sh " + job + " 2 0.01");
+  EXPECT_EQ(r.exitCode, 0) << r.output;
+  EXPECT_NE(r.output.find("trains 1, then fine-tunes it as 2"), std::string::npos) << r.output;
+  auto status = nlohmann::json::parse(c.run("status --json").output)["jobs"];
+  ASSERT_EQ(status.size(), 2u);
+  EXPECT_EQ(status[1]["name"], "fine-tuned");
+  // Fine-tuning starts where the first ended: its one epoch's loss is below the first's first
+  // epoch, which started from random parameters.
+  auto first = nlohmann::json::parse(c.run("metrics 1 --json").output);
+  auto second = nlohmann::json::parse(c.run("metrics 2 --json").output);
+  double firstEpoch = NAN, tunedEpoch = NAN;
+  for (const auto& p : first)
+    if (p["kind"] == "epoch" && p["epoch"] == 0) firstEpoch = p["train_loss"];
+  for (const auto& p : second)
+    if (p["kind"] == "epoch" && p["epoch"] == 0) tunedEpoch = p["train_loss"];
+  EXPECT_LT(tunedEpoch, firstEpoch) << first.dump() << second.dump();
+}
+
 // Slurm's dependencies, on a cluster of one worker kept busy by a long job.
 TEST(Dependency, JobsWaitForOthersAndEndWhenTheyCanNeverRun) {
   Cluster c(1);

@@ -28,14 +28,16 @@ void writeTensor(proto::Tensor::Builder out, const std::string& name, const Shap
   std::memcpy(out.initData(bytes).begin(), values, bytes);
 }
 
+// `context` starts the message: "resume" or "init-from".
 void readTensor(proto::Tensor::Reader in, const std::string& name, const Shape& shape,
-                float* values) {
+                float* values, const std::string& context = "resume") {
   Shape got;
   for (uint32_t d : in.getShape()) got.push_back(d);
   if (in.getName() != name || got != shape ||
       in.getData().size() != static_cast<size_t>(numel(shape)) * sizeof(float))
-    throw JobError("resume: tensor " + std::string(in.getName().cStr()) + " " + shapeString(got) +
-                   " does not fit this job's " + name + " " + shapeString(shape));
+    throw JobError(context + ": tensor " + std::string(in.getName().cStr()) + " " +
+                   shapeString(got) + " does not fit this job's " + name + " " +
+                   shapeString(shape));
   std::memcpy(values, in.getData().begin(), in.getData().size());
 }
 
@@ -114,6 +116,18 @@ void Trainer::resume(proto::ParameterState::Reader state) {
   rng_ = Rng(state.getRngState());
   lastEpochLoss_ = state.getMetrics().getTrainLoss();
   startEpoch();
+}
+
+void Trainer::initFrom(proto::ParameterState::Reader state) {
+  const auto& params = backend_->params();
+  if (state.getTensors().size() != params.size())
+    throw JobError("init-from: the parameters hold " + std::to_string(state.getTensors().size()) +
+                   " tensors but this job's model has " + std::to_string(params.size()));
+  FloatBuffer host(backend_->size());
+  for (size_t i = 0; i < params.size(); ++i)
+    readTensor(state.getTensors()[static_cast<unsigned>(i)], params[i].name, params[i].shape,
+               host.data() + params[i].offset, "init-from");
+  backend_->write(-1, host.data());
 }
 
 void Trainer::stageStep(uint64_t stepInEpoch) {

@@ -90,6 +90,9 @@ class Trainer {
 
   // Continues from a saved state. Throws JobError if its tensors do not fit this job's model.
   void resume(proto::ParameterState::Reader state);
+  // Starts from another training's parameters (fine-tuning): the tensors only; step, epoch and the
+  // optimizer's state stay fresh. Throws JobError naming the first tensor that does not fit.
+  void initFrom(proto::ParameterState::Reader state);
 
   // Trains until the job's last epoch, reporting to `observer`. Evaluates after each epoch on
   // rank 0 (other ranks report NaN).

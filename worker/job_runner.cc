@@ -154,6 +154,7 @@ void JobRunner::train() {
     const auto comm = makeCommunicator(job, store, static_cast<int>(rank),
                                        static_cast<int>(assign.getWorldSize()));
     Trainer trainer(job, data, *comm, settings_.device);
+    if (assign.getInitial().getTensors().size()) trainer.initFrom(assign.getInitial());
     if (assign.getResume().getTensors().size()) trainer.resume(assign.getResume());
     trainer_ = &trainer;
     if (cancelled_) trainer.requestStop();
