@@ -179,8 +179,8 @@ Command addSubmitCommand(CLI::App& app) {
   cmd->add_flag("--parsable", *parsable, "Print the job id only, and nothing else on stdout")
       ->excludes(json);
   cmd->add_option("--init-from", *initFrom,
-                  "JOB: start from that job's trained parameters (fine-tuning); waits for it to "
-                  "COMPLETE")
+                  "JOB or FILE.params: start from that job's trained parameters (fine-tuning; "
+                  "waits for the job to COMPLETE), or from those in the file")
       ->excludes(sweep);
   cmd->add_option("--dependency", *dependency,
                   "afterok:ID[:ID...] (or afterany, afternotok): run only once these jobs ended "
@@ -222,7 +222,15 @@ Command addSubmitCommand(CLI::App& app) {
               auto s = wire::start(b).initSubmit();
               s.setJob(job.job());
               if (!dependency->empty()) setDependency(s.initDependency(), *dependency);
-              s.setInitFrom(*initFrom);
+              // A parameter file of the user's travels with the job; else it names a job.
+              std::error_code ignored;
+              std::unique_ptr<ParameterStateFile> initial;
+              if (std::filesystem::is_regular_file(*initFrom, ignored)) {
+                initial = std::make_unique<ParameterStateFile>(*initFrom);
+                s.initInitial().setTensors(initial->state().getTensors());
+              } else {
+                s.setInitFrom(*initFrom);
+              }
               const std::string id = client.call(b)->message().getSubmitted();
               if (c->json)
                 std::printf("%s\n", nlohmann::json{{"id", id}}.dump().c_str());

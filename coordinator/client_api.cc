@@ -111,6 +111,13 @@ void ClientApi::handle(const std::string& peer, const zmq::message_t& frame) {
 
 void ClientApi::submit(const std::string& peer, const std::string& user, proto::Submit::Reader s) {
   if (std::string why = overLimit(user, {s.getJob()}); !why.empty()) return error(peer, why);
+  if (const uint64_t bytes =
+          (s.getJob().totalSize().wordCount + s.getInitial().totalSize().wordCount) * 8;
+      s.getInitial().getTensors().size() > 0 && bytes > limits_.maxJobBytes)
+    return error(peer, "refused: the job and the parameters sent with it are " +
+                           std::to_string(bytes) + " bytes, over this coordinator's limit of " +
+                           std::to_string(limits_.maxJobBytes) +
+                           " (--max-job-bytes); start from a job id instead");
   if (std::string why = badDependency(user, s.getDependency()); !why.empty())
     return error(peer, why);
   if (s.getInitFrom().size() > 0) {

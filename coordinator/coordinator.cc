@@ -5,6 +5,7 @@
 
 #include <cstdio>
 #include <ctime>
+#include <filesystem>
 
 #include "base/printable.h"
 #include "base/version.h"
@@ -230,6 +231,7 @@ std::string Coordinator::addJob(const std::string& user, proto::Submit::Reader s
     job.info().setInitFrom(submit.getInitFrom());
     save(job);
   }
+  if (submit.getInitial().getTensors().size() > 0) state_.saveInitial(id, submit.getInitial());
   schedule();
   return id;
 }
@@ -347,11 +349,13 @@ void Coordinator::start(Job& job, const std::vector<std::string>& workerIds) {
   info.setState(publicState(job.life.phase()));
   info.setReason("");
   info.setStartedMs(clock_.wallMs());
-  // The parameters it starts from: the scheduler started it only once that job COMPLETED, which
-  // stored them.
+  // The parameters it starts from: another job's (the scheduler started it only once that job
+  // COMPLETED, which stored them), or those sent with it.
   std::unique_ptr<ParameterStateFile> initial;
   if (const std::string from = info.getInitFrom().cStr(); !from.empty())
     initial = std::make_unique<ParameterStateFile>(state_.checkpointPath(from));
+  else if (std::filesystem::exists(state_.initialPath(job.id())))  // sent with the job
+    initial = std::make_unique<ParameterStateFile>(state_.initialPath(job.id()));
   auto ranks = info.initRanks(want);
   for (uint32_t r = 0; r < want; ++r) {
     ranks.set(r, workerIds[r]);

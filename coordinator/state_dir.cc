@@ -78,6 +78,12 @@ void StateDir::saveCheckpoint(const std::string& id, proto::ParameterState::Read
   saveParameterState(checkpointPath(id), m);
 }
 
+void StateDir::saveInitial(const std::string& id, proto::ParameterState::Reader state) const {
+  capnp::MallocMessageBuilder m;
+  m.setRoot(state);
+  saveParameterState(initialPath(id), m);
+}
+
 namespace {
 
 // Reads a stored message whose root is a T into `into`; false if the file is missing or empty.

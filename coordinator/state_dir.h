@@ -40,6 +40,9 @@ class StateDir {
   std::string checkpointPath(const std::string& id) const {
     return jobDir(id) + "/checkpoint.params";
   }
+  // The parameters a job was submitted with, to start from (initial.params); none for most.
+  void saveInitial(const std::string& id, proto::ParameterState::Reader state) const;
+  std::string initialPath(const std::string& id) const { return jobDir(id) + "/initial.params"; }
   // The job's metrics history (jobs/metrics_file.h), appended as its ranks report.
   std::string metricsPath(const std::string& id) const { return jobDir(id) + "/metrics"; }
 

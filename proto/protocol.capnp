@@ -206,6 +206,9 @@ struct Submit {
   initFrom @3 :Text;
   # A job whose trained parameters this one starts from (fine-tuning); empty for none. It must be
   # the submitter's own (or any, for an admin), and acts as an afterOk dependency on that job.
+  initial @4 :ParameterState;
+  # Or parameters to start from, sent along (from a parameter file of the user's): the tensors
+  # only. They count toward the job's size limit. No tensors: none.
 }
 
 struct SubmitArray {

@@ -280,6 +280,33 @@ TEST(InitFrom, StartsFromAnotherTrainingsParameters) {
   r = c.run("submit " + job + " --init-from 999");
   EXPECT_EQ(r.exitCode, 1) << r.output;
   EXPECT_NE(r.output.find("init-from: no job 999"), std::string::npos) << r.output;
+  // From a parameter file of the user's, sent with the job.
+  const std::string fromFile =
+      testing::submit(c, job + " --init-from " + dir.path() +
+                             "/base.params --set optimizer.sgd.learningRate=1e-12");
+  EXPECT_EQ(c.run("wait " + fromFile).exitCode, 0);
+  EXPECT_EQ(learned(c.run("result " + fromFile).output), base);
+}
+
+// Parameters sent with a job count toward --max-job-bytes: an MLP's 25,450 parameters (about
+// 100 KB) are refused by a coordinator that takes 50 KB, and the error says what to do instead.
+TEST(InitFrom, ParametersSentAlongCountTowardTheJobsSize) {
+  TempDir dir;
+  const std::string job = dir.write(
+      "mlp.capnp",
+      testing::jobText("name = \"mlp\", seed = 3," + testing::fashionData(500, 100) +
+                       "model = [(flatten = void), (dense = (units = 32, activation = relu)), "
+                       "(dense = (units = 10))], loss = softmaxCrossEntropy, optimizer = (sgd = "
+                       "(learningRate = 0.1)), batchSize = 64, epochs = 1, workers = 1"));
+  ASSERT_EQ(testing::tfmath("run " + job + " --save " + dir.path() + "/mlp.params").exitCode, 0);
+  Cluster c(1, {"--max-job-bytes", "50000"});
+  auto r = c.run("submit " + job + " --init-from " + dir.path() + "/mlp.params");
+  EXPECT_EQ(r.exitCode, 1) << r.output;
+  EXPECT_NE(r.output.find("bytes, over this coordinator's limit of 50000 (--max-job-bytes); start "
+                          "from a job id instead"),
+            std::string::npos)
+      << r.output;
+  EXPECT_EQ(nlohmann::json::parse(c.run("status --json").output)["jobs"].size(), 0u);
 }
 
 // examples/batch/finetune.sh: the second job waits for the first and starts from its parameters.
