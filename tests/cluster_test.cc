@@ -339,6 +339,42 @@ TEST(Cluster, CoordinatorAnswersBadInputAndKeepsServing) {
     job.setBatchSize(0);
     EXPECT_NE(client.send(b).find("invalid job: batchSize: must be > 0"), std::string::npos);
   }
+  // Arrays sent past the CLI's checks: empty, overrides that do not match, a job that is invalid.
+  {
+    capnp::MallocMessageBuilder b;
+    wire::start(b).initSubmitArray();
+    EXPECT_NE(client.send(b).find("invalid array: it has no jobs"), std::string::npos);
+    capnp::MallocMessageBuilder m;
+    auto a = wire::start(m).initSubmitArray();
+    auto jobs = a.initJobs(2);
+    for (unsigned i = 0; i < 2; ++i) {
+      jobs[i].initData().initLinear().setSamples(10);
+      jobs[i].getData().getLinear().initWeights(1).set(0, 1.0);
+      jobs[i].initModel(1)[0].initDense().setUnits(1);
+      jobs[i].initOptimizer().initSgd().setLearningRate(0.1);
+      jobs[i].setEpochs(1);
+      jobs[i].setBatchSize(i == 0 ? 5 : 0);
+    }
+    a.initOverrides(1);
+    EXPECT_NE(client.send(m).find("invalid array: 1 overrides for 2 jobs"), std::string::npos);
+    a.initOverrides(2);
+    EXPECT_NE(client.send(m).find("array job 1: invalid job: batchSize: must be > 0"),
+              std::string::npos);
+    // A dependency and an init-from that name no job.
+    capnp::MallocMessageBuilder d;
+    auto dep = wire::start(d).initSubmitArray();
+    dep.setJobs(a.getJobs().asReader());
+    dep.getJobs()[1].setBatchSize(5);
+    dep.initOverrides(2);
+    dep.initDependency().initJobs(1).set(0, "4040");
+    EXPECT_NE(client.send(d).find("dependency: no job 4040"), std::string::npos);
+    capnp::MallocMessageBuilder f;
+    auto from = wire::start(f).initSubmit();
+    from.setJob(dep.getJobs()[0].asReader());
+    from.setInitFrom("../../etc");
+    EXPECT_NE(client.send(f).find("init-from: no job ../../etc"), std::string::npos);
+    EXPECT_EQ(nlohmann::json::parse(c.run("status --json").output)["jobs"].size(), 0u);
+  }
   // Session commands before attaching, and an attach to a job that does not run.
   {
     capnp::MallocMessageBuilder b;
