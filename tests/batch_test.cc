@@ -18,6 +18,35 @@ namespace {
 using testing::Cluster;
 using testing::TempDir;
 
+// A linear regression of 25,000 steps an epoch, for 50 epochs: it runs until cancelled.
+std::string slowJob(int workers) {
+  return testing::jobText(
+      "data = (linear = (samples = 100000, weights = [3.0], bias = 2.0)), model = [(dense = "
+      "(units = 1))], loss = mse, optimizer = (sgd = (learningRate = 0.01)), batchSize = 4, "
+      "epochs = 50, workers = " +
+      std::to_string(workers));
+}
+
+// A small MLP on `limit` Fashion-MNIST images, trained by SGD at 0.1 for one epoch.
+std::string sgdMlpJob(int limit, int testLimit, int workers) {
+  return testing::jobText(
+      "name = \"mlp\", seed = 3," + testing::fashionData(limit, testLimit) +
+      "model = [(flatten = void), (dense = (units = 32, activation = relu)), (dense = (units = "
+      "10))], loss = softmaxCrossEntropy, optimizer = (sgd = (learningRate = 0.1)), batchSize = "
+      "64, "
+      "epochs = 1, workers = " +
+      std::to_string(workers));
+}
+
+// Runs a script of examples/batch as a user would: tfmath on the PATH, the cluster's address in
+// TFMATH_COORDINATOR.
+testing::CommandResult runExample(const Cluster& c, const std::string& script,
+                                  const std::string& args) {
+  const std::string bin = std::filesystem::path(testing::tfmathBinary()).parent_path().string();
+  return testing::shell("PATH=" + bin + ":$PATH TFMATH_COORDINATOR=" + c.clientEndpoint() +
+                        " bash " + TFMATH_SOURCE_DIR + "/examples/batch/" + script + " " + args);
+}
+
 TEST(Wait, OneStatusForHowTheJobsEnded) {
   using S = proto::JobState;
   EXPECT_EQ(cli::exitStatusFor({}), 0);
@@ -31,11 +60,7 @@ TEST(Wait, ExitStatusSaysHowTheJobsEndedOnACluster) {
   TempDir dir;
   const std::string quick =
       dir.write("quick.capnp", testing::jobText(testing::linregJob() + "epochs = 2, workers = 1"));
-  const std::string slow = dir.write(
-      "slow.capnp",
-      testing::jobText("data = (linear = (samples = 100000, weights = [3.0], bias = 2.0)), "
-                       "model = [(dense = (units = 1))], loss = mse, optimizer = (sgd = "
-                       "(learningRate = 0.01)), batchSize = 4, epochs = 50, workers = 1"));
+  const std::string slow = dir.write("slow.capnp", slowJob(1));
 
   // submit --wait: the id, then how it ended; --parsable: the id alone.
   // stdout alone (shell() adds 2>&1 after the braces).
@@ -90,12 +115,7 @@ TEST(Wait, ExitStatusSaysHowTheJobsEndedOnACluster) {
   EXPECT_EQ(c.run("wait " + done + " --timeout -1").exitCode, 2);
 
   // FAILED: 1, whatever else ended.
-  const std::string lost = testing::submit(
-      c, dir.write("two.capnp",
-                   testing::jobText("data = (linear = (samples = 100000, weights = [3.0], bias = "
-                                    "2.0)), model = [(dense = (units = 1))], loss = mse, optimizer "
-                                    "= (sgd = (learningRate = 0.01)), batchSize = 4, epochs = 50, "
-                                    "workers = 2")));
+  const std::string lost = testing::submit(c, dir.write("two.capnp", slowJob(2)));
   testing::waitForState(c, lost, "RUNNING");
   c.killWorker(1);
   r = c.run("wait " + lost + " --timeout 60");
@@ -170,11 +190,7 @@ TEST(Sweep, MakesAnArrayOfJobsAndOneTableOfThem) {
   EXPECT_NE(r.output.find("--sort speed: expected one of test_loss,"), std::string::npos);
 
   // --max-running 1: the second waits for the first, saying why.
-  const std::string slow = dir.write(
-      "slow.capnp",
-      testing::jobText("data = (linear = (samples = 100000, weights = [3.0], bias = 2.0)), "
-                       "model = [(dense = (units = 1))], loss = mse, optimizer = (sgd = "
-                       "(learningRate = 0.01)), batchSize = 4, epochs = 50, workers = 1"));
+  const std::string slow = dir.write("slow.capnp", slowJob(1));
   r = c.run("submit " + slow + " --sweep seed=1,2 --max-running 1 --parsable");
   ASSERT_EQ(r.exitCode, 0) << r.output;
   const std::string limited = r.output.substr(0, r.output.find('_'));
@@ -211,16 +227,8 @@ TEST(Sweep, MakesAnArrayOfJobsAndOneTableOfThem) {
 TEST(Examples, LrSweepWaitsAndPrintsTheBest) {
   Cluster c(2);
   TempDir dir;
-  const std::string job = dir.write(
-      "mlp.capnp",
-      testing::jobText("name = \"mlp\", seed = 3," + testing::fashionData(2000, 500) +
-                       "model = [(flatten = void), (dense = (units = 32, activation = relu)), "
-                       "(dense = (units = 10))], loss = softmaxCrossEntropy, optimizer = (sgd = "
-                       "(learningRate = 0.1)), batchSize = 64, epochs = 1, workers = 1"));
-  const std::string bin = std::filesystem::path(testing::tfmathBinary()).parent_path().string();
-  auto r =
-      testing::shell("PATH=" + bin + ":$PATH TFMATH_COORDINATOR=" + c.clientEndpoint() + " bash " +
-                     TFMATH_SOURCE_DIR + "/examples/batch/lr_sweep.sh " + job + " 1e30,0.1,0.01 1");
+  const std::string job = dir.write("mlp.capnp", sgdMlpJob(2000, 500, 1));
+  auto r = runExample(c, "lr_sweep.sh", job + " 1e30,0.1,0.01 1");
   EXPECT_EQ(r.exitCode, 1) << r.output;  // the diverged rate FAILED
   EXPECT_NE(r.output.find("FAILED"), std::string::npos) << r.output;
   const auto best = r.output.find("best: ");
@@ -292,12 +300,7 @@ TEST(InitFrom, StartsFromAnotherTrainingsParameters) {
 // 100 KB) are refused by a coordinator that takes 50 KB, and the error says what to do instead.
 TEST(InitFrom, ParametersSentAlongCountTowardTheJobsSize) {
   TempDir dir;
-  const std::string job = dir.write(
-      "mlp.capnp",
-      testing::jobText("name = \"mlp\", seed = 3," + testing::fashionData(500, 100) +
-                       "model = [(flatten = void), (dense = (units = 32, activation = relu)), "
-                       "(dense = (units = 10))], loss = softmaxCrossEntropy, optimizer = (sgd = "
-                       "(learningRate = 0.1)), batchSize = 64, epochs = 1, workers = 1"));
+  const std::string job = dir.write("mlp.capnp", sgdMlpJob(500, 100, 1));
   ASSERT_EQ(testing::tfmath("run " + job + " --save " + dir.path() + "/mlp.params").exitCode, 0);
   Cluster c(1, {"--max-job-bytes", "50000"});
   auto r = c.run("submit " + job + " --init-from " + dir.path() + "/mlp.params");
@@ -313,16 +316,8 @@ TEST(InitFrom, ParametersSentAlongCountTowardTheJobsSize) {
 TEST(Examples, FinetuneTrainsThenFineTunes) {
   Cluster c(2);
   TempDir dir;
-  const std::string job = dir.write(
-      "mlp.capnp",
-      testing::jobText("name = \"mlp\", seed = 3," + testing::fashionData(2000, 500) +
-                       "model = [(flatten = void), (dense = (units = 32, activation = relu)), "
-                       "(dense = (units = 10))], loss = softmaxCrossEntropy, optimizer = (sgd = "
-                       "(learningRate = 0.1)), batchSize = 64, epochs = 1, workers = 2"));
-  const std::string bin = std::filesystem::path(testing::tfmathBinary()).parent_path().string();
-  auto r =
-      testing::shell("PATH=" + bin + ":$PATH TFMATH_COORDINATOR=" + c.clientEndpoint() + " bash " +
-                     TFMATH_SOURCE_DIR + "/examples/batch/finetune.sh " + job + " 2 0.01");
+  const std::string job = dir.write("mlp.capnp", sgdMlpJob(2000, 500, 2));
+  auto r = runExample(c, "finetune.sh", job + " 2 0.01");
   EXPECT_EQ(r.exitCode, 0) << r.output;
   EXPECT_NE(r.output.find("trains 1, then fine-tunes it as 2"), std::string::npos) << r.output;
   auto status = nlohmann::json::parse(c.run("status --json").output)["jobs"];
@@ -346,11 +341,7 @@ TEST(Dependency, JobsWaitForOthersAndEndWhenTheyCanNeverRun) {
   TempDir dir;
   const std::string quick =
       dir.write("quick.capnp", testing::jobText(testing::linregJob() + "epochs = 2, workers = 1"));
-  const std::string slow = dir.write(
-      "slow.capnp",
-      testing::jobText("data = (linear = (samples = 100000, weights = [3.0], bias = 2.0)), "
-                       "model = [(dense = (units = 1))], loss = mse, optimizer = (sgd = "
-                       "(learningRate = 0.01)), batchSize = 4, epochs = 50, workers = 1"));
+  const std::string slow = dir.write("slow.capnp", slowJob(1));
   auto after = [&](const std::string& dependency) {
     return testing::submit(c, quick + " --dependency " + dependency);
   };
