@@ -11,6 +11,7 @@
 #include "base/version.h"
 #include "coordinator/local_socket.h"
 #include "coordinator/scheduler.h"
+#include "jobs/job_error.h"
 #include "jobs/params_file.h"
 #include "net/curve_keys.h"
 
@@ -342,6 +343,17 @@ void Coordinator::schedule() {
 }
 
 void Coordinator::start(Job& job, const std::vector<std::string>& workerIds) {
+  // The parameters it starts from: another job's (the scheduler started it only once that job
+  // COMPLETED, which stored them), or those sent with it. Unreadable: it can never run.
+  std::unique_ptr<ParameterStateFile> initial;
+  try {
+    if (const std::string from = job.info().getInitFrom().cStr(); !from.empty())
+      initial = std::make_unique<ParameterStateFile>(state_.checkpointPath(from));
+    else if (std::filesystem::exists(state_.initialPath(job.id())))  // sent with the job
+      initial = std::make_unique<ParameterStateFile>(state_.initialPath(job.id()));
+  } catch (const JobError& e) {
+    return apply(job, job.life.cancelPending(std::string("init-from: ") + e.what()));
+  }
   const auto want = static_cast<uint32_t>(workerIds.size());
   job.rankWorkers = workerIds;
   job.life.start(want);
@@ -349,13 +361,6 @@ void Coordinator::start(Job& job, const std::vector<std::string>& workerIds) {
   info.setState(publicState(job.life.phase()));
   info.setReason("");
   info.setStartedMs(clock_.wallMs());
-  // The parameters it starts from: another job's (the scheduler started it only once that job
-  // COMPLETED, which stored them), or those sent with it.
-  std::unique_ptr<ParameterStateFile> initial;
-  if (const std::string from = info.getInitFrom().cStr(); !from.empty())
-    initial = std::make_unique<ParameterStateFile>(state_.checkpointPath(from));
-  else if (std::filesystem::exists(state_.initialPath(job.id())))  // sent with the job
-    initial = std::make_unique<ParameterStateFile>(state_.initialPath(job.id()));
   auto ranks = info.initRanks(want);
   for (uint32_t r = 0; r < want; ++r) {
     ranks.set(r, workerIds[r]);

@@ -294,6 +294,12 @@ TEST(InitFrom, StartsFromAnotherTrainingsParameters) {
                              "/base.params --set optimizer.sgd.learningRate=1e-12");
   EXPECT_EQ(c.run("wait " + fromFile).exitCode, 0);
   EXPECT_EQ(learned(c.run("result " + fromFile).output), base);
+  // From a job whose stored parameters are gone (an admin cleaned the state directory): never runs,
+  // and says why.
+  std::filesystem::remove(c.dir().path() + "/jobs/" + first + "/checkpoint.params");
+  const std::string gone = testing::submit(c, job + " --init-from " + first);
+  const auto cancelled = testing::waitForState(c, gone, "CANCELLED");
+  EXPECT_EQ(cancelled["reason"].get<std::string>().rfind("init-from: ", 0), 0u) << cancelled.dump();
 }
 
 // Parameters sent with a job count toward --max-job-bytes: an MLP's 25,450 parameters (about
