@@ -295,9 +295,9 @@ SweepAxis parseSweep(const std::string& text) {
     if (c == ',' && depth <= 0) {
       if (trimmed(item).empty())
         throw JobError("--sweep " + text + ": " +
-                       (list.empty() ? std::string("the list of values is empty")
-                                     : "value " + std::to_string(axis.values.size() + 1) +
-                                           " is empty"));
+                       (list.empty()
+                            ? std::string("the list of values is empty")
+                            : "value " + std::to_string(axis.values.size() + 1) + " is empty"));
       axis.values.push_back(trimmed(item));
       item.clear();
       continue;

@@ -413,10 +413,11 @@ class CoordinatorLimits : public CoordinatorLoop {
 TEST_F(CoordinatorLimits, AUserMayHaveOnlySoManyJobsWaiting) {
   for (int i = 0; i < 3; ++i) submit();  // no workers: all three wait
   clock.advance(1000ms);                 // (not the rate limit)
-  EXPECT_EQ(errorOf(trySubmit()),
-            "refused: " + userName(geteuid()) +
-                " has 3 jobs waiting, over the limit of this coordinator (--max-queued-jobs 3); cancel "
-                "some or wait");
+  EXPECT_EQ(
+      errorOf(trySubmit()),
+      "refused: " + userName(geteuid()) +
+          " has 3 jobs waiting, over the limit of this coordinator (--max-queued-jobs 3); cancel "
+          "some or wait");
   capnp::MallocMessageBuilder b;
   wire::start(b).setCancelJob("1");
   EXPECT_TRUE(deliver(client, b)->message().isOk());
