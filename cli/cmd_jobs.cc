@@ -1,5 +1,6 @@
 // cmd_jobs.cc: the client commands: submit, status, cancel, result and logs (also installed as
 // tfmath-submit, tfmath-status, ...). Each is thin: parse, one or a few requests, print.
+#include <kj/string.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
 
@@ -10,6 +11,7 @@
 #include <filesystem>
 #include <iostream>
 #include <map>
+#include <optional>
 #include <sstream>
 #include <thread>
 
@@ -36,13 +38,18 @@ namespace tfmath::cli {
 
 namespace {
 
-// Checks the job's memory estimate against the largest limit the cluster's workers report, so that
-// a job no worker may take is refused here rather than failed there. No workers: nothing to check.
-void checkMemoryAgainstWorkers(Client& client, proto::Job::Reader job, const Data& data) {
+// The largest memory limit the cluster's workers report; 0 without workers.
+uint64_t largestWorkerMemory(Client& client) {
   uint64_t largest = 0;
   auto reply = jobStatus(client, "");
   for (auto w : reply->message().getStatusReply().getWorkers())
     largest = std::max(largest, w.getMemoryBytes());
+  return largest;
+}
+
+// Checks the job's memory estimate against `largest` (largestWorkerMemory), so that a job no
+// worker may take is refused here rather than failed there. No workers: nothing to check.
+void checkMemory(proto::Job::Reader job, const Data& data, uint64_t largest) {
   const MemoryEstimate memory = estimateMemory(job, data, job.getWorkers());
   if (largest > 0 && memory.total() > static_cast<double>(largest))
     throw JobError("the job needs " + memory.describe() +
@@ -79,11 +86,18 @@ void setDependency(proto::Dependency::Builder out, const std::string& text) {
 }
 
 // The sweep's jobs: `base` changed by each point's overrides, named after them
-// ("NAME[PATH=VALUE,PATH=VALUE]"), each checked as a job file is.
+// ("NAME[PATH=VALUE,PATH=VALUE]"), each checked as a job file is. The data is read once, and again
+// only for a point that changes the data source or the seed.
 void fillArray(proto::SubmitArray::Builder out, proto::Job::Reader base,
                const std::vector<std::vector<JobOverride>>& points, Client& client) {
   auto jobs = out.initJobs(static_cast<unsigned>(points.size()));
   auto texts = out.initOverrides(static_cast<unsigned>(points.size()));
+  const uint64_t largest = largestWorkerMemory(client);
+  auto dataKey = [](proto::Job::Reader job) {
+    return std::string(kj::str(job.getData()).cStr()) + "/" + std::to_string(job.getSeed());
+  };
+  std::string loadedKey;
+  std::optional<Data> loaded;
   for (unsigned i = 0; i < points.size(); ++i) {
     capnp::MallocMessageBuilder m;
     m.setRoot(base);
@@ -96,8 +110,13 @@ void fillArray(proto::SubmitArray::Builder out, proto::Job::Reader base,
     }
     job.setName(name + "]");
     try {
-      const Data data = validateJob(job.asReader());
-      checkMemoryAgainstWorkers(client, job.asReader(), data);
+      if (loaded && dataKey(job.asReader()) == loadedKey) {
+        validateJobWithData(job.asReader(), *loaded);
+      } else {
+        loaded = validateJob(job.asReader());
+        loadedKey = dataKey(job.asReader());
+      }
+      checkMemory(job.asReader(), *loaded, largest);
     } catch (const JobError& e) {
       throw JobError("--sweep " + text + ": " + e.what());
     }
@@ -217,7 +236,7 @@ Command addSubmitCommand(CLI::App& app) {
               }
               const Data data = validateJob(job.job());
               Client client(findCoordinator(c->coordinator));
-              checkMemoryAgainstWorkers(client, job.job(), data);
+              checkMemory(job.job(), data, largestWorkerMemory(client));
               capnp::MallocMessageBuilder b;
               auto s = wire::start(b).initSubmit();
               s.setJob(job.job());

@@ -48,16 +48,26 @@ std::vector<std::string> checkModelAgainstData(proto::Job::Reader job, const Dat
   return p.list;
 }
 
+namespace {
+
+void fail(const std::vector<std::string>& problems) {
+  std::string message;
+  for (const auto& m : problems) message += (message.empty() ? "" : "\n") + m;
+  throw JobError(message);
+}
+
+}  // namespace
+
 Data validateJob(proto::Job::Reader job, const DataAccess& access) {
-  auto fail = [](const std::vector<std::string>& problems) {
-    std::string message;
-    for (const auto& m : problems) message += (message.empty() ? "" : "\n") + m;
-    throw JobError(message);
-  };
   if (auto problems = checkJobFields(job); !problems.empty()) fail(problems);
   Data data = loadData(job.getData(), job.getSeed(), access);
   if (auto problems = checkModelAgainstData(job, data); !problems.empty()) fail(problems);
   return data;
+}
+
+void validateJobWithData(proto::Job::Reader job, const Data& data) {
+  if (auto problems = checkJobFields(job); !problems.empty()) fail(problems);
+  if (auto problems = checkModelAgainstData(job, data); !problems.empty()) fail(problems);
 }
 
 }  // namespace tfmath

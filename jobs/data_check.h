@@ -21,4 +21,8 @@ std::vector<std::string> checkModelAgainstData(proto::Job::Reader job, const Dat
 // the files), then the shapes. Throws JobError with every message, one per line. Returns the data.
 Data validateJob(proto::Job::Reader job, const DataAccess& access = DataAccess::ownRights());
 
+// The same checks on data already loaded for the same data source and seed (a sweep's jobs share
+// it): the fields, then the shapes. Throws as validateJob does.
+void validateJobWithData(proto::Job::Reader job, const Data& data);
+
 }  // namespace tfmath
