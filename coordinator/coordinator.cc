@@ -227,12 +227,9 @@ size_t Coordinator::step(std::chrono::milliseconds timeout) { return loop_->step
 
 std::string Coordinator::addJob(const std::string& user, proto::Submit::Reader submit) {
   const std::string id = std::to_string(nextId_++);
-  Job& job = record(id, user, submit.getJob(), submit.getDependency());
-  if (submit.getInitFrom().size() > 0) {
-    job.info().setInitFrom(submit.getInitFrom());
-    save(job);
-  }
-  if (submit.getInitial().getTensors().size() > 0) state_.saveInitial(id, submit.getInitial());
+  auto job = newJob(id, user, submit.getJob(), submit.getDependency());
+  job->info().setInitFrom(submit.getInitFrom());
+  journal(std::move(job), submit.getInitial());
   schedule();
   return id;
 }
@@ -240,18 +237,19 @@ std::string Coordinator::addJob(const std::string& user, proto::Submit::Reader s
 std::string Coordinator::addArray(const std::string& user, proto::SubmitArray::Reader array) {
   const std::string id = std::to_string(nextId_++);
   for (unsigned i = 0; i < array.getJobs().size(); ++i) {
-    Job& job =
-        record(id + "_" + std::to_string(i), user, array.getJobs()[i], array.getDependency());
-    job.info().setArrayMaxRunning(array.getMaxRunning());
-    job.info().setOverrides(array.getOverrides()[i]);
-    save(job);
+    auto job =
+        newJob(id + "_" + std::to_string(i), user, array.getJobs()[i], array.getDependency());
+    job->info().setArrayMaxRunning(array.getMaxRunning());
+    job->info().setOverrides(array.getOverrides()[i]);
+    journal(std::move(job));
   }
   schedule();
   return id;
 }
 
-Job& Coordinator::record(const std::string& id, const std::string& user,
-                         proto::Job::Reader submitted, proto::Dependency::Reader dependency) {
+std::unique_ptr<Job> Coordinator::newJob(const std::string& id, const std::string& user,
+                                         proto::Job::Reader submitted,
+                                         proto::Dependency::Reader dependency) {
   auto job = std::make_unique<Job>();
   job->jobMessage.setRoot(submitted);
   auto info = job->info();
@@ -263,13 +261,19 @@ Job& Coordinator::record(const std::string& id, const std::string& user,
   info.setEpochs(submitted.getEpochs());
   info.setSubmittedMs(clock_.wallMs());
   if (dependency.getJobs().size() > 0) info.setDependency(dependency);
+  return job;
+}
+
+void Coordinator::journal(std::unique_ptr<Job> job, proto::ParameterState::Reader initial) {
+  const std::string id = job->id(), user = job->info().getUser().cStr();
+  // A failed write throws before the job is kept: the client hears of it, and no job is half there.
   state_.saveJob(id, job->job());
+  if (initial.getTensors().size() > 0) state_.saveInitial(id, initial);
   save(*job);
   state_.appendLog(id, timestamp() + " submitted by " + user + "\n");
-  log("job " + id + " submitted: " + std::string(info.getName().cStr()) + " by " + user + ", " +
-      std::to_string(info.getWorkers()) + " worker(s)");
+  log("job " + id + " submitted: " + std::string(job->info().getName().cStr()) + " by " + user +
+      ", " + std::to_string(job->info().getWorkers()) + " worker(s)");
   jobs_.push_back(std::move(job));
-  return *jobs_.back();
 }
 
 void Coordinator::cancelJob(Job& job) {

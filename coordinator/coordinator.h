@@ -95,9 +95,12 @@ class Coordinator : private JobControl {
   void apply(Job& job, const JobEffects& effects);
   void releaseStoreWaits(Job& job, const std::string& why);
   void start(Job& job, const std::vector<std::string>& workerIds);
-  // Records a new PENDING job under `id`: its files in the state directory, its log's first line.
-  Job& record(const std::string& id, const std::string& user, proto::Job::Reader submitted,
-              proto::Dependency::Reader dependency);
+  // A new PENDING job under `id`, not yet kept: journal() keeps it once its record is complete.
+  std::unique_ptr<Job> newJob(const std::string& id, const std::string& user,
+                              proto::Job::Reader submitted, proto::Dependency::Reader dependency);
+  // Writes a new job's files to the state directory (with the parameters it starts from, if sent)
+  // and its log's first line, then keeps it.
+  void journal(std::unique_ptr<Job> job, proto::ParameterState::Reader initial = {});
   void sendToWorker(Worker& w, capnp::MallocMessageBuilder& message);
   void liveness();
   void save(Job& job);
