@@ -366,24 +366,25 @@ Command addResultCommand(CLI::App& app) {
   return {cmd, [=] {
             return guarded("result", [&] {
               Client client(findCoordinator(c->coordinator));
-              if (id->find('_') == std::string::npos) {  // a sweep's id: its jobs, one table
-                auto d = jobStatus(client, "");
-                const auto jobs = sweepJobs(d->message().getStatusReply(), *id, *sort);
-                if (!jobs.empty()) {
-                  if (!params->empty())
-                    throw JobError("--params: " + shown(*id) +
-                                   " is a sweep; ask for one of its jobs, e.g. " + shown(*id) +
-                                   "_0");
-                  if (c->json)
-                    std::printf("%s\n", sweepJson(jobs).dump(2).c_str());
-                  else
-                    std::printf("%s", sweepTable(jobs).c_str());
-                  return 0;
-                }
+              std::unique_ptr<wire::Decoded> d;
+              try {
+                capnp::MallocMessageBuilder b;
+                wire::start(b).setResult(*id);
+                d = client.call(b);
+              } catch (const ClientError&) {
+                // No such job: a sweep's array id stands for its jobs, in one table.
+                auto status = jobStatus(client, "");
+                const auto jobs = sweepJobs(status->message().getStatusReply(), *id, *sort);
+                if (jobs.empty() || id->find('_') != std::string::npos) throw;
+                if (!params->empty())
+                  throw JobError("--params: " + shown(*id) +
+                                 " is a sweep; ask for one of its jobs, e.g. " + shown(*id) + "_0");
+                if (c->json)
+                  std::printf("%s\n", sweepJson(jobs).dump(2).c_str());
+                else
+                  std::printf("%s", sweepTable(jobs).c_str());
+                return 0;
               }
-              capnp::MallocMessageBuilder b;
-              wire::start(b).setResult(*id);
-              auto d = client.call(b);
               auto r = d->message().getResultReply();
               auto m = r.getState().getMetrics();
               const std::string values = learnedValues(r.getState());
