@@ -259,7 +259,10 @@ Command addSubmitCommand(CLI::App& app) {
               if (!*wait) return 0;
               auto end = follow(client, id);
               auto info = end->message().getStatusReply().getJobs()[0];
-              if (!*parsable) std::printf("%s\n", jobSummary(info, nowMs()).c_str());
+              if (c->json)
+                std::printf("%s\n", toJson(info).dump().c_str());
+              else if (!*parsable)
+                std::printf("%s\n", jobSummary(info, nowMs()).c_str());
               return exitStatusFor({info.getState()});
             });
           }};

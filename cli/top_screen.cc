@@ -231,6 +231,7 @@ class TopScreen {
       case 'c':
         if (selectedId_.empty()) return false;
         cancelFromDetail_ = detail;
+        cancelTarget_ = selectedId_;  // the job asked about, whatever a refresh selects meanwhile
         mode_ = Mode::confirmCancel;
         return false;
       default:
@@ -260,14 +261,14 @@ class TopScreen {
   bool confirmKey(int key) {
     mode_ = cancelFromDetail_ ? Mode::detail : Mode::list;
     if (key != 'y' && key != 'Y') {
-      message_ = "job " + escapeForTerminal(selectedId_) + " left running";
+      message_ = "job " + escapeForTerminal(cancelTarget_) + " left running";
       return false;
     }
     try {
       capnp::MallocMessageBuilder b;
-      wire::start(b).setCancelJob(selectedId_);
+      wire::start(b).setCancelJob(cancelTarget_);
       client_.call(b);
-      message_ = "job " + escapeForTerminal(selectedId_) + " cancelled";
+      message_ = "job " + escapeForTerminal(cancelTarget_) + " cancelled";
     } catch (const ClientError& e) {
       message_ = "not cancelled: " + escapeForTerminal(e.what());
     }
@@ -359,7 +360,8 @@ class TopScreen {
     if (order.empty())
       lines.push_back({filter_.empty() ? "  (no jobs)" : "  (no job matches the filter)", false});
     const int room = std::max(1, LINES - bottomRows() - row);
-    listScroll_ = std::clamp(listScroll_, selectedLast - room + 1, selectedFirst);
+    // The selected job's first line in view, and its last too where the room allows.
+    listScroll_ = std::min(selectedFirst, std::max(listScroll_, selectedLast - room + 1));
     listScroll_ = std::clamp(listScroll_, 0, std::max(0, static_cast<int>(lines.size()) - room));
     for (int i = listScroll_; i < static_cast<int>(lines.size()) && row < LINES - bottomRows(); ++i)
       put(row++, lines[static_cast<size_t>(i)].text,
@@ -406,7 +408,7 @@ class TopScreen {
         keys = "filter jobs: " + draft_ + "_   (Enter applies, Esc leaves it as it was)";
         break;
       case Mode::confirmCancel:
-        keys = "cancel job " + escapeForTerminal(selectedId_) + "? y/n";
+        keys = "cancel job " + escapeForTerminal(cancelTarget_) + "? y/n";
         break;
       case Mode::detail:
         keys = "Esc back  j/k scroll  c cancel  q quit";
@@ -427,7 +429,7 @@ class TopScreen {
   bool quit_ = false, cancelFromDetail_ = false;
   std::unique_ptr<capnp::MallocMessageBuilder> status_, detail_, metrics_;
   std::string problem_, message_, metricsProblem_;
-  std::string filter_, draft_, selectedId_;
+  std::string filter_, draft_, selectedId_, cancelTarget_;
   JobOrder order_ = JobOrder::state;  // running jobs on top
   int listScroll_ = 0, detailScroll_ = 0;
   LogTail log_;

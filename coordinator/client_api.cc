@@ -137,9 +137,17 @@ void ClientApi::submitArray(const std::string& peer, const std::string& user,
                             proto::SubmitArray::Reader a) {
   const auto jobs = a.getJobs();
   if (jobs.size() == 0) return error(peer, "invalid array: it has no jobs");
+  if (jobs.size() > limits_.maxQueuedJobs)  // before anything is built for them
+    return error(peer, "refused: an array of " + std::to_string(jobs.size()) +
+                           " jobs, over the limit of this coordinator (--max-queued-jobs " +
+                           std::to_string(limits_.maxQueuedJobs) + ")");
   if (a.getOverrides().size() != jobs.size())
     return error(peer, "invalid array: " + std::to_string(a.getOverrides().size()) +
                            " overrides for " + std::to_string(jobs.size()) + " jobs");
+  for (unsigned i = 0; i < jobs.size(); ++i)
+    if (a.getOverrides()[i].size() > kMaxOverridesBytes)
+      return error(peer, "invalid array: the overrides of job " + std::to_string(i) + " are over " +
+                             std::to_string(kMaxOverridesBytes) + " bytes");
   std::vector<proto::Job::Reader> all;
   for (auto job : jobs) all.push_back(job);
   if (std::string why = overLimit(user, all); !why.empty()) return error(peer, why);

@@ -52,6 +52,8 @@ class ClientApi {
   // existing and the user's own (or any, for an admin); else why not.
   std::string badDependency(const std::string& user, proto::Dependency::Reader d);
   static constexpr unsigned kMaxDependencies = 64;
+  // The most text an array's job may carry as its overrides (it stays in the job's record).
+  static constexpr size_t kMaxOverridesBytes = 1024;
   // "" when `user` may submit `jobs` now (one submission) under the limits, else why not (naming
   // the limit).
   std::string overLimit(const std::string& user, const std::vector<proto::Job::Reader>& jobs);

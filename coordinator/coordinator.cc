@@ -236,12 +236,21 @@ std::string Coordinator::addJob(const std::string& user, proto::Submit::Reader s
 
 std::string Coordinator::addArray(const std::string& user, proto::SubmitArray::Reader array) {
   const std::string id = std::to_string(nextId_++);
-  for (unsigned i = 0; i < array.getJobs().size(); ++i) {
-    auto job =
-        newJob(id + "_" + std::to_string(i), user, array.getJobs()[i], array.getDependency());
-    job->info().setArrayMaxRunning(array.getMaxRunning());
-    job->info().setOverrides(array.getOverrides()[i]);
-    journal(std::move(job));
+  const size_t before = jobs_.size();
+  try {
+    for (unsigned i = 0; i < array.getJobs().size(); ++i) {
+      auto job =
+          newJob(id + "_" + std::to_string(i), user, array.getJobs()[i], array.getDependency());
+      job->info().setArrayMaxRunning(array.getMaxRunning());
+      job->info().setOverrides(array.getOverrides()[i]);
+      journal(std::move(job));
+    }
+  } catch (...) {
+    // All of the array or none of it: the client hears of the failure, and a retry makes no
+    // duplicates.
+    for (size_t i = before; i < jobs_.size(); ++i) state_.removeJob(jobs_[i]->id());
+    jobs_.resize(before);
+    throw;
   }
   schedule();
   return id;
@@ -331,6 +340,12 @@ void Coordinator::schedule() {
     return;
   }
   scheduling_ = true;
+  // A write that fails inside (a full disk) reaches the event loop, which serves on: the guard
+  // must not stay up, or no job would ever start again.
+  struct Lowered {
+    bool& flag;
+    ~Lowered() { flag = false; }
+  } lowered{scheduling_};
   do {
     scheduleAgain_ = false;
     std::vector<Job*> changed, never;
@@ -343,7 +358,6 @@ void Coordinator::schedule() {
     }
     for (const auto& p : placed) start(*p.job, p.workers);
   } while (scheduleAgain_);
-  scheduling_ = false;
 }
 
 void Coordinator::start(Job& job, const std::vector<std::string>& workerIds) {

@@ -58,6 +58,11 @@ std::vector<std::string> StateDir::jobIds() const {
   return ids;
 }
 
+void StateDir::removeJob(const std::string& id) const {
+  std::error_code ignored;
+  fs::remove_all(jobDir(id), ignored);
+}
+
 void StateDir::saveJob(const std::string& id, proto::Job::Reader job) const {
   fs::create_directories(jobDir(id));
   capnp::MallocMessageBuilder m;

@@ -31,6 +31,8 @@ class StateDir {
   std::vector<std::string> jobIds() const;
 
   void saveJob(const std::string& id, proto::Job::Reader job) const;
+  // Forgets a job that was never accepted: its folder goes (errors ignored).
+  void removeJob(const std::string& id) const;
   void saveRecord(proto::JobInfo::Reader info) const;
   void saveCheckpoint(const std::string& id, proto::ParameterState::Reader state) const;
   // Reads the job's stored Job (job.bin) or JobInfo (record.bin) into `into`; false if missing.

@@ -304,6 +304,8 @@ SweepAxis parseSweep(const std::string& text) {
     }
     item += c;
   }
+  if (depth != 0)
+    throw JobError("--sweep " + text + ": a '[' without its ']' (or the other way round)");
   return axis;
 }
 

@@ -79,6 +79,14 @@ TEST(Wait, ExitStatusSaysHowTheJobsEndedOnACluster) {
                      " --wait --parsable --coordinator " + c.clientEndpoint() + " 2>/dev/null; }");
   EXPECT_EQ(r.exitCode, 0) << r.output;
   EXPECT_EQ(r.output, std::to_string(std::stoi(done) + 2) + "\n");
+  // --wait --json: the id, then the record, each a JSON line.
+  r = testing::shell("{ " + testing::tfmathBinary() + " submit " + quick +
+                     " --wait --json --coordinator " + c.clientEndpoint() + " 2>/dev/null; }");
+  EXPECT_EQ(r.exitCode, 0) << r.output;
+  const auto newline = r.output.find('\n');
+  EXPECT_EQ(nlohmann::json::parse(r.output.substr(0, newline))["id"],
+            std::to_string(std::stoi(done) + 3));
+  EXPECT_EQ(nlohmann::json::parse(r.output.substr(newline + 1))["state"], "COMPLETED") << r.output;
 
   // wait on a COMPLETED job: 0, a line, or JSON records.
   r = c.run("wait " + done);
@@ -206,6 +214,8 @@ TEST(Sweep, MakesAnArrayOfJobsAndOneTableOfThem) {
       {"--sweep batchSize=", "--sweep batchSize=: the list of values is empty"},
       {"--sweep batchSize=10,,20", "--sweep batchSize=10,,20: value 2 is empty"},
       {"--sweep batchSize", "--sweep batchSize: expected PATH=V1,V2,..."},
+      {"--sweep 'data.linear.weights=[1,2],[3,4'",
+       "--sweep data.linear.weights=[1,2],[3,4: a '[' without its ']'"},
       {"--sweep nosuch=1,2", "--sweep nosuch=1: no field nosuch in Job"},
       {"--sweep batchSize=10,x", "--sweep batchSize=x: batchSize expects a whole number"},
       {"--sweep batchSize=0,10", "--sweep batchSize=0: batchSize: must be > 0"},

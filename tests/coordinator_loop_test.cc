@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <filesystem>
 #include <fstream>
 #include <memory>
 #include <string>
@@ -115,6 +116,28 @@ class CoordinatorLoop : public ::testing::Test {
     job.setEpochs(1);
     job.setBatchSize(2);
     job.setWorkers(workers);
+    return deliver(client, b);
+  }
+  // Submits an array of `jobs` copies of that job, each with `overrides` as its text.
+  std::unique_ptr<wire::Decoded> trySubmitArray(unsigned jobs, const std::string& overrides = "") {
+    capnp::MallocMessageBuilder one;
+    auto job = one.initRoot<proto::Job>();
+    job.setName("loop");
+    job.initData().initLinear().setSamples(10);
+    job.getData().getLinear().initWeights(1).set(0, 1.0);
+    job.initModel(1)[0].initDense().setUnits(1);
+    job.initOptimizer().initSgd().setLearningRate(0.1);
+    job.setEpochs(1);
+    job.setBatchSize(2);
+    job.setWorkers(2);
+    capnp::MallocMessageBuilder b;
+    auto a = wire::start(b).initSubmitArray();
+    auto list = a.initJobs(jobs);
+    auto texts = a.initOverrides(jobs);
+    for (unsigned i = 0; i < jobs; ++i) {
+      list.setWithCaveats(i, job.asReader());
+      texts.set(i, overrides);
+    }
     return deliver(client, b);
   }
   // The error text of an answer, or "(not an error)".
@@ -459,6 +482,39 @@ TEST_F(CoordinatorLoop, AFailedStateWriteAnswersWithAnErrorAndTheLoopServesOn) {
   const std::string next = submit();
   EXPECT_EQ(next, "2");
   EXPECT_EQ(job(next).first, "PENDING");
+}
+
+// An array is stored whole or not at all: a write that fails for its second job removes the
+// first, and the next array is stored.
+TEST_F(CoordinatorLoop, AnArrayIsStoredWholeOrNotAtAll) {
+  std::ofstream(dir.path() + "/state/jobs/1_1") << "in the way";
+  const std::string error = errorOf(trySubmitArray(3));
+  EXPECT_NE(error.find("the coordinator could not complete the request"), std::string::npos)
+      << error;
+  EXPECT_EQ(job("1_0").first, "(none)");
+  EXPECT_FALSE(std::filesystem::exists(dir.path() + "/state/jobs/1_0"));
+  auto answer = trySubmitArray(2);
+  ASSERT_EQ(errorOf(answer), "(not an error)");
+  EXPECT_EQ(std::string(answer->message().getSubmitted().cStr()), "2");
+  EXPECT_EQ(job("2_0").first, "PENDING");
+  EXPECT_EQ(job("2_1").first, "PENDING");
+}
+
+TEST_F(CoordinatorLimits, AnArrayIsHeldToTheLimits) {
+  // Over --max-queued-jobs (3 here) at once, before anything is built for it.
+  EXPECT_EQ(errorOf(trySubmitArray(4)),
+            "refused: an array of 4 jobs, over the limit of this coordinator (--max-queued-jobs "
+            "3)");
+  // Overrides over 1 KiB, which would stay in every status reply.
+  EXPECT_EQ(errorOf(trySubmitArray(1, std::string(1025, 'x'))),
+            "invalid array: the overrides of job 0 are over 1024 bytes");
+  EXPECT_EQ(errorOf(trySubmitArray(2, std::string(1024, 'x'))), "(not an error)");
+  // Two queued, and an array of two more would make 4.
+  EXPECT_EQ(
+      errorOf(trySubmitArray(2))
+          .rfind("refused: " + userName(geteuid()) + " has 2 jobs waiting and submits 2 more, over",
+                 0),
+      0u);
 }
 
 // The log lines about refused peers: one per key per interval, then a count of the rest.
