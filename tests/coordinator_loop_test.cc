@@ -426,6 +426,26 @@ TEST_F(CoordinatorLoop, APendingJobWaitsThenRunsOrIsCancelledAtOnce) {
   EXPECT_EQ(job(second).first, "RUNNING");
 }
 
+// A write that fails while the scheduler runs (here: a folder where the job's record must go, when
+// its reason changes) reaches the event loop; the scheduler still works afterwards.
+TEST_F(CoordinatorLoop, TheSchedulerWorksOnAfterAFailedWrite) {
+  const std::string id = submit(2);
+  const std::string record = dir.path() + "/state/jobs/" + id + "/record.bin";
+  std::filesystem::remove(record);
+  std::filesystem::create_directories(record + "/in-the-way");
+  Peer a(context, "inproc://workers");
+  capnp::MallocMessageBuilder b;
+  auto r = wire::start(b).initRegister();
+  r.setWorkerId("a:1");
+  r.setDevice("cpu");
+  r.setCores(1);
+  deliver(a, b);  // the reason's save fails inside schedule()
+  std::filesystem::remove_all(record);
+  Peer second(context, "inproc://workers");
+  registerWorker(second, "b:1");
+  EXPECT_EQ(job(id).first, "RUNNING");
+}
+
 // ---- what one user may ask: each limit names itself and its value ----
 
 class CoordinatorLimits : public CoordinatorLoop {
