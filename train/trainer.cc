@@ -30,7 +30,7 @@ void writeTensor(proto::Tensor::Builder out, const std::string& name, const Shap
 
 // `context` starts the message: "resume" or "init-from".
 void readTensor(proto::Tensor::Reader in, const std::string& name, const Shape& shape,
-                float* values, const std::string& context = "resume") {
+                float* values, const std::string& context) {
   Shape got;
   for (uint32_t d : in.getShape()) got.push_back(d);
   if (in.getName() != name || got != shape ||
@@ -86,15 +86,22 @@ void Trainer::startEpoch() {
   stagedStep_ = -1;
 }
 
-void Trainer::resume(proto::ParameterState::Reader state) {
+FloatBuffer Trainer::parametersOf(proto::ParameterState::Reader state,
+                                  const std::string& context) const {
   const auto& params = backend_->params();
   if (state.getTensors().size() != params.size())
-    throw JobError("resume: the state holds " + std::to_string(state.getTensors().size()) +
+    throw JobError(context + ": the state holds " + std::to_string(state.getTensors().size()) +
                    " tensors but this job's model has " + std::to_string(params.size()));
   FloatBuffer host(backend_->size());
   for (size_t i = 0; i < params.size(); ++i)
     readTensor(state.getTensors()[static_cast<unsigned>(i)], params[i].name, params[i].shape,
-               host.data() + params[i].offset);
+               host.data() + params[i].offset, context);
+  return host;
+}
+
+void Trainer::resume(proto::ParameterState::Reader state) {
+  const auto& params = backend_->params();
+  FloatBuffer host = parametersOf(state, "resume");
   const auto names = backend_->slotNames();
   if (state.getOptimizerSlots().size() != names.size() * params.size())
     throw JobError("resume: the state's optimizer slots do not fit this job's optimizer");
@@ -103,7 +110,7 @@ void Trainer::resume(proto::ParameterState::Reader state) {
   for (size_t s = 0; s < names.size(); ++s) {
     for (const ParamInfo& p : params)
       readTensor(state.getOptimizerSlots()[k++], p.name + "/" + names[s], p.shape,
-                 host.data() + p.offset);
+                 host.data() + p.offset, "resume");
     backend_->write(static_cast<int>(s), host.data());
   }
   globalStep_ = state.getStep();
@@ -119,15 +126,7 @@ void Trainer::resume(proto::ParameterState::Reader state) {
 }
 
 void Trainer::initFrom(proto::ParameterState::Reader state) {
-  const auto& params = backend_->params();
-  if (state.getTensors().size() != params.size())
-    throw JobError("init-from: the parameters hold " + std::to_string(state.getTensors().size()) +
-                   " tensors but this job's model has " + std::to_string(params.size()));
-  FloatBuffer host(backend_->size());
-  for (size_t i = 0; i < params.size(); ++i)
-    readTensor(state.getTensors()[static_cast<unsigned>(i)], params[i].name, params[i].shape,
-               host.data() + params[i].offset, "init-from");
-  backend_->write(-1, host.data());
+  backend_->write(-1, parametersOf(state, "init-from").data());
 }
 
 void Trainer::stageStep(uint64_t stepInEpoch) {

@@ -130,6 +130,9 @@ class Trainer {
   double samplesPerSecond() const;
 
  private:
+  // The state's parameter tensors, each checked against this job's model by name and shape (the
+  // messages start with `context`), in one buffer laid out as the backend's.
+  FloatBuffer parametersOf(proto::ParameterState::Reader state, const std::string& context) const;
   void startEpoch();
   // Gathers this rank's slice of step `stepInEpoch` of the current epoch and stages it on the
   // backend (unless the slice is empty).
