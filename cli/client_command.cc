@@ -9,11 +9,6 @@
 
 namespace tfmath::cli {
 
-std::string shown(capnp::Text::Reader text) {
-  return escapeForTerminal({text.begin(), text.size()});
-}
-std::string shown(const std::string& text) { return escapeForTerminal(text); }
-
 void addCommon(CLI::App* cmd, Common& c) {
   cmd->add_option("--coordinator", c.coordinator,
                   "Coordinator address (default: $TFMATH_COORDINATOR or client.conf)");

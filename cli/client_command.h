@@ -1,6 +1,5 @@
 // client_command.h: what the client commands (submit, status, wait, ...) share: the --coordinator
-// option, turning failures into a message and an exit status, the status request, and escaping
-// text that came from the coordinator.
+// option, turning failures into a message and an exit status, and the status request.
 #pragma once
 
 #include <CLI/CLI.hpp>
@@ -13,11 +12,6 @@
 #include "net/wire.h"
 
 namespace tfmath::cli {
-
-// Text from the coordinator (names, reasons, hosts: what other users and peers wrote), escaped for
-// the terminal.
-std::string shown(capnp::Text::Reader text);
-std::string shown(const std::string& text);
 
 struct Common {
   std::string coordinator;

@@ -18,16 +18,6 @@ namespace tfmath::cli {
 
 namespace {
 
-std::string format(const char* pattern, double v) {
-  char text[64];
-  std::snprintf(text, sizeof text, pattern, v);
-  return text;
-}
-
-std::string shown(capnp::Text::Reader text) {
-  return escapeForTerminal({text.begin(), text.size()});
-}
-
 constexpr size_t kEpochLines = 5, kLogLines = 10;  // the latest; the rest is a command away
 
 }  // namespace

@@ -89,6 +89,17 @@ int exitStatusFor(const std::vector<proto::JobState>& ended) {
   return 0;
 }
 
+std::string shown(capnp::Text::Reader text) {
+  return escapeForTerminal({text.begin(), text.size()});
+}
+std::string shown(const std::string& text) { return escapeForTerminal(text); }
+
+std::string format(const char* pattern, double v) {
+  char text[64];
+  std::snprintf(text, sizeof text, pattern, v);
+  return text;
+}
+
 nlohmann::json jsonNumber(double v) {
   return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json();
 }

@@ -17,6 +17,14 @@ std::string learnedValues(proto::ParameterState::Reader state, size_t limit = 20
 // "1:05" or "1:02:03".
 std::string formatDuration(double seconds);
 
+// Text from the coordinator (names, reasons, hosts: what other users and peers wrote), escaped for
+// the terminal.
+std::string shown(capnp::Text::Reader text);
+std::string shown(const std::string& text);
+
+// `v` printed with a printf `pattern` for one double ("%.4f").
+std::string format(const char* pattern, double v);
+
 // A figure for JSON, which has no NaN: an unmeasured one is null.
 nlohmann::json jsonNumber(double v);
 

@@ -18,16 +18,6 @@ namespace tfmath::cli {
 
 namespace {
 
-std::string shown(capnp::Text::Reader text) {
-  return escapeForTerminal({text.begin(), text.size()});
-}
-
-std::string format(const char* pattern, double v) {
-  char text[64];
-  std::snprintf(text, sizeof text, pattern, v);
-  return text;
-}
-
 std::string bytes(double b) {
   const char* units[] = {"B", "K", "M", "G", "T"};
   int u = 0;
