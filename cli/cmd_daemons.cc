@@ -143,7 +143,9 @@ Command addWorkerCommand(CLI::App& app) {
       "--gloo-host", o->glooHost,
       "Address other ranks reach this worker's Gloo device on (default: this host's address on "
       "the route to the coordinator)");
-  cmd->add_option("--device", o->device, "The device this worker trains on: cpu, or gpu:N")
+  cmd->add_option("--device", o->device,
+                  "The device this worker trains on: cpu, or gpu:N (cpu:N names one of several CPU "
+                  "workers of a host)")
       ->capture_default_str();
   auto keys = std::make_shared<std::string>();
   auto keysOnStdin = std::make_shared<bool>(false);

@@ -19,7 +19,16 @@ TEST(Devices, UnknownDevicesAreRefusedByName) {
   const std::string job = dir.write("j.capnp", testing::jobText(kJobs[0] + "epochs = 1,"));
   auto r = testing::tfmath("run " + job + " --device tpu");
   EXPECT_EQ(r.exitCode, 2);
-  EXPECT_NE(r.output.find("device 'tpu': expected cpu or gpu:N"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("device 'tpu': expected cpu, cpu:N or gpu:N"), std::string::npos)
+      << r.output;
+  for (const std::string bad : {"cpu:", "cpu:x", "gpu:-1", "gpu:1x", "cpu:1234567"}) {
+    r = testing::tfmath("run " + job + " --device " + bad);
+    EXPECT_EQ(r.exitCode, 2) << bad;
+    EXPECT_NE(r.output.find("device '" + bad + "': expected"), std::string::npos) << r.output;
+  }
+  // cpu:N names one of several CPU workers of a host; it trains on the CPU like cpu.
+  r = testing::tfmath("run " + job + " --device cpu:1");
+  EXPECT_EQ(r.exitCode, 0) << r.output;
   r = testing::tfmath("run " + job + " --device gpu:99");
   EXPECT_EQ(r.exitCode, 2);
   EXPECT_NE(r.output.find("gpu:99: this machine has " + std::to_string(cuda::deviceCount()) +
@@ -38,7 +47,8 @@ TEST(Devices, WorkersAndUpRefuseGpusThatAreNotThere) {
       << r.output;
   r = testing::tfmath("worker --coordinator tcp://127.0.0.1:1 --device tpu");
   EXPECT_EQ(r.exitCode, 1);
-  EXPECT_NE(r.output.find("device 'tpu': expected cpu or gpu:N"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("device 'tpu': expected cpu, cpu:N or gpu:N"), std::string::npos)
+      << r.output;
   if (cuda::deviceCount() == 0) {
     r = testing::tfmath("up --gpus --state-dir " + dir.path());
     EXPECT_EQ(r.exitCode, 1);

@@ -93,7 +93,8 @@ struct DeviceReport {
   int utilizationPercent = -1;  // −1 when NVML did not load
 };
 
-// The GPU index of a device name: −1 for "cpu", N for "gpu:N". Throws JobError for anything else.
+// The GPU index of a device name: −1 for "cpu" and "cpu:N" (one of several CPU workers of a host),
+// N for "gpu:N". Throws JobError for anything else.
 int gpuIndex(const std::string& device);
 // CUDA devices this process sees (0 in a build without CUDA, or without a driver).
 int gpuCount();

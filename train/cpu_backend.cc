@@ -68,18 +68,23 @@ DeviceReport probeGpu(int device);
 int cudaDevices();
 #endif
 
+namespace {
+
+// N of "PREFIXN" (digits only), or -1.
+int indexAfter(const std::string& device, const std::string& prefix) {
+  if (!device.starts_with(prefix) || device.size() == prefix.size()) return -1;
+  for (size_t i = prefix.size(); i < device.size(); ++i)
+    if (device[i] < '0' || device[i] > '9' || i - prefix.size() >= 6) return -1;
+  return std::stoi(device.substr(prefix.size()));
+}
+
+}  // namespace
+
 int gpuIndex(const std::string& device) {
-  if (device == "cpu") return -1;
-  int index = -1;
-  if (device.starts_with("gpu:")) {
-    try {
-      size_t used = 0;
-      index = std::stoi(device.substr(4), &used);
-      if (used != device.size() - 4) index = -1;
-    } catch (const std::exception&) {
-    }
-  }
-  if (index < 0) throw JobError("device '" + device + "': expected cpu or gpu:N");
+  // cpu:N is the CPU as well: it names one of several CPU workers (slots) on a host.
+  if (device == "cpu" || indexAfter(device, "cpu:") >= 0) return -1;
+  const int index = indexAfter(device, "gpu:");
+  if (index < 0) throw JobError("device '" + device + "': expected cpu, cpu:N or gpu:N");
   return index;
 }
 
