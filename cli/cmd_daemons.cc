@@ -60,8 +60,8 @@ Command addCoordinatorCommand(CLI::App& app) {
   auto o = std::make_shared<CoordinatorOptions>();
   auto hostfile = std::make_shared<HostfileOptions>();
   hostfile->addTo(cmd);
-  cmd->add_option("--state-dir", o->stateDir, "Where jobs, logs, checkpoints and results live")
-      ->required();
+  cmd->add_option("--state-dir", o->stateDir,
+                  "Where jobs, logs, checkpoints and results live (required)");
   cmd->add_option("--client-endpoint", o->clientEndpoint,
                   "Where clients connect (default ipc://STATE-DIR/coordinator.sock)");
   cmd->add_option("--worker-endpoint", o->workerEndpoint,
@@ -111,6 +111,7 @@ Command addCoordinatorCommand(CLI::App& app) {
   return {cmd, [cmd, config, o, hostfile] {
             try {
               applyConfigFile(cmd, *config, cmd->count("--config") > 0);
+              requireOption(cmd, "state-dir", *config);
               if (o->dataRoots.empty()) o->dataRoots = defaultDataRoots();
               Coordinator coordinator(*o);
               // Tells `tfmath up` (and people) where the endpoints ended up.
@@ -137,8 +138,7 @@ Command addWorkerCommand(CLI::App& app) {
   auto* cmd = app.add_subcommand("worker", "Run a worker daemon (one per CPU slot)");
   auto o = std::make_shared<WorkerOptions>();
   cmd->add_option("--coordinator", o->coordinator,
-                  "The coordinator's worker endpoint, tcp://HOST:PORT")
-      ->required();
+                  "The coordinator's worker endpoint, tcp://HOST:PORT (required)");
   cmd->add_option(
       "--gloo-host", o->glooHost,
       "Address other ranks reach this worker's Gloo device on (default: this host's address on "
@@ -170,6 +170,7 @@ Command addWorkerCommand(CLI::App& app) {
   return {cmd, [cmd, config, o, timeoutSeconds, keys, keysOnStdin] {
             try {
               applyConfigFile(cmd, *config, cmd->count("--config") > 0);
+              requireOption(cmd, "coordinator", *config);
               if (o->dataRoots.empty()) o->dataRoots = defaultDataRoots();
               o->collectiveTimeout = std::chrono::seconds(*timeoutSeconds);
               probeDevice(o->device);  // a GPU that is not there stops the worker here, by name

@@ -60,4 +60,10 @@ void applyConfigFile(CLI::App* command, const std::string& path, bool required) 
   }
 }
 
+void requireOption(CLI::App* command, const std::string& name, const std::string& path) {
+  if (command->get_option("--" + name)->count() == 0)
+    throw std::runtime_error("--" + name + " is required: give it on the command line, or as `" +
+                             name + " = ...` in " + path);
+}
+
 }  // namespace tfmath::cli

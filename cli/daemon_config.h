@@ -17,4 +17,9 @@ void addConfigOption(CLI::App* command, std::string& path, const std::string& de
 // for an unknown name or a value the option refuses. A missing default file is no error.
 void applyConfigFile(CLI::App* command, const std::string& path, bool required);
 
+// Throws std::runtime_error unless the command line or the config file at `path` set the long
+// option `name` (without its dashes). Required options are checked here, after the file, and not
+// by the parser, which would refuse a command line that leaves them to the file.
+void requireOption(CLI::App* command, const std::string& name, const std::string& path);
+
 }  // namespace tfmath::cli

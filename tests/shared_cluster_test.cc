@@ -427,5 +427,35 @@ TEST(SharedCluster, TheDataRootsCanComeFromTheConfigFile) {
   EXPECT_NE(r.output.find(bad + ":2: no option --data-rot to set"), std::string::npos) << r.output;
 }
 
+// A packaged daemon takes its settings from its config file: a worker unit's command line names
+// only the file and the device. A required setting missing from both is named with where it goes.
+TEST(SharedCluster, AWorkerCanTakeAllItsSettingsFromTheConfigFile) {
+  TempDir dir;
+  Cluster c(0);
+  const std::string config =
+      dir.write("worker.conf", "coordinator = " + c.workerEndpoint() + "\nkeys = " + c.keysDir() +
+                                   "\ncollective-timeout = 5\n");
+  const pid_t worker = testing::spawnTfmath({"worker", "--config", config, "--device", "cpu:1"},
+                                            dir.path() + "/worker.log");
+  c.waitForWorkers(1);
+  const auto status = nlohmann::json::parse(c.run("status --json").output);
+  ASSERT_EQ(status["workers"].size(), 1u) << testing::Cluster::slurp(dir.path() + "/worker.log");
+  EXPECT_EQ(status["workers"][0]["device"], "cpu:1");
+  kill(worker, SIGTERM);
+  waitpid(worker, nullptr, 0);
+
+  const std::string none = dir.write("none.conf", "keys = " + c.keysDir() + "\n");
+  auto r = testing::tfmath("worker --config " + none);
+  EXPECT_EQ(r.exitCode, 1);
+  EXPECT_NE(r.output.find("--coordinator is required: give it on the command line, or as "
+                          "`coordinator = ...` in " +
+                          none),
+            std::string::npos)
+      << r.output;
+  r = testing::tfmath("coordinator --config " + none);
+  EXPECT_EQ(r.exitCode, 1);
+  EXPECT_NE(r.output.find("--state-dir is required"), std::string::npos) << r.output;
+}
+
 }  // namespace
 }  // namespace tfmath
