@@ -7,6 +7,7 @@
 #include <set>
 
 #include "cli/hostfile.h"
+#include "tests/netns_fixture.h"
 #include "tests/sshd_fixture.h"
 
 namespace tfmath {
@@ -15,6 +16,7 @@ namespace {
 using testing::Cluster;
 using testing::SshServer;
 using testing::TempDir;
+using testing::TwoNamespaces;
 
 TEST(Hostfile, ReadsTheMpiFormatAndNamesBadLines) {
   TempDir dir;
@@ -237,45 +239,6 @@ TEST(Launcher, NamesEachFailedHostAndStartsTheOthers) {
   std::this_thread::sleep_for(std::chrono::seconds(1));
   EXPECT_TRUE(processesWith({"--keys-on-stdin", strict.workerEndpoint()}).empty());
 }
-
-// Two network namespaces joined by a veth pair, removed when this goes away.
-class TwoNamespaces {
- public:
-  TwoNamespaces() : madeRunNetns_(!std::filesystem::exists("/run/netns")) {
-    const std::string id = std::to_string(getpid() % 100000);
-    names_ = {"tfmathA" + id, "tfmathB" + id};
-    const std::string a = names_[0], b = names_[1], va = "tfva" + id, vb = "tfvb" + id;
-    for (const std::string& step :
-         {"ip netns add " + a, "ip netns add " + b,
-          "ip link add " + va + " type veth peer name " + vb, "ip link set " + va + " netns " + a,
-          "ip link set " + vb + " netns " + b,
-          "ip -n " + a + " addr add " + address(0) + "/24 dev " + va,
-          "ip -n " + b + " addr add " + address(1) + "/24 dev " + vb,
-          "ip -n " + a + " link set " + va + " up", "ip -n " + b + " link set " + vb + " up",
-          "ip -n " + a + " link set lo up", "ip -n " + b + " link set lo up"}) {
-      auto r = testing::shell(step);
-      if (r.exitCode != 0) {
-        error_ = step + ": " + r.output;
-        return;
-      }
-    }
-  }
-  ~TwoNamespaces() {
-    for (const auto& n : names_) testing::shell("ip netns del " + n);
-    // `ip netns add` bind-mounts /run/netns onto itself; undo that if the folder was ours.
-    if (madeRunNetns_) testing::shell("umount /run/netns; rmdir /run/netns");
-  }
-  // Why they could not be made, or "".
-  const std::string& error() const { return error_; }
-  const std::string& name(int i) const { return names_[i]; }
-  static std::string address(int i) { return i == 0 ? "10.231.0.1" : "10.231.0.2"; }
-  std::vector<std::string> exec(int i) const { return {"ip", "netns", "exec", names_[i]}; }
-
- private:
-  bool madeRunNetns_;
-  std::vector<std::string> names_;
-  std::string error_;
-};
 
 // Workers on two "hosts" (network namespaces, each with its own sshd), launched through a hostfile,
 // train with Gloo across the namespace boundary and end where a single process ends.

@@ -58,11 +58,12 @@ class SshServer {
     std::filesystem::copy_file(sshDir() + "/id_ed25519.pub", d + "/authorized_keys");
     // The client's known_hosts holds this server's key, as after a first, checked login.
     dir_.write("ssh/known_hosts", hostPattern() + " " + Cluster::slurp(d + "/host_key.pub"));
-    std::string config = "Port " + std::to_string(port_) + "\nListenAddress " + address +
-                         "\nHostKey " + d + "/host_key\nAuthorizedKeysFile " + d +
-                         "/authorized_keys\nPidFile " + d +
-                         "/sshd.pid\nPasswordAuthentication no\nKbdInteractiveAuthentication "
-                         "no\nUsePAM no\nStrictModes no\nPermitRootLogin prohibit-password\n";
+    std::string config =
+        "Port " + std::to_string(port_) + "\nListenAddress " + address + "\nHostKey " + d +
+        "/host_key\nAuthorizedKeysFile " + d + "/authorized_keys\nPidFile " + d +
+        "/sshd.pid\nPasswordAuthentication no\nKbdInteractiveAuthentication "
+        "no\nUsePAM no\nStrictModes no\nPermitRootLogin prohibit-password\nSubsystem sftp "
+        "internal-sftp\n";
     if (!environment.empty()) {  // one SetEnv line: sshd keeps only the first
       config += "SetEnv";
       for (const auto& e : environment) config += " " + e;
