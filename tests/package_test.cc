@@ -11,17 +11,9 @@
 namespace tfmath {
 namespace {
 
+using testing::builtPackage;
 using testing::shell;
 using testing::TempDir;
-
-// The package scripts/package.sh built, or "" when there is none.
-std::string builtPackage() {
-  const std::string dir = std::string(TFMATH_SOURCE_DIR) + "/build-deb";
-  std::error_code ignored;
-  for (const auto& entry : std::filesystem::directory_iterator(dir, ignored))
-    if (entry.path().extension() == ".deb") return entry.path().string();
-  return "";
-}
 
 TEST(Package, TheDebianPackageHoldsItAllAndIsLintianClean) {
   const std::string deb = builtPackage();

@@ -116,4 +116,13 @@ inline std::string fashionMlpJob(int limit, int testLimit, int batch) {
          std::to_string(batch) + ",";
 }
 
+// The Debian package scripts/package.sh built (build-deb/), or "" when there is none.
+inline std::string builtPackage() {
+  const std::string dir = std::string(TFMATH_SOURCE_DIR) + "/build-deb";
+  std::error_code ignored;
+  for (const auto& entry : std::filesystem::directory_iterator(dir, ignored))
+    if (entry.path().extension() == ".deb") return entry.path().string();
+  return "";
+}
+
 }  // namespace tfmath::testing
