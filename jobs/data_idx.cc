@@ -1,6 +1,7 @@
 // data_idx.cc: IDX files (MNIST, Fashion-MNIST), raw or gzip-compressed, read through zlib.
 // Format: 2 zero bytes, a type byte (0x08 = uint8), a rank byte, rank big-endian uint32 sizes,
-// then the elements. Images are idx3 (magic 0x00000803), labels idx1 (magic 0x00000801).
+// then the elements. Images are idx3 (magic 0x00000803: N×H×W, one channel) or idx4 (0x00000804:
+// N×H×W×C, channels last, as CIFAR's), labels idx1 (magic 0x00000801).
 #include <zlib.h>
 
 #include <cstdio>
@@ -34,10 +35,12 @@ IdxArray readIdx(const std::string& path, uint32_t expectedMagic, const std::str
   const uint32_t magic = (uint32_t{header[0]} << 24) | (uint32_t{header[1]} << 16) |
                          (uint32_t{header[2]} << 8) | header[3];
   char text[96];
-  std::snprintf(text, sizeof text, " 0x%08x (expected 0x%08x)", magic, expectedMagic);
-  require(magic == expectedMagic, where,
-          std::string(expectedMagic == 0x00000803 ? "not an IDX image file (idx3 of uint8)"
-                                                  : "not an IDX label file (idx1 of uint8)") +
+  const bool images = expectedMagic == 0x00000803;
+  std::snprintf(text, sizeof text, " 0x%08x (expected 0x%08x%s)", magic, expectedMagic,
+                images ? " or 0x00000804" : "");
+  require(magic == expectedMagic || (images && magic == 0x00000804), where,
+          std::string(images ? "not an IDX image file (idx3 or idx4 of uint8)"
+                             : "not an IDX label file (idx1 of uint8)") +
               ": bad magic number" + (access.quotesContent() ? text : ""));
   IdxArray a;
   uint64_t total = 1;
@@ -86,10 +89,11 @@ Dataset loadPair(const std::string& imagesPath, const std::string& labelsPath, u
                     " holds images");
   const int64_t n = limit ? std::min<int64_t>(limit, images.dims[0]) : images.dims[0];
   const int64_t h = images.dims[1], w = images.dims[2];
+  const int64_t c = images.dims.size() == 4 ? images.dims[3] : 1;
   Dataset d;
-  d.inputs.resize({n, h, w, 1});
+  d.inputs.resize({n, h, w, c});
   d.targets.resize({n, 1});
-  for (int64_t i = 0; i < n * h * w; ++i) d.inputs[i] = images.bytes[i] / 255.0f;
+  for (int64_t i = 0; i < n * h * w * c; ++i) d.inputs[i] = images.bytes[i] / 255.0f;
   for (int64_t i = 0; i < n; ++i) d.targets[i] = labels.bytes[i];
   return d;
 }

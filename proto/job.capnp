@@ -87,11 +87,13 @@ struct Linear {
 }
 
 struct Idx {
-  # IDX files (MNIST layout): images are N×H×W uint8, scaled to [0, 1] and read as N×H×W×1.
+  # IDX files (MNIST layout): images are N×H×W uint8 (idx3), read as N×H×W×1, or N×H×W×C (idx4,
+  # channels last, as CIFAR's), scaled to [0, 1].
 
   trainImages @0 :Text;
-  # Path of the training images (idx3, magic 0x00000803), optionally gzip-compressed. Every path
-  # here and in Csv: printable UTF-8 without control characters, at most 4096 bytes.
+  # Path of the training images (idx3, magic 0x00000803, or idx4, 0x00000804), optionally
+  # gzip-compressed. Every path here and in Csv: printable UTF-8 without control characters, at
+  # most 4096 bytes.
 
   trainLabels @1 :Text;
   # Path of the training labels (idx1, magic 0x00000801), optionally gzip-compressed.

@@ -153,7 +153,7 @@ TEST(DataAccess, IdxErrorsInADaemonQuoteNoHeaderBytes) {
   const std::string key = r.dir.write("root/key", "-----BEGIN OPENSSH PRIVATE KEY-----\n");
   const std::string daemon = idxProblem(key, key, r.access());
   EXPECT_EQ(daemon, "data.idx.trainImages: " + key +
-                        ": not an IDX image file (idx3 of uint8): bad magic number");
+                        ": not an IDX image file (idx3 or idx4 of uint8): bad magic number");
   EXPECT_EQ(daemon.find("2d2d"), std::string::npos);
   EXPECT_NE(idxProblem(key, key, DataAccess::ownRights()).find("0x2d2d2d2d"), std::string::npos);
 }

@@ -260,8 +260,8 @@ INSTANTIATE_TEST_SUITE_P(
         BadJob{"data = (idx = (trainImages = \"" + testing::kFashion +
                    "train-labels-idx1-ubyte.gz\", trainLabels = \"" + testing::kFashion +
                    "train-labels-idx1-ubyte.gz\"))," + kDense1 + kSgd + kRun,
-               "not an IDX image file (idx3 of uint8): bad magic number 0x00000801 (expected "
-               "0x00000803)"},
+               "not an IDX image file (idx3 or idx4 of uint8): bad magic number 0x00000801 "
+               "(expected 0x00000803 or 0x00000804)"},
         BadJob{"data = (csv = (train = \"/nonexistent.csv\", target = \"y\"))," + kDense1 + kSgd +
                    kRun,
                "data.csv.train: /nonexistent.csv: cannot read"},
