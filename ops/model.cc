@@ -51,21 +51,30 @@ Model::Model(capnp::List<proto::Layer>::Reader layers, const Shape& input) {
   firstTrainable_ = params_.empty() ? layers_.size() : paramLayer_.front();
 }
 
+Model::InitRule Model::initRule(size_t param) const {
+  const ParamSpec& spec = specs_[param];
+  const size_t next = paramLayer_[param] + 1;
+  if (spec.init == Init::zeros) return {InitRule::zeros, spec.fanIn, spec.fanOut, 0.0};
+  if (next < ops_.size() && ops_[next]->heInitBefore)
+    return {InitRule::heNormal, spec.fanIn, spec.fanOut,
+            std::sqrt(2.0 / static_cast<double>(spec.fanIn))};
+  return {InitRule::glorotUniform, spec.fanIn, spec.fanOut,
+          std::sqrt(6.0 / static_cast<double>(spec.fanIn + spec.fanOut))};
+}
+
 void Model::initialize(uint64_t seed) {
   Rng rng = Rng::derive(seed, 0);
   for (size_t p = 0; p < params_.size(); ++p) {
-    const ParamSpec& spec = specs_[p];
+    const InitRule rule = initRule(p);
     float* w = params_[p].value;
     const int64_t n = params_[p].size();
-    const size_t next = paramLayer_[p] + 1;
-    if (spec.init == Init::zeros) {
+    if (rule.kind == InitRule::zeros) {
       std::fill(w, w + n, 0.0f);
-    } else if (next < ops_.size() && ops_[next]->heInitBefore) {
-      const double sigma = std::sqrt(2.0 / static_cast<double>(spec.fanIn));
-      for (int64_t i = 0; i < n; ++i) w[i] = static_cast<float>(sigma * rng.normal());
+    } else if (rule.kind == InitRule::heNormal) {
+      for (int64_t i = 0; i < n; ++i) w[i] = static_cast<float>(rule.spread * rng.normal());
     } else {
-      const double limit = std::sqrt(6.0 / static_cast<double>(spec.fanIn + spec.fanOut));
-      for (int64_t i = 0; i < n; ++i) w[i] = static_cast<float>(rng.uniform(-limit, limit));
+      for (int64_t i = 0; i < n; ++i)
+        w[i] = static_cast<float>(rng.uniform(-rule.spread, rule.spread));
     }
   }
 }

@@ -25,6 +25,14 @@ class Model {
   // (σ = √(2/fan_in)) for a weight whose layer is followed by an op with heInitBefore (relu),
   // Glorot uniform (limit √(6/(fan_in+fan_out))) otherwise; zeros for biases.
   void initialize(uint64_t seed);
+  // How initialize() draws parameter p: its rule, fans and spread (σ for He normal, the limit for
+  // Glorot uniform, 0 for zeros).
+  struct InitRule {
+    enum Kind { zeros, heNormal, glorotUniform } kind;
+    int64_t fanIn, fanOut;
+    double spread;
+  };
+  InitRule initRule(size_t param) const;
 
   // Runs every layer; returns the output (N×output shape). Activations are kept for backward,
   // and so is a pointer to x, which must outlive the backward call.
