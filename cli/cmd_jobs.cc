@@ -16,6 +16,7 @@
 #include <thread>
 
 #include "base/printable.h"
+#include "cli/check_view.h"
 #include "cli/client.h"
 #include "cli/client_command.h"
 #include "cli/commands.h"
@@ -85,9 +86,24 @@ void setDependency(proto::Dependency::Builder out, const std::string& text) {
   }
 }
 
-// The sweep's jobs: `base` changed by each point's overrides, named after them
-// ("NAME[PATH=VALUE,PATH=VALUE]"), each checked as a job file is. The data is read once, and again
-// only for a point that changes the data source or the seed.
+// The job of one point of a sweep, in `m`: `base` changed by the point's overrides and named
+// after them ("NAME[PATH=VALUE,PATH=VALUE]"). Returns the overrides as text ("PATH=VALUE ...").
+std::string pointJob(capnp::MallocMessageBuilder& m, proto::Job::Reader base,
+                     const std::vector<JobOverride>& point) {
+  m.setRoot(base);
+  auto job = m.getRoot<proto::Job>();
+  std::string text, name = std::string(base.getName().cStr()) + "[";
+  for (size_t k = 0; k < point.size(); ++k) {
+    applyOverride(job, point[k]);
+    text.append(k ? " " : "").append(point[k].text());
+    name.append(k ? "," : "").append(point[k].text());
+  }
+  job.setName(name + "]");
+  return text;
+}
+
+// The sweep's jobs, each checked as a job file is. The data is read once, and again only for a
+// point that changes the data source or the seed.
 void fillArray(proto::SubmitArray::Builder out, proto::Job::Reader base,
                const std::vector<std::vector<JobOverride>>& points, Client& client) {
   auto jobs = out.initJobs(static_cast<unsigned>(points.size()));
@@ -100,15 +116,8 @@ void fillArray(proto::SubmitArray::Builder out, proto::Job::Reader base,
   std::optional<Data> loaded;
   for (unsigned i = 0; i < points.size(); ++i) {
     capnp::MallocMessageBuilder m;
-    m.setRoot(base);
+    const std::string text = pointJob(m, base, points[i]);
     auto job = m.getRoot<proto::Job>();
-    std::string text, name = std::string(base.getName().cStr()) + "[";
-    for (size_t k = 0; k < points[i].size(); ++k) {
-      applyOverride(job, points[i][k]);
-      text.append(k ? " " : "").append(points[i][k].text());
-      name.append(k ? "," : "").append(points[i][k].text());
-    }
-    job.setName(name + "]");
     try {
       if (loaded && dataKey(job.asReader()) == loadedKey) {
         validateJobWithData(job.asReader(), *loaded);
@@ -201,6 +210,12 @@ Command addSubmitCommand(CLI::App& app) {
                   "JOB or FILE.params: start from that job's trained parameters (fine-tuning; "
                   "waits for the job to COMPLETE), or from those in the file")
       ->excludes(sweep);
+  auto dryRun = std::make_shared<bool>(false);
+  cmd->add_flag("--dry-run", *dryRun,
+                "Check the job (each job of a sweep) as `tfmath check` does, print its model's "
+                "shapes and math, and submit nothing")
+      ->excludes(json)
+      ->excludes("--wait");
   cmd->add_option("--dependency", *dependency,
                   "afterok:ID[:ID...] (or afterany, afternotok): run only once these jobs ended "
                   "so; PENDING with reason Dependency until then");
@@ -214,6 +229,29 @@ Command addSubmitCommand(CLI::App& app) {
               }()
                                          : JobFile::load(*file);
               applyOverrides(job.builder(), *overrides);
+              if (*dryRun) {
+                std::vector<std::vector<JobOverride>> points{{}};
+                if (!sweeps->empty()) {
+                  std::vector<SweepAxis> axes;
+                  for (const auto& s : *sweeps) axes.push_back(parseSweep(s));
+                  points = sweepPoints(axes);
+                }
+                for (const auto& point : points) {
+                  capnp::MallocMessageBuilder m;
+                  const std::string text = pointJob(m, job.job(), point);
+                  auto one = m.getRoot<proto::Job>().asReader();
+                  if (sweeps->empty()) one = job.job();
+                  try {
+                    std::fputs(checkText(one, validateJob(one)).c_str(), stdout);
+                  } catch (const JobError& e) {
+                    if (text.empty()) throw;
+                    throw JobError("--sweep " + text + ": " + e.what());
+                  }
+                  std::printf("\n");
+                }
+                std::printf("nothing submitted (--dry-run)\n");
+                return 0;
+              }
               if (!sweeps->empty()) {
                 std::vector<SweepAxis> axes;
                 for (const auto& s : *sweeps) axes.push_back(parseSweep(s));

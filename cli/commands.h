@@ -29,6 +29,7 @@ Command addKeygenCommand(CLI::App& app);
 Command addMetricsCommand(CLI::App& app);
 Command addTopCommand(CLI::App& app);
 Command addWaitCommand(CLI::App& app);
+Command addCheckCommand(CLI::App& app);
 
 // The folders a daemon lets jobs read data from when none is given: Debian's datasets
 // (/usr/share/datasets), where installed.

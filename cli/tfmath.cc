@@ -16,10 +16,11 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", std::string("tfmath ") + tfmath::kTfmathVersion +
                                         " (gemm: " + tfmath::gemmBackend() + ")");
   std::vector<c::Command> commands;
-  for (auto add : {c::addRunCommand, c::addSubmitCommand, c::addStatusCommand, c::addCancelCommand,
-                   c::addLogsCommand, c::addResultCommand, c::addUpCommand,
-                   c::addCoordinatorCommand, c::addWorkerCommand, c::addKeygenCommand,
-                   c::addOpsCommand, c::addMetricsCommand, c::addTopCommand, c::addWaitCommand})
+  for (auto add :
+       {c::addRunCommand, c::addSubmitCommand, c::addStatusCommand, c::addCancelCommand,
+        c::addLogsCommand, c::addResultCommand, c::addUpCommand, c::addCoordinatorCommand,
+        c::addWorkerCommand, c::addKeygenCommand, c::addOpsCommand, c::addMetricsCommand,
+        c::addTopCommand, c::addWaitCommand, c::addCheckCommand})
     commands.push_back(add(app));
   // tfmath-NAME ARGS... is tfmath NAME ARGS...
   std::vector<std::string> args(argv, argv + argc);
