@@ -1,8 +1,9 @@
 // deploy_test.cc: the Ansible roles (ansible/) for real. ansible-lint and a syntax check; then
 // site.yml over SSH against two hosts, each a network namespace with a root file system of its own
-// (tests/own_root.sh) and its own sshd: the units it leaves pass systemd-analyze, a second run
-// changes nothing, and a job that a user submits over ssh to the coordinator host trains on the
-// workers of both hosts. No systemd runs there, so the roles start the daemons from their units'
+// (tests/own_root.sh) and its own sshd: the units it leaves pass systemd-analyze, a smaller slot
+// count stops a worker, a rerun changes nothing, a job that a user submits over ssh to the
+// coordinator host trains on the workers of both hosts, bad inventories are named, and remove.yml
+// takes it all away. No systemd runs there, so the roles start the daemons from their units'
 // ExecStart lines (tfmath_without_systemd).
 #include <gtest/gtest.h>
 #include <sys/stat.h>
@@ -10,6 +11,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <regex>
 #include <set>
@@ -75,10 +77,13 @@ std::map<std::string, int> changedPerHost(const std::string& output) {
 // network (as an admin runs it on the coordinator host).
 class TwoHosts {
  public:
-  TwoHosts()
-      : head_({}, TwoNamespaces::address(0), "ip netns exec " + ns_.name(0) + " " + ownRoot()),
-        node_({}, TwoNamespaces::address(1), "ip netns exec " + ns_.name(1) + " " + ownRoot()) {
-    if (!ns_.error().empty() || !ready()) return;
+  TwoHosts() {
+    if (!ns_.error().empty()) return;
+    for (int i = 0; i < 2; ++i)
+      hosts_[i] = std::make_unique<SshServer>(std::vector<std::string>{}, TwoNamespaces::address(i),
+                                              "ip netns exec " + ns_.name(i) + " " + ownRoot());
+    if (!ready()) return;
+    const SshServer &head_ = *hosts_[0], &node_ = *hosts_[1];
     // One client folder: head's key, authorized on node1 too, and both host keys.
     std::filesystem::copy(head_.sshDir(), dir_.path() + "/ssh");
     std::ofstream(dir_.path() + "/ssh/known_hosts", std::ios::app)
@@ -95,8 +100,8 @@ class TwoHosts {
     std::filesystem::permissions(out(), std::filesystem::perms(01777));
   }
   const std::string& error() const { return ns_.error(); }
-  bool ready() const { return head_.ready() && node_.ready(); }
-  std::string logs() const { return head_.log() + node_.log(); }
+  bool ready() const { return hosts_[0]->ready() && hosts_[1]->ready(); }
+  std::string logs() const { return hosts_[0]->log() + hosts_[1]->log(); }
   const TempDir& dir() const { return dir_; }
   std::string out() const { return dir_.path() + "/out"; }
 
@@ -115,7 +120,7 @@ class TwoHosts {
            ssh + "/known_hosts\n";
   }
   std::string hostVars(int i) const {
-    const SshServer& s = i == 0 ? head_ : node_;
+    const SshServer& s = *hosts_[i];
     return "ansible_host: " + s.address() + ", ansible_port: " + std::to_string(s.port());
   }
   // ansible-playbook PLAYBOOK (site.yml unless named) with `inventory`, from the control node.
@@ -126,9 +131,10 @@ class TwoHosts {
                  "/ansible-tmp ANSIBLE_SSH_CONTROL_PATH_DIR=" + dir_.path() +
                  "/ansible-cp ansible-playbook -i " + inventory + " " + playbook);
   }
-  // The command line that runs `command` on host i as `user`, over ssh from the control node.
+  // The command line that runs `command` on host i as `user`, over ssh from the control node;
+  // `command` goes in single quotes, so it must hold none.
   std::string ssh(int i, const std::string& user, const std::string& command) const {
-    const SshServer& s = i == 0 ? head_ : node_;
+    const SshServer& s = *hosts_[i];
     return "ip netns exec " + ns_.name(0) + " ssh -F /dev/null -p " + std::to_string(s.port()) +
            " -i " + dir_.path() +
            "/ssh/id_ed25519 -o IdentitiesOnly=yes -o BatchMode=yes -o "
@@ -145,7 +151,7 @@ class TwoHosts {
            "/tests/own_root.sh";
   }
   TwoNamespaces ns_;  // first: it goes last, killing what the playbook started in the hosts
-  SshServer head_, node_;
+  std::unique_ptr<SshServer> hosts_[2];  // head, node1
   TempDir dir_;
 };
 
@@ -170,17 +176,23 @@ TEST(Deploy, SiteYmlSetsUpAClusterThatTrainsAJobSubmittedOverSsh) {
   const std::string common = "all:\n  vars:\n" + hosts.connection() + "    tfmath_deb: " + deb +
                              "\n    tfmath_without_systemd: true\n"
                              "    tfmath_writable_paths: [/var/tmp]\n  children:\n";
-  const std::string workers = "    tfmath_workers:\n      hosts:\n        head: {" +
-                              hosts.hostVars(0) + "}\n        node1: {" + hosts.hostVars(1) + "}\n";
-  const std::string inventory =
-      dir.write("inventory.yml", common + "    tfmath_coordinator:\n      hosts:\n        head: {" +
-                                     hosts.hostVars(0) +
-                                     ", tfmath_local_clients: [alice], "
-                                     "tfmath_authorized_clients: [{key: \"" +
-                                     bobKey + "\", user: bob}]}\n" + workers);
+  // head trains too; node1 starts with two CPU slots, then goes down to one.
+  const auto workersWith = [&](int nodeSlots) {
+    return "    tfmath_workers:\n      hosts:\n        head: {" + hosts.hostVars(0) +
+           "}\n        node1: {" + hosts.hostVars(1) +
+           ", tfmath_worker_slots: " + std::to_string(nodeSlots) + "}\n";
+  };
+  const std::string workers = workersWith(1);
+  const std::string coordinator = "    tfmath_coordinator:\n      hosts:\n        head: {" +
+                                  hosts.hostVars(0) +
+                                  ", tfmath_local_clients: [alice], "
+                                  "tfmath_authorized_clients: [{key: \"" +
+                                  bobKey + "\", user: bob}]}\n";
+  const std::string inventory = dir.write("inventory.yml", common + coordinator + workers);
+  const std::string twoSlots = dir.write("two-slots.yml", common + coordinator + workersWith(2));
 
-  r = hosts.playbook(inventory);
-  ASSERT_EQ(r.exitCode, 0) << Cluster::slurp(inventory) << r.output << hosts.logs();
+  r = hosts.playbook(twoSlots);
+  ASSERT_EQ(r.exitCode, 0) << Cluster::slurp(twoSlots) << r.output << hosts.logs();
   auto changed = changedPerHost(r.output);
   ASSERT_EQ(changed.size(), 2u) << r.output;
   EXPECT_GT(changed["head"], 0);
@@ -211,7 +223,16 @@ TEST(Deploy, SiteYmlSetsUpAClusterThatTrainsAJobSubmittedOverSsh) {
                "tfmath-worker@cpu.service");
   EXPECT_EQ(r.exitCode, 0) << r.output;
 
-  // A second run changes nothing.
+  // One slot fewer on node1 stops its second worker and changes nothing on head; a run with the
+  // same inventory again changes nothing at all.
+  const std::string secondSlot = "test -e \"/run/tfmath/tfmath-worker@cpu:1.service.pid\"";
+  EXPECT_EQ(hosts.on(1, "root", secondSlot).exitCode, 0);
+  r = hosts.playbook(inventory);
+  ASSERT_EQ(r.exitCode, 0) << r.output;
+  changed = changedPerHost(r.output);
+  EXPECT_EQ(changed["head"], 0) << r.output;
+  EXPECT_GT(changed["node1"], 0) << r.output;
+  EXPECT_NE(hosts.on(1, "root", secondSlot).exitCode, 0);
   r = hosts.playbook(inventory);
   ASSERT_EQ(r.exitCode, 0) << r.output;
   changed = changedPerHost(r.output);
@@ -241,8 +262,8 @@ TEST(Deploy, SiteYmlSetsUpAClusterThatTrainsAJobSubmittedOverSsh) {
   ASSERT_EQ(r.exitCode, 0) << r.output;
   EXPECT_LE(testing::relativeDistance(two, single), 1e-5);
 
-  // Bad input: an inventory without a coordinator, and a device the role does not know; each run
-  // stops, naming what is wrong.
+  // Bad input: an inventory without a coordinator, a device the role does not know, a data root
+  // that is not there; each run stops, naming what is wrong.
   r = hosts.playbook(dir.write("no-coordinator.yml", common + workers));
   EXPECT_NE(r.exitCode, 0);
   EXPECT_NE(r.output.find("the inventory must name exactly one host in group tfmath_coordinator, "
@@ -255,6 +276,16 @@ TEST(Deploy, SiteYmlSetsUpAClusterThatTrainsAJobSubmittedOverSsh) {
                                "      vars:\n        tfmath_worker_device: tpu\n"));
   EXPECT_NE(r.exitCode, 0);
   EXPECT_NE(r.output.find("value of tfmath_worker_device must be one of: cpu, gpu, got: tpu"),
+            std::string::npos)
+      << r.output;
+  std::string noRoot = common;
+  noRoot.insert(noRoot.find("  children:"),
+                "    tfmath_data_roots: [/usr/share/datasets, /srv/no-such-data]\n");
+  r = hosts.playbook(dir.write("no-root.yml", noRoot + coordinator + workers));
+  EXPECT_NE(r.exitCode, 0);
+  // (Ansible prints the message as JSON: the quotes around the path come escaped.)
+  EXPECT_NE(r.output.find("/srv/no-such-data\\\" (in tfmath_data_roots or tfmath_writable_paths) "
+                          "is not a folder on this host"),
             std::string::npos)
       << r.output;
 

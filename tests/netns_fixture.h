@@ -35,8 +35,11 @@ class TwoNamespaces {
     }
   }
   ~TwoNamespaces() {
-    // What still runs in them (daemons started in a "host") goes first.
-    for (const auto& n : names_) shell("ip netns pids " + n + " | xargs -r kill -9");
+    // What still runs in them (daemons started in a "host") goes first, including what it forks
+    // meanwhile.
+    for (const auto& n : names_)
+      shell("for i in 1 2 3 4 5; do p=$(ip netns pids " + n +
+            "); [ -z \"$p\" ] && break; kill -9 $p; sleep 0.2; done");
     for (const auto& n : names_) shell("ip netns del " + n);
     // `ip netns add` bind-mounts /run/netns onto itself; undo that if the folder was ours.
     if (madeRunNetns_) shell("umount /run/netns; rmdir /run/netns");
