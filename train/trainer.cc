@@ -28,7 +28,8 @@ void writeTensor(proto::Tensor::Builder out, const std::string& name, const Shap
   std::memcpy(out.initData(bytes).begin(), values, bytes);
 }
 
-// `context` starts the message: "resume" or "init-from".
+}  // namespace
+
 void readTensor(proto::Tensor::Reader in, const std::string& name, const Shape& shape,
                 float* values, const std::string& context) {
   Shape got;
@@ -40,8 +41,6 @@ void readTensor(proto::Tensor::Reader in, const std::string& name, const Shape& 
                    shapeString(shape));
   std::memcpy(values, in.getData().begin(), in.getData().size());
 }
-
-}  // namespace
 
 std::string epochSummary(const EpochReport& e, uint32_t epochs) {
   const char* set = e.eval.onTestSet ? "test" : "train-set";

@@ -26,6 +26,11 @@ namespace tfmath {
 // ranks. The first batch % world ranks take one sample more.
 std::pair<int64_t, int64_t> rankSlice(int64_t batch, int rank, int world);
 
+// Copies a saved tensor into `values` after checking that it is the job's parameter `name` of
+// `shape`; else throws JobError starting with `context` ("resume", "init-from", ...).
+void readTensor(proto::Tensor::Reader in, const std::string& name, const Shape& shape,
+                float* values, const std::string& context);
+
 struct StepReport {
   uint32_t epoch = 0;        // 0-based
   uint64_t stepInEpoch = 0;  // 1-based: steps done in this epoch
