@@ -30,6 +30,7 @@ Command addMetricsCommand(CLI::App& app);
 Command addTopCommand(CLI::App& app);
 Command addWaitCommand(CLI::App& app);
 Command addCheckCommand(CLI::App& app);
+Command addReportCommand(CLI::App& app);
 
 // The folders a daemon lets jobs read data from when none is given: Debian's datasets
 // (/usr/share/datasets), where installed.

@@ -20,7 +20,7 @@ int main(int argc, char** argv) {
        {c::addRunCommand, c::addSubmitCommand, c::addStatusCommand, c::addCancelCommand,
         c::addLogsCommand, c::addResultCommand, c::addUpCommand, c::addCoordinatorCommand,
         c::addWorkerCommand, c::addKeygenCommand, c::addOpsCommand, c::addMetricsCommand,
-        c::addTopCommand, c::addWaitCommand, c::addCheckCommand})
+        c::addTopCommand, c::addWaitCommand, c::addCheckCommand, c::addReportCommand})
     commands.push_back(add(app));
   // tfmath-NAME ARGS... is tfmath NAME ARGS...
   std::vector<std::string> args(argv, argv + argc);

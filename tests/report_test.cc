@@ -1,0 +1,191 @@
+// report_test.cc: `tfmath report` on runs of the examples: the learned values beside those that
+// generated the data, every op's rules with the job's shapes in ```math blocks, the SVG plots with
+// one point per epoch, gradients that agree with finite differences, and bad input named.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <regex>
+#include <string>
+
+#include "tests/test_util.h"
+
+namespace tfmath {
+namespace {
+
+using testing::TempDir;
+
+std::string slurp(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), {}};
+}
+
+// `tfmath run JOB --save DIR/NAME.params ARGS`, then `tfmath report` on it into DIR/report.
+std::string runAndReport(const TempDir& dir, const std::string& job, const std::string& name,
+                         const std::string& args = "") {
+  const std::string params = dir.path() + "/" + name + ".params";
+  auto r = testing::tfmath("run " + job + " --save " + params + " " + args);
+  EXPECT_EQ(r.exitCode, 0) << r.output;
+  r = testing::tfmath("report " + params + " -o " + dir.path() + "/report");
+  EXPECT_EQ(r.exitCode, 0) << r.output;
+  EXPECT_NE(r.output.find("report written to " + dir.path() + "/report/report.md"),
+            std::string::npos)
+      << r.output;
+  return slurp(dir.path() + "/report/report.md");
+}
+
+// The largest relative error of the report's gradient table.
+double largestGradientError(const std::string& report) {
+  const std::regex row(R"(\| \d+ \| ([0-9.]+e[-+]\d+) \|)");
+  double largest = -1;
+  for (std::sregex_iterator i(report.begin(), report.end(), row), end; i != end; ++i)
+    largest = std::max(largest, std::stod((*i)[1]));
+  return largest;
+}
+
+size_t count(const std::string& text, const std::string& part) {
+  size_t n = 0;
+  for (size_t at = text.find(part); at != std::string::npos; at = text.find(part, at + 1)) ++n;
+  return n;
+}
+
+TEST(Report, LinregShowsTheLearnedValuesBesideTheTrueOnes) {
+  TempDir dir;
+  const std::string md =
+      runAndReport(dir, std::string(TFMATH_SOURCE_DIR) + "/examples/linreg.capnp", "linreg");
+  // y = 3x + 2 + noise: the table's learned values within 0.2 of 3 and 2.
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(md, m, std::regex(R"(\| \$`w`\$ \| ([-0-9.]+) \| 3\.000 \|)")))
+      << md;
+  EXPECT_NEAR(std::stod(m[1]), 3.0, 0.2);
+  ASSERT_TRUE(std::regex_search(md, m, std::regex(R"(\| \$`b`\$ \| ([-0-9.]+) \| 2\.000 \|)")))
+      << md;
+  EXPECT_NEAR(std::stod(m[1]), 2.0, 0.2);
+  // The dense rule with linreg's shapes: a batch of 10 samples of one feature.
+  EXPECT_NE(
+      md.find(
+          "```math\n"
+          R"(X\in\mathbb{R}^{10\times 1},\; W\in\mathbb{R}^{1\times 1},\; b\in\mathbb{R}^{1}:\quad Y = XW + b,\quad Y\in\mathbb{R}^{10\times 1})"
+          "\n```"),
+      std::string::npos)
+      << md;
+  // SGD with η = 0.1 put in; MSE's rule.
+  EXPECT_NE(md.find(R"(w_t = w_{t-1} - 0.1 \begin{cases})"), std::string::npos) << md;
+  EXPECT_NE(md.find(R"(\ell = \frac{1}{D} \sum_{j=1}^{D})"), std::string::npos) << md;
+  // Ten epochs: ten rows, and ten points on each line of the loss plot.
+  EXPECT_EQ(count(md, "\n| 10 | "), 1u) << md;
+  const std::string loss = slurp(dir.path() + "/report/loss.svg");
+  ASSERT_NE(loss.find("<svg"), std::string::npos);
+  EXPECT_EQ(count(loss, "<circle"), 20u) << loss;  // train and test loss, 10 epochs each
+  EXPECT_EQ(count(loss, "<polyline"), 2u);
+  EXPECT_TRUE(std::filesystem::exists(dir.path() + "/report/throughput.svg"));
+  EXPECT_FALSE(std::filesystem::exists(dir.path() + "/report/accuracy.svg"));  // regression
+  // Backpropagation agrees with finite differences.
+  const double error = largestGradientError(md);
+  EXPECT_GE(error, 0) << md;
+  EXPECT_LT(error, 1e-2) << md;
+  // The job beside the report runs again.
+  const auto r = testing::tfmath("run " + dir.path() + "/report/job.capnp --save " + dir.path() +
+                                 "/again.params");
+  EXPECT_EQ(r.exitCode, 0) << r.output;
+}
+
+TEST(Report, FashionCnnHasEveryOpsRulesAnAccuracyPlotAndAgreeingGradients) {
+  TempDir dir;
+  const std::string md =
+      runAndReport(dir, std::string(TFMATH_SOURCE_DIR) + "/examples/fashion_cnn.capnp", "cnn",
+                   "--set data.idx.limit=256 --set data.idx.testLimit=128 --set epochs=2");
+  for (const std::string op : {"conv2d", "relu", "maxPool2d", "flatten", "dense"})
+    EXPECT_NE(md.find(", " + op + " ("), std::string::npos) << op << "\n" << md;
+  EXPECT_NE(
+      md.find(
+          R"(X\in\mathbb{R}^{64\times 28\times 28\times 1},\; K\in\mathbb{R}^{3\times 3\times 1\times 16})"),
+      std::string::npos)
+      << md;
+  // Adam with its defaults put in; the accuracy column and plot.
+  EXPECT_NE(md.find("m_t = 0.9 m_{t-1}"), std::string::npos) << md;
+  EXPECT_NE(md.find("| test accuracy |"), std::string::npos) << md;
+  EXPECT_TRUE(std::filesystem::exists(dir.path() + "/report/accuracy.svg"));
+  EXPECT_EQ(count(md, "```math\n"), count(md, "\n```\n")) << md;
+  // The dense layer at the end has no kink after it: float32's rounding alone. The convolutions
+  // feed relus and poolings, whose kinks a finite step may cross: only a loose bound holds there.
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(
+      md, m, std::regex(R"(\| model\[5\]\.dense \| dense \| \d+ \| ([0-9.]+e[-+]\d+) \|)")))
+      << md;
+  EXPECT_LT(std::stod(m[1]), 1e-3) << md;
+  EXPECT_LT(largestGradientError(md), 0.5) << md;
+}
+
+// Every formula between `open` and `close` in `text`.
+std::vector<std::string> formulas(const std::string& text, const std::string& open,
+                                  const std::string& close) {
+  std::vector<std::string> out;
+  for (size_t at = text.find(open); at != std::string::npos; at = text.find(open, at)) {
+    const size_t end = text.find(close, at + open.size());
+    if (end == std::string::npos) break;
+    out.push_back(text.substr(at + open.size(), end - at - open.size()));
+    at = end + close.size();
+  }
+  return out;
+}
+
+// Every formula of the op registry (docs/ops.md) and of the reports of linreg and fashion_cnn goes
+// through KaTeX, which refuses a macro it does not know: those GitHub's MathJax renders too.
+TEST(Report, EveryFormulaRendersWithKatex) {
+  if (!std::filesystem::exists("/usr/share/nodejs/katex/package.json"))
+    GTEST_SKIP() << "no KaTeX (Debian's katex; scripts/install-deps.sh installs it)";
+  std::vector<std::string> all;
+  const std::string ops = testing::tfmath("ops --markdown").output;
+  for (const auto& f : formulas(ops, "$$", "$$")) all.push_back(f);
+  for (const std::string example : {"linreg", "fashion_cnn"}) {
+    TempDir dir;
+    const std::string md =
+        runAndReport(dir, std::string(TFMATH_SOURCE_DIR) + "/examples/" + example + ".capnp",
+                     example, example == "linreg" ? "" : "--set data.idx.limit=128 --set epochs=1");
+    for (const auto& f : formulas(md, "```math\n", "\n```")) all.push_back(f);
+    for (const auto& f : formulas(md, "$`", "`$")) all.push_back(f);
+  }
+  ASSERT_GT(all.size(), 60u);
+  TempDir dir;
+  const auto r = testing::shell("NODE_PATH=/usr/share/nodejs node " +
+                                std::string(TFMATH_SOURCE_DIR) + "/tests/katex_check.js < " +
+                                dir.write("formulas.json", nlohmann::json(all).dump()));
+  EXPECT_EQ(r.exitCode, 0) << r.output;
+  EXPECT_NE(r.output.find("0 of " + std::to_string(all.size()) + " formulas refused"),
+            std::string::npos)
+      << r.output;
+  // The check can fail: an unknown macro is refused.
+  const auto bad =
+      testing::shell("NODE_PATH=/usr/share/nodejs node " + std::string(TFMATH_SOURCE_DIR) +
+                     "/tests/katex_check.js < " + dir.write("bad.json", R"(["\\weight{x}"])"));
+  EXPECT_EQ(bad.exitCode, 1) << bad.output;
+}
+
+TEST(Report, BadInputIsNamed) {
+  TempDir dir;
+  // Not a parameter file.
+  auto r = testing::tfmath("report " + dir.write("junk.params", "not a parameter file"));
+  EXPECT_EQ(r.exitCode, 2) << r.output;
+  EXPECT_NE(r.output.find("junk.params"), std::string::npos) << r.output;
+  // A parameter file without its history.
+  const std::string params = dir.path() + "/linreg.params";
+  r = testing::tfmath("run " + std::string(TFMATH_SOURCE_DIR) + "/examples/linreg.capnp --save " +
+                      params);
+  ASSERT_EQ(r.exitCode, 0) << r.output;
+  std::filesystem::rename(dir.path() + "/linreg.metrics", dir.path() + "/moved.metrics");
+  r = testing::tfmath("report " + params);
+  EXPECT_EQ(r.exitCode, 2) << r.output;
+  EXPECT_NE(r.output.find("no metrics history beside it (" + dir.path() + "/linreg.metrics"),
+            std::string::npos)
+      << r.output;
+  std::filesystem::rename(dir.path() + "/moved.metrics", dir.path() + "/linreg.metrics");
+  // An output folder that cannot be made.
+  r = testing::tfmath("report " + params + " -o /proc/no-such-folder");
+  EXPECT_EQ(r.exitCode, 2) << r.output;
+  EXPECT_NE(r.output.find("-o /proc/no-such-folder: cannot make the folder"), std::string::npos)
+      << r.output;
+}
+
+}  // namespace
+}  // namespace tfmath
