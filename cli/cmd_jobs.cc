@@ -23,6 +23,7 @@
 #include "cli/metrics_table.h"
 #include "cli/progress.h"
 #include "cli/report.h"
+#include "cli/report_files.h"
 #include "cli/signals.h"
 #include "cli/sweep_table.h"
 #include "cli/top_screen.h"
@@ -210,6 +211,10 @@ Command addSubmitCommand(CLI::App& app) {
                   "JOB or FILE.params: start from that job's trained parameters (fine-tuning; "
                   "waits for the job to COMPLETE), or from those in the file")
       ->excludes(sweep);
+  auto report = std::make_shared<std::string>();
+  cmd->add_option("--report", *report,
+                  "With --wait: then write the job's report into this folder (tfmath report)")
+      ->needs("--wait");
   auto dryRun = std::make_shared<bool>(false);
   cmd->add_flag("--dry-run", *dryRun,
                 "Check the job (each job of a sweep) as `tfmath check` does, print its model's "
@@ -301,6 +306,10 @@ Command addSubmitCommand(CLI::App& app) {
                 std::printf("%s\n", toJson(info).dump().c_str());
               else if (!*parsable)
                 std::printf("%s\n", jobSummary(info, nowMs()).c_str());
+              if (!report->empty()) {
+                std::fflush(stdout);
+                reportFromJob(client, id, *report);
+              }
               return exitStatusFor({info.getState()});
             });
           }};

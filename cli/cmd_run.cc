@@ -9,6 +9,7 @@
 #include "cli/commands.h"
 #include "cli/progress.h"
 #include "cli/report.h"
+#include "cli/report_files.h"
 #include "jobs/data_check.h"
 #include "jobs/job_error.h"
 #include "jobs/job_file.h"
@@ -23,7 +24,7 @@ namespace tfmath::cli {
 namespace {
 
 struct RunOptions {
-  std::string job, save, resume, initFrom, device = "cpu";
+  std::string job, save, resume, initFrom, report, device = "cpu";
   std::vector<std::string> overrides;
 };
 
@@ -73,6 +74,7 @@ int run(const RunOptions& o) {
     std::printf("learned: %s\n", values.c_str());
   saveParameterState(save, message);
   std::printf("parameters saved to %s, metrics to %s\n", save.c_str(), metrics.path().c_str());
+  if (!o.report.empty()) reportFromFile(save, o.report);
   return 0;
 }
 
@@ -92,6 +94,8 @@ Command addRunCommand(CLI::App& app) {
                   "Start from the trained parameters in this file (fine-tuning): the step, the "
                   "epoch and the optimizer start afresh")
       ->excludes(resume);
+  cmd->add_option("--report", o->report,
+                  "Then write the run's report into this folder (tfmath report)");
   cmd->add_option("--device", o->device, "Where to train: cpu, or gpu:N (a build with CUDA)")
       ->capture_default_str();
   return {cmd, [o] {

@@ -8,7 +8,7 @@
 #include <regex>
 #include <string>
 
-#include "tests/test_util.h"
+#include "tests/cluster_fixture.h"
 
 namespace tfmath {
 namespace {
@@ -84,10 +84,15 @@ TEST(Report, LinregShowsTheLearnedValuesBesideTheTrueOnes) {
   const double error = largestGradientError(md);
   EXPECT_GE(error, 0) << md;
   EXPECT_LT(error, 1e-2) << md;
-  // The job beside the report runs again.
+  // The job beside the report runs again, and run --report writes the same report at its end.
   const auto r = testing::tfmath("run " + dir.path() + "/report/job.capnp --save " + dir.path() +
-                                 "/again.params");
+                                 "/again.params --report " + dir.path() + "/again");
   EXPECT_EQ(r.exitCode, 0) << r.output;
+  // The same job: the same model section, word for word.
+  const std::string again = slurp(dir.path() + "/again/report.md");
+  EXPECT_EQ(again.substr(again.find("## The model"),
+                         again.find("## Results") - again.find("## The model")),
+            md.substr(md.find("## The model"), md.find("## Results") - md.find("## The model")));
 }
 
 TEST(Report, FashionCnnHasEveryOpsRulesAnAccuracyPlotAndAgreeingGradients) {
@@ -160,6 +165,34 @@ TEST(Report, EveryFormulaRendersWithKatex) {
       testing::shell("NODE_PATH=/usr/share/nodejs node " + std::string(TFMATH_SOURCE_DIR) +
                      "/tests/katex_check.js < " + dir.write("bad.json", R"(["\\weight{x}"])"));
   EXPECT_EQ(bad.exitCode, 1) << bad.output;
+}
+
+// fashion_mlp on two workers: submit --wait --report fetches the result and the history from the
+// coordinator, and the report shows each worker's times.
+TEST(Report, AClusterJobsReportHasEachWorkersTimes) {
+  testing::Cluster c(2);
+  TempDir dir;
+  const std::string job = dir.write(
+      "mlp.capnp",
+      testing::jobText(testing::fashionMlpJob(512, 128, 64) + "epochs = 2, workers = 2,"));
+  auto r = c.run("submit " + job + " --wait --report " + dir.path() + "/report");
+  ASSERT_EQ(r.exitCode, 0) << r.output;
+  EXPECT_NE(r.output.find("report written to " + dir.path() + "/report/report.md"),
+            std::string::npos)
+      << r.output;
+  const std::string md = slurp(dir.path() + "/report/report.md");
+  EXPECT_NE(md.find("of job 1:"), std::string::npos) << md;
+  EXPECT_NE(md.find("| workers | 2 |"), std::string::npos) << md;
+  EXPECT_NE(md.find("Each worker's mean times per step"), std::string::npos) << md;
+  EXPECT_TRUE(
+      std::regex_search(md, std::regex(R"(\n\| 0 \| [0-9.]+ \| [0-9.]+ \| [0-9.]+ \|\n\| 1 \| )")))
+      << md;
+  EXPECT_EQ(count(md, "\n| 2 | "), 1u) << md;  // the second epoch's row
+  EXPECT_TRUE(std::filesystem::exists(dir.path() + "/report/accuracy.svg"));
+  // A job the coordinator does not know.
+  r = c.run("report 99 -o " + dir.path() + "/none");
+  EXPECT_NE(r.exitCode, 0);
+  EXPECT_NE(r.output.find("no job 99"), std::string::npos) << r.output;
 }
 
 TEST(Report, BadInputIsNamed) {
