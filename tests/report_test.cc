@@ -167,6 +167,28 @@ TEST(Report, EveryFormulaRendersWithKatex) {
   EXPECT_EQ(bad.exitCode, 1) << bad.output;
 }
 
+// The section between `from` and `to` of a report.
+std::string section(const std::string& md, const std::string& from, const std::string& to) {
+  const size_t a = md.find(from), b = md.find(to);
+  return a == std::string::npos || b == std::string::npos ? "" : md.substr(a, b - a);
+}
+
+// docs/linreg-report is the report of examples/linreg.capnp: its model and its learned values are
+// those a run makes now (its speeds are the machine's, so they are not compared).
+TEST(Report, TheExampleReportInDocsIsCurrent) {
+  TempDir dir;
+  const std::string md =
+      runAndReport(dir, std::string(TFMATH_SOURCE_DIR) + "/examples/linreg.capnp", "linreg");
+  const std::string docs = slurp(std::string(TFMATH_SOURCE_DIR) + "/docs/linreg-report/report.md");
+  ASSERT_FALSE(docs.empty());
+  EXPECT_EQ(section(docs, "## The model", "## Results"), section(md, "## The model", "## Results"))
+      << "regenerate it: tfmath run examples/linreg.capnp --save /tmp/linreg.params --report "
+         "docs/linreg-report";
+  EXPECT_EQ(section(docs, "| parameter |", "Backpropagation"),
+            section(md, "| parameter |", "Backpropagation"));
+  EXPECT_FALSE(section(md, "| parameter |", "Backpropagation").empty());
+}
+
 // fashion_mlp on two workers: submit --wait --report fetches the result and the history from the
 // coordinator, and the report shows each worker's times.
 TEST(Report, AClusterJobsReportHasEachWorkersTimes) {
