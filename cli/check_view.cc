@@ -1,8 +1,6 @@
 // check_view.cc: the text and JSON of a job's check.
 #include "cli/check_view.h"
 
-#include <capnp/schema.h>
-
 #include "cli/report.h"
 #include "ops/model_math.h"
 #include "train/memory_estimate.h"
@@ -10,13 +8,6 @@
 namespace tfmath::cli {
 
 namespace {
-
-// "28×28×1"
-std::string dims(const Shape& shape) {
-  std::string s;
-  for (int64_t d : shape) s.append(s.empty() ? "" : "×").append(std::to_string(d));
-  return s;
-}
 
 // 203530 → "203,530"
 std::string grouped(int64_t n) {
@@ -26,12 +17,6 @@ std::string grouped(int64_t n) {
     out += digits[i];
   }
   return out;
-}
-
-std::string dataSource(proto::Job::Reader job) {
-  const auto fields = capnp::Schema::from<proto::DataSource>().getUnionFields();
-  const auto which = static_cast<uint16_t>(job.getData().which());
-  return which < fields.size() ? fields[which].getProto().getName().cStr() : "?";
 }
 
 // `text` then spaces to `width` characters (UTF-8: "×" is one), on the left or right.
@@ -47,8 +32,8 @@ std::string padded(const std::string& text, size_t width, bool right = false) {
 std::string checkText(proto::Job::Reader job, const Data& data) {
   const ModelMath m = modelMath(job, data.train.sampleShape());
   std::string out = shown(job.getName()) + ": valid\n";
-  out += "data: " + dataSource(job) + ", " + grouped(data.train.size()) + " training samples of " +
-         dims(data.train.sampleShape()) +
+  out += "data: " + dataSourceName(job.getData()) + ", " + grouped(data.train.size()) +
+         " training samples of " + dimsText(data.train.sampleShape()) +
          (data.test ? ", " + grouped(data.test->size()) + " test" : ", no test set") + "\n";
   out += "batch " + std::to_string(job.getBatchSize()) + " (global), epochs " +
          std::to_string(job.getEpochs()) + ", workers " + std::to_string(job.getWorkers()) +
@@ -58,7 +43,7 @@ std::string checkText(proto::Job::Reader job, const Data& data) {
   std::string previous;
   for (const auto& op : m.ops) {
     out += padded(op.field == previous ? "" : op.field, 22) + " " + padded(op.math->name, 12) +
-           " " + padded(dims(op.output), 16) + " " + padded(grouped(op.parameters), 12, true) +
+           " " + padded(dimsText(op.output), 16) + " " + padded(grouped(op.parameters), 12, true) +
            "\n";
     previous = op.field;
   }
@@ -93,7 +78,7 @@ nlohmann::json checkJson(proto::Job::Reader job, const Data& data) {
   return {{"job", job.getName().cStr()},
           {"valid", true},
           {"data",
-           {{"source", dataSource(job)},
+           {{"source", dataSourceName(job.getData())},
             {"train", data.train.size()},
             {"test", data.test ? data.test->size() : 0},
             {"sample_shape", data.train.sampleShape()}}},

@@ -1,6 +1,8 @@
 // report.cc: learned values and JSON.
 #include "cli/report.h"
 
+#include <capnp/schema.h>
+
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -11,6 +13,18 @@
 #include "net/wire.h"
 
 namespace tfmath::cli {
+
+std::string dimsText(const Shape& shape) {
+  std::string s;
+  for (int64_t d : shape) s.append(s.empty() ? "" : "×").append(std::to_string(d));
+  return s;
+}
+
+std::string dataSourceName(proto::DataSource::Reader data) {
+  const auto fields = capnp::Schema::from<proto::DataSource>().getUnionFields();
+  const auto which = static_cast<uint16_t>(data.which());
+  return which < fields.size() ? fields[which].getProto().getName().cStr() : "?";
+}
 
 std::string learnedValues(proto::ParameterState::Reader state, size_t limit) {
   size_t total = 0;

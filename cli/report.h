@@ -5,10 +5,16 @@
 #include <string>
 #include <vector>
 
+#include "ops/tensor.h"
 #include "proto/params.capnp.h"
 #include "proto/protocol.capnp.h"
 
 namespace tfmath::cli {
+
+// "28×28×1"
+std::string dimsText(const Shape& shape);
+// The data source's kind as the schema names it: "linear", "idx" or "csv".
+std::string dataSourceName(proto::DataSource::Reader data);
 
 // "w = 2.9981  b = 2.0113" when the state holds at most `limit` parameters; empty otherwise.
 // The layer prefix is dropped when there is only one layer with parameters.

@@ -2,7 +2,6 @@
 // what it computes, what came out, and whether the math and the numbers agree.
 #include "cli/report_markdown.h"
 
-#include <capnp/schema.h>
 #include <kj/string.h>
 
 #include <cmath>
@@ -38,26 +37,14 @@ std::string fixed(double value, int digits = 4) {
   return text;
 }
 
-std::string dims(const Shape& shape) {
-  std::string s;
-  for (int64_t d : shape) s.append(s.empty() ? "" : "×").append(std::to_string(d));
-  return s;
-}
-
-std::string unionName(proto::DataSource::Reader data) {
-  const auto fields = capnp::Schema::from<proto::DataSource>().getUnionFields();
-  const auto which = static_cast<uint16_t>(data.which());
-  return which < fields.size() ? fields[which].getProto().getName().cStr() : "?";
-}
-
 std::string jobSection(const ReportInputs& in, proto::Job::Reader job) {
   const Data& data = *in.data;
   std::string out = "## The job\n\n";
   out += "| | |\n| --- | --- |\n";
   out += "| name | " + escaped(shown(job.getName())) + " |\n";
   out +=
-      "| data | " + unionName(job.getData()) + ": " + std::to_string(data.train.size()) +
-      " training samples of " + dims(data.train.sampleShape()) +
+      "| data | " + dataSourceName(job.getData()) + ": " + std::to_string(data.train.size()) +
+      " training samples of " + dimsText(data.train.sampleShape()) +
       (data.test ? ", " + std::to_string(data.test->size()) + " test samples" : ", no test set") +
       " |\n";
   out += "| global batch | " + std::to_string(job.getBatchSize()) + " |\n";
@@ -74,7 +61,7 @@ std::string modelSection(const ModelMath& m) {
       "## The model\n\n| layer | op | output per sample | parameters |\n"
       "| --- | --- | --- | ---: |\n";
   for (const auto& op : m.ops)
-    out += "| " + op.field + " | " + op.math->name + " | " + dims(op.output) + " | " +
+    out += "| " + op.field + " | " + op.math->name + " | " + dimsText(op.output) + " | " +
            std::to_string(op.parameters) + " |\n";
   out += "| **total** | | | **" + std::to_string(m.parameters) + "** |\n\n";
   out += "Each op's forward rule, with this job's shapes for a batch of " +
