@@ -1,4 +1,5 @@
 // cmd_report.cc: `tfmath report FILE.params|JOB [-o DIR]`: a run's or a cluster job's report.
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 
@@ -7,6 +8,7 @@
 #include "cli/commands.h"
 #include "cli/report.h"
 #include "cli/report_files.h"
+#include "cli/report_html.h"
 #include "cli/report_markdown.h"
 #include "jobs/data_check.h"
 #include "jobs/job_error.h"
@@ -18,8 +20,10 @@ namespace tfmath::cli {
 
 namespace {
 
-// Loads the job's data, checks the gradients, and writes every file of the report into `out`.
-void writeReport(ReportInputs& in, const std::string& out) {
+// Loads the job's data, checks the gradients, and writes every file of the report into `out`, in
+// each of `formats` ("md", "html").
+void writeReport(ReportInputs& in, const std::string& out,
+                 const std::vector<std::string>& formats) {
   const auto job = in.state.getJob();
   if (job.getModel().size() == 0)
     throw JobError(in.source + ": holds no job, so there is nothing to report");
@@ -31,22 +35,36 @@ void writeReport(ReportInputs& in, const std::string& out) {
   if (error || !std::filesystem::is_directory(out))
     throw JobError("-o " + out + ": cannot make the folder" +
                    (error ? ": " + error.message() : std::string()));
-  const auto files = markdownReport(in);
+  auto files = markdownReport(in);
+  std::string written;
+  auto wants = [&](const std::string& format) {
+    return std::find(formats.begin(), formats.end(), format) != formats.end();
+  };
+  if (wants("html")) {
+    files["report.html"] = htmlReport(files["report.md"], shown(job.getName()) + ": tfmath report");
+    files.merge(katexFiles());
+    written = out + "/report.html";
+  }
+  if (wants("md"))
+    written = out + "/report.md" + (written.empty() ? "" : " and " + written);
+  else
+    files.erase("report.md");
   for (const auto& [name, content] : files) {
     try {
+      std::filesystem::create_directories(std::filesystem::path(out + "/" + name).parent_path());
       writeFileDurably(out + "/" + name, content);
     } catch (const std::exception& e) {
       throw JobError("-o " + out + ": cannot write " + name + ": " + e.what());
     }
   }
   // On stderr: `submit --parsable --wait --report` keeps its stdout to the job id.
-  std::fprintf(stderr, "report written to %s/report.md (with %zu more files beside it)\n",
-               out.c_str(), files.size() - 1);
+  std::fprintf(stderr, "report written to %s (%zu files in all)\n", written.c_str(), files.size());
 }
 
 }  // namespace
 
-void reportFromFile(const std::string& file, std::string out) {
+void reportFromFile(const std::string& file, std::string out,
+                    const std::vector<std::string>& formats) {
   ParameterStateFile params(file);
   const std::string history = metricsPathFor(file);
   if (!std::filesystem::exists(history))
@@ -63,10 +81,11 @@ void reportFromFile(const std::string& file, std::string out) {
     if (out.ends_with(".params")) out.resize(out.size() - 7);
     out += "-report";
   }
-  writeReport(in, out);
+  writeReport(in, out, formats);
 }
 
-void reportFromJob(Client& client, const std::string& id, std::string out) {
+void reportFromJob(Client& client, const std::string& id, std::string out,
+                   const std::vector<std::string>& formats) {
   capnp::MallocMessageBuilder resultRequest, metricsRequest;
   wire::start(resultRequest).setResult(id);
   const auto result = client.call(resultRequest);
@@ -83,7 +102,7 @@ void reportFromJob(Client& client, const std::string& id, std::string out) {
   for (auto p : metrics->message().getMetricsReply().getPoints()) in.history.push_back(p);
   if (in.history.empty())
     throw JobError("job " + id + " has no metrics history yet: a report needs at least one epoch");
-  writeReport(in, out.empty() ? "report-" + id : out);
+  writeReport(in, out.empty() ? "report-" + id : out, formats);
 }
 
 Command addReportCommand(CLI::App& app) {
@@ -99,14 +118,20 @@ Command addReportCommand(CLI::App& app) {
       ->required();
   cmd->add_option("-o,--output", *out,
                   "The report's folder (default: NAME-report beside the file, or report-ID)");
+  auto formats = std::make_shared<std::vector<std::string>>(std::vector<std::string>{"md"});
+  cmd->add_option("--format", *formats,
+                  "md (Markdown that renders on GitHub) and/or html (KaTeX, offline), e.g. md,html")
+      ->delimiter(',')
+      ->check(CLI::IsMember({"md", "html"}))
+      ->capture_default_str();
   return {cmd, [=] {
             return guarded("report", [&] {
               std::error_code ignored;
               if (std::filesystem::is_regular_file(*what, ignored) || what->ends_with(".params")) {
-                reportFromFile(*what, *out);
+                reportFromFile(*what, *out, *formats);
               } else {
                 Client client(findCoordinator(c->coordinator));
-                reportFromJob(client, *what, *out);
+                reportFromJob(client, *what, *out, *formats);
               }
               return 0;
             });

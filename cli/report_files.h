@@ -4,17 +4,21 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "cli/client.h"
 
 namespace tfmath::cli {
 
 // The report of the run whose parameters are in `file`, with its metrics history beside it, into
-// folder `out` (default: NAME-report beside the file). Throws JobError naming what is wrong.
-void reportFromFile(const std::string& file, std::string out);
+// folder `out` (default: NAME-report beside the file), in `formats` ("md", "html"). Throws JobError
+// naming what is wrong.
+void reportFromFile(const std::string& file, std::string out,
+                    const std::vector<std::string>& formats = {"md"});
 
 // The report of job `id`, its parameters and history fetched from the coordinator, into `out`
 // (default: report-ID). A job that did not complete is reported with how it ended.
-void reportFromJob(Client& client, const std::string& id, std::string out);
+void reportFromJob(Client& client, const std::string& id, std::string out,
+                   const std::vector<std::string>& formats = {"md"});
 
 }  // namespace tfmath::cli

@@ -217,6 +217,38 @@ TEST(Report, AClusterJobsReportHasEachWorkersTimes) {
   EXPECT_NE(r.output.find("no job 99"), std::string::npos) << r.output;
 }
 
+// The HTML page in headless Chromium: KaTeX (Debian's libjs-katex, copied beside it) renders every
+// display formula of the Markdown, and none is left as an error.
+TEST(Report, TheHtmlPageRendersEveryFormulaInChromium) {
+  if (!std::filesystem::exists("/usr/bin/chromium"))
+    GTEST_SKIP() << "no chromium (scripts/install-deps.sh installs it)";
+  if (!std::filesystem::exists("/usr/share/javascript/katex/katex.min.js"))
+    GTEST_SKIP() << "no libjs-katex (scripts/install-deps.sh installs it)";
+  TempDir dir;
+  const std::string params = dir.path() + "/cnn.params";
+  auto r = testing::tfmath("run " + std::string(TFMATH_SOURCE_DIR) +
+                           "/examples/fashion_cnn.capnp --set data.idx.limit=128 --set epochs=1 "
+                           "--save " +
+                           params);
+  ASSERT_EQ(r.exitCode, 0) << r.output;
+  r = testing::tfmath("report " + params + " -o " + dir.path() + "/r --format md,html");
+  ASSERT_EQ(r.exitCode, 0) << r.output;
+  EXPECT_NE(r.output.find("report written to " + dir.path() + "/r/report.md and " + dir.path() +
+                          "/r/report.html"),
+            std::string::npos)
+      << r.output;
+  EXPECT_TRUE(std::filesystem::exists(dir.path() + "/r/katex/katex.min.js"));
+  const std::string md = slurp(dir.path() + "/r/report.md");
+  const auto dom = testing::shell(
+      "timeout 120 chromium --headless --no-sandbox --disable-gpu "
+      "--dump-dom file://" +
+      dir.path() + "/r/report.html 2>/dev/null");
+  ASSERT_EQ(dom.exitCode, 0) << dom.output;
+  EXPECT_EQ(count(dom.output, "class=\"katex-display\""), count(md, "```math\n")) << dom.output;
+  EXPECT_EQ(count(dom.output, "katex-error"), 0u) << dom.output;
+  EXPECT_GE(count(dom.output, "class=\"katex\""), count(md, "```math\n") + count(md, "$`"));
+}
+
 TEST(Report, BadInputIsNamed) {
   TempDir dir;
   // Not a parameter file.

@@ -1,0 +1,23 @@
+// report_html.h: a report's Markdown (report_markdown.h) as one HTML page that renders its math
+// with KaTeX offline: KaTeX's script, style sheet and fonts, from Debian's libjs-katex, go in a
+// katex/ folder beside the page. The Markdown is the subset the report writes: headings,
+// paragraphs, tables, ```math blocks, $`...`$, `code`, **bold**, images and \-escapes.
+#pragma once
+
+#include <map>
+#include <string>
+
+namespace tfmath::cli {
+
+// Where Debian's libjs-katex puts KaTeX.
+inline constexpr const char* kKatexFolder = "/usr/share/javascript/katex";
+
+// The page for `markdown`, titled `title`.
+std::string htmlReport(const std::string& markdown, const std::string& title);
+
+// KaTeX's files the page loads, by their path under the report's folder ("katex/katex.min.js",
+// "katex/fonts/...woff2", the fonts every browser of today reads), read from kKatexFolder. Throws
+// JobError when libjs-katex is not installed.
+std::map<std::string, std::string> katexFiles();
+
+}  // namespace tfmath::cli
