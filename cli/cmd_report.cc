@@ -10,6 +10,7 @@
 #include "cli/report_files.h"
 #include "cli/report_html.h"
 #include "cli/report_markdown.h"
+#include "cli/report_notebook.h"
 #include "jobs/data_check.h"
 #include "jobs/job_error.h"
 #include "jobs/metrics_file.h"
@@ -21,7 +22,7 @@ namespace tfmath::cli {
 namespace {
 
 // Loads the job's data, checks the gradients, and writes every file of the report into `out`, in
-// each of `formats` ("md", "html").
+// each of `formats` ("md", "html", "ipynb").
 void writeReport(ReportInputs& in, const std::string& out,
                  const std::vector<std::string>& formats) {
   const auto job = in.state.getJob();
@@ -44,6 +45,10 @@ void writeReport(ReportInputs& in, const std::string& out,
     files["report.html"] = htmlReport(files["report.md"], shown(job.getName()) + ": tfmath report");
     files.merge(katexFiles());
     written = out + "/report.html";
+  }
+  if (wants("ipynb")) {
+    files["report.ipynb"] = notebookReport(files["report.md"], files);
+    written += (written.empty() ? "" : " and ") + out + "/report.ipynb";
   }
   if (wants("md"))
     written = out + "/report.md" + (written.empty() ? "" : " and " + written);
@@ -120,9 +125,10 @@ Command addReportCommand(CLI::App& app) {
                   "The report's folder (default: NAME-report beside the file, or report-ID)");
   auto formats = std::make_shared<std::vector<std::string>>(std::vector<std::string>{"md"});
   cmd->add_option("--format", *formats,
-                  "md (Markdown that renders on GitHub) and/or html (KaTeX, offline), e.g. md,html")
+                  "md (Markdown that renders on GitHub), html (KaTeX, offline), ipynb (a Jupyter "
+                  "notebook), or several: md,html,ipynb")
       ->delimiter(',')
-      ->check(CLI::IsMember({"md", "html"}))
+      ->check(CLI::IsMember({"md", "html", "ipynb"}))
       ->capture_default_str();
   return {cmd, [=] {
             return guarded("report", [&] {

@@ -9,4 +9,5 @@ apt-get install -y -qq --no-install-recommends \
   libopenblas-dev libzmq3-dev cppzmq-dev libgloo-dev nlohmann-json3-dev \
   libssh-dev openssh-client openssh-server iproute2 prometheus libncurses-dev tmux \
   dpkg-dev file lintian ansible-core ansible-lint python3-apt systemd katex libjs-katex chromium \
+  python3-nbformat jupyter-nbconvert \
   dataset-fashion-mnist >/dev/null

@@ -249,6 +249,42 @@ TEST(Report, TheHtmlPageRendersEveryFormulaInChromium) {
   EXPECT_GE(count(dom.output, "class=\"katex\""), count(md, "```math\n") + count(md, "$`"));
 }
 
+// The notebook: valid nbformat 4 (Debian's python3-nbformat), converted by jupyter nbconvert, its
+// math in Jupyter's $$ form and each plot inside an output.
+TEST(Report, TheNotebookValidatesAndConverts) {
+  if (testing::shell("/usr/bin/python3 -c 'import nbformat' && command -v jupyter-nbconvert")
+          .exitCode != 0)
+    GTEST_SKIP() << "no python3-nbformat or jupyter-nbconvert (scripts/install-deps.sh installs "
+                    "them)";
+  TempDir dir;
+  const std::string params = dir.path() + "/linreg.params";
+  auto r =
+      testing::tfmath("run " + std::string(TFMATH_SOURCE_DIR) + "/examples/linreg.capnp --save " +
+                      params + " --report " + dir.path() + "/md");
+  ASSERT_EQ(r.exitCode, 0) << r.output;
+  r = testing::tfmath("report " + params + " -o " + dir.path() + "/nb --format ipynb");
+  ASSERT_EQ(r.exitCode, 0) << r.output;
+  const std::string notebook = dir.path() + "/nb/report.ipynb";
+  EXPECT_FALSE(std::filesystem::exists(dir.path() + "/nb/report.md"));
+  r = testing::shell("/usr/bin/python3 -c \"import nbformat; nbformat.validate(nbformat.read('" +
+                     notebook + "', as_version=4)); print('valid')\"");
+  EXPECT_EQ(r.output, "valid\n");
+  r = testing::shell("jupyter-nbconvert --to html " + notebook + " --output-dir " + dir.path() +
+                     "/html");
+  EXPECT_EQ(r.exitCode, 0) << r.output;
+  EXPECT_TRUE(std::filesystem::exists(dir.path() + "/html/report.html"));
+  const auto nb = nlohmann::json::parse(slurp(notebook));
+  size_t plots = 0, displayMath = 0;
+  for (const auto& cell : nb["cells"]) {
+    for (const auto& output : cell.value("outputs", nlohmann::json::array()))
+      plots += output["data"].contains("image/svg+xml");
+    for (const auto& line : cell["source"]) displayMath += line == "$$\n";
+  }
+  EXPECT_EQ(plots, 2u);  // loss and throughput: linreg has no accuracy
+  const std::string md = slurp(dir.path() + "/md/report.md");
+  EXPECT_EQ(displayMath, 2 * count(md, "```math\n"));
+}
+
 TEST(Report, BadInputIsNamed) {
   TempDir dir;
   // Not a parameter file.
