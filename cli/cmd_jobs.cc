@@ -218,8 +218,10 @@ Command addSubmitCommand(CLI::App& app) {
   auto dryRun = std::make_shared<bool>(false);
   cmd->add_flag("--dry-run", *dryRun,
                 "Check the job (each job of a sweep) as `tfmath check` does, print its model's "
-                "shapes and math, and submit nothing")
+                "shapes and math, and submit nothing (the workers' memory, --dependency and "
+                "--init-from are left to a real submission)")
       ->excludes(json)
+      ->excludes("--parsable")
       ->excludes("--wait");
   cmd->add_option("--dependency", *dependency,
                   "afterok:ID[:ID...] (or afterany, afternotok): run only once these jobs ended "
@@ -308,7 +310,13 @@ Command addSubmitCommand(CLI::App& app) {
                 std::printf("%s\n", jobSummary(info, nowMs()).c_str());
               if (!report->empty()) {
                 std::fflush(stdout);
-                reportFromJob(client, id, *report);
+                // The exit status stays the job's: a report that cannot be written is said.
+                try {
+                  reportFromJob(client, id, *report);
+                } catch (const std::exception& e) {
+                  std::fprintf(stderr, "tfmath submit: --report: %s\n",
+                               escapeForTerminal(e.what(), true).c_str());
+                }
               }
               return exitStatusFor({info.getState()});
             });

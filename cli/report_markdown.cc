@@ -21,7 +21,7 @@ namespace {
 std::string escaped(const std::string& text) {
   std::string out;
   for (char c : text) {
-    if (std::strchr("\\`*_{}[]<>()#+-!|~", c)) out += '\\';
+    if (c != '\0' && std::strchr("\\`*_{}[]<>()#+-!|~$&", c)) out += '\\';
     out += c;
   }
   return out;
@@ -173,7 +173,8 @@ std::string checkSection(const ReportInputs& in, proto::Job::Reader job) {
   std::string out = "## Checking the math against the numbers\n\n";
   out += generatingValues(job, in.state);
   out += "Backpropagation against central differences " + inlineMath("(L(w+h)-L(w-h))/2h") +
-         ", with h = 10⁻³, of the mean loss of the first 8 samples, at the trained parameters, on "
+         ", with h = 10⁻³·max(1, |w|), of the mean loss of the first 8 samples (fewer when the "
+         "batch is smaller), at the trained parameters, on "
          "the elements of each parameter whose gradients are largest:\n\n| layer | op | elements | "
          "largest relative error |\n"
          "| --- | --- | ---: | ---: |\n";
@@ -198,7 +199,7 @@ std::map<std::string, std::string> markdownReport(const ReportInputs& in) {
   std::map<std::string, std::string> files;
   const ModelMath m = modelMath(job, in.data->train.sampleShape());
   std::string md = "# " + escaped(shown(job.getName())) + "\n\n";
-  md += "A report by tfmath " + std::string(kTfmathVersion) + " of " + escaped(in.source) +
+  md += "A report by tfmath " + std::string(kTfmathVersion) + " of " + escaped(shown(in.source)) +
         ": the job, its math with the job's shapes, its results, and the math checked against "
         "the numbers.\n\n";
   md += jobSection(in, job) + modelSection(m) + resultsSection(in, files) + checkSection(in, job);

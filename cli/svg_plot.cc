@@ -42,8 +42,12 @@ std::vector<double> ticks(double lo, double hi, bool whole = false) {
   double step = raw / power < 1.5 ? power : raw / power < 3.5 ? 2 * power : 5 * power;
   if (whole) step = std::max(step, 1.0);
   std::vector<double> out;
-  for (double t = std::ceil(lo / step) * step; t <= hi + step * 1e-9; t += step)
+  const double first = std::ceil(lo / step);
+  for (int i = 0; i < 50; ++i) {  // bounded: a step below a double's rounding would not advance
+    const double t = (first + i) * step;
+    if (t > hi + step * 1e-9) break;
     out.push_back(std::fabs(t) < step * 1e-9 ? 0.0 : t);
+  }
   return out;
 }
 

@@ -1,7 +1,7 @@
 // data_idx.cc: IDX files (MNIST, Fashion-MNIST), raw or gzip-compressed, read through zlib.
 // Format: 2 zero bytes, a type byte (0x08 = uint8), a rank byte, rank big-endian uint32 sizes,
 // then the elements. Images are idx3 (magic 0x00000803: N×H×W, one channel) or idx4 (0x00000804:
-// N×H×W×C, channels last, as CIFAR's), labels idx1 (magic 0x00000801).
+// N×H×W×C, channels last), labels idx1 (magic 0x00000801).
 #include <zlib.h>
 
 #include <cstdio>
@@ -112,6 +112,10 @@ Data loadIdx(proto::Idx::Reader idx, const std::string& field, const DataAccess&
   if (idx.getTestImages().size() > 0)
     data.test = loadPair(idx.getTestImages(), idx.getTestLabels(), idx.getTestLimit(),
                          field + ".testImages", field + ".testLabels", access);
+  if (data.test)
+    require(data.test->sampleShape() == data.train.sampleShape(), field + ".testImages",
+            "its images are " + shapeString(data.test->sampleShape()) +
+                " but the training images are " + shapeString(data.train.sampleShape()));
   return data;
 }
 

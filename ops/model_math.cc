@@ -4,6 +4,7 @@
 #include <capnp/dynamic.h>
 #include <capnp/schema.h>
 
+#include <cctype>
 #include <cmath>
 #include <cstdio>
 #include <map>
@@ -37,8 +38,10 @@ std::string substitute(std::string rule, const std::string& symbol, const std::s
       at = end;
       continue;
     }
-    rule.replace(at, symbol.size(), value);
-    at += value.size();
+    // Braces keep a value with a power of ten whole under the rule's own power (\beta_1^t).
+    const std::string put = end < rule.size() && rule[end] == '^' ? "{" + value + "}" : value;
+    rule.replace(at, symbol.size(), put);
+    at += put.size();
   }
   return rule;
 }
@@ -76,7 +79,7 @@ std::string latexSpace(const Shape& shape, int64_t batch) {
 
 std::string latexNumber(double value) {
   char text[32];
-  std::snprintf(text, sizeof text, "%.4g", value);
+  std::snprintf(text, sizeof text, "%.6g", value);
   std::string s = text;
   const size_t e = s.find('e');
   if (e == std::string::npos) return s;

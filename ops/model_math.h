@@ -46,7 +46,7 @@ ModelMath modelMath(proto::Job::Reader job, const Shape& sampleShape);
 // (none when 0).
 std::string latexSpace(const Shape& shape, int64_t batch = 0);
 
-// A number as LaTeX: 0.1, 0.999, 10^{-8}, 2.5\cdot 10^{-4}.
+// A number as LaTeX, to 6 significant digits: 0.1, 0.99999, 10^{-8}, 2.5\cdot 10^{-4}.
 std::string latexNumber(double value);
 
 }  // namespace tfmath

@@ -88,7 +88,7 @@ struct Linear {
 
 struct Idx {
   # IDX files (MNIST layout): images are N×H×W uint8 (idx3), read as N×H×W×1, or N×H×W×C (idx4,
-  # channels last, as CIFAR's), scaled to [0, 1].
+  # channels last), scaled to [0, 1]. The test images must have the training images' shape.
 
   trainImages @0 :Text;
   # Path of the training images (idx3, magic 0x00000803, or idx4, 0x00000804), optionally

@@ -32,7 +32,7 @@ void writeIdx(const std::string& path, const std::vector<uint32_t>& dims) {
   for (uint64_t i = 0; i < total; ++i) out.put(static_cast<char>(i % 10));
 }
 
-// Ten 32×32×3 images (idx4, channels last, as CIFAR's) with labels, and a job on them.
+// Ten 32×32×3 images (idx4, channels last) with labels, and a job on them.
 std::string cifarShapedJob(const TempDir& dir, const std::string& model) {
   writeIdx(dir.path() + "/images.idx", {10, 32, 32, 3});
   writeIdx(dir.path() + "/labels.idx", {10});
@@ -74,9 +74,9 @@ TEST(Check, AValidConvOnA32x32x3InputGives30x30x16) {
         R"(K\in\mathbb{R}^{3\times 3\times 3\times 16})", R"(b\in\mathbb{R}^{16})",
         R"(Y_{n,i,j,f} = b_f)", R"(Y\in\mathbb{R}^{4\times 30\times 30\times 16})"})
     EXPECT_TRUE(has(conv, part)) << part << "\n" << conv;
-  // Glorot uniform for a kernel with no relu after it: a = √(6/(27 + 144)) = 0.1873.
+  // Glorot uniform for a kernel with no relu after it: a = √(6/(27 + 144)) = 0.187317.
   EXPECT_EQ(c["ops"][0]["params"][0]["init"],
-            R"(K\sim\mathcal{U}(-a,a),\ a=\sqrt{6/(27+144)}=0.1873)");
+            R"(K\sim\mathcal{U}(-a,a),\ a=\sqrt{6/(27+144)}=0.187317)");
   EXPECT_EQ(c["ops"][0]["params"][1]["init"], "b = 0");
   // SGD's update with η = 0.1, μ = 0.9 and λ = 0 put in: no symbol is left.
   const std::string update = c["optimizer"]["rule"];
@@ -115,9 +115,9 @@ TEST(Check, EveryExampleChecksWithItsShapesWorkedOutByHand) {
       R"(X\in\mathbb{R}^{128\times 784},\; W\in\mathbb{R}^{784\times 256},\; b\in\mathbb{R}^{256}:\quad Y = XW + b,\quad Y\in\mathbb{R}^{128\times 256})");
   EXPECT_EQ(c["ops"][2]["rule"],
             R"(y = \max(0, x)\ \text{element-wise on}\ \mathbb{R}^{128\times 256})");
-  // He normal before a relu: σ = √(2/784) = 0.05051.
+  // He normal before a relu: σ = √(2/784) = 0.0505076.
   EXPECT_EQ(c["ops"][1]["params"][0]["init"],
-            R"(W\sim\mathcal{N}(0,\sigma^2),\ \sigma=\sqrt{2/784}=0.05051)");
+            R"(W\sim\mathcal{N}(0,\sigma^2),\ \sigma=\sqrt{2/784}=0.0505076)");
   // fashion_cnn: same-padded convolutions, each pool halves the side: 28 → 14 → 7.
   c = checkJson(examples + "fashion_cnn.capnp");
   outputs.clear();
@@ -143,6 +143,18 @@ TEST(Check, ABadJobIsRefusedWithTheFieldNamed) {
                                                        "(units = 10))]")));
   EXPECT_EQ(r.exitCode, 2) << r.output;
   EXPECT_TRUE(has(r.output, "tfmath check: model[0].conv2d")) << r.output;
+  // Test images of another shape than the training images.
+  writeIdx(dir.path() + "/small.idx", {4, 28, 28});
+  writeIdx(dir.path() + "/small-labels.idx", {4});
+  std::string job = cifarShapedJob(dir, "[(flatten = void), (dense = (units = 10))]");
+  job.insert(job.find("))"), ", testImages = \"" + dir.path() + "/small.idx\", testLabels = \"" +
+                                 dir.path() + "/small-labels.idx\"");
+  r = testing::tfmath("check " + dir.write("mixed.capnp", job));
+  EXPECT_EQ(r.exitCode, 2) << r.output;
+  EXPECT_TRUE(has(r.output,
+                  "data.idx.testImages: its images are [28, 28, 1] but the training "
+                  "images are [32, 32, 3]"))
+      << r.output;
   r = testing::tfmath("check " + dir.path() + "/missing.capnp");
   EXPECT_EQ(r.exitCode, 2) << r.output;
   r = testing::tfmath("check " + std::string(TFMATH_SOURCE_DIR) +

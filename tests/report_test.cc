@@ -3,10 +3,13 @@
 // one point per epoch, gradients that agree with finite differences, and bad input named.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <chrono>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <regex>
 #include <string>
+#include <thread>
 
 #include "tests/cluster_fixture.h"
 
@@ -47,6 +50,12 @@ size_t count(const std::string& text, const std::string& part) {
   size_t n = 0;
   for (size_t at = text.find(part); at != std::string::npos; at = text.find(part, at + 1)) ++n;
   return n;
+}
+
+// The section between `from` and `to` of a report.
+std::string section(const std::string& md, const std::string& from, const std::string& to) {
+  const size_t a = md.find(from), b = md.find(to);
+  return a == std::string::npos || b == std::string::npos ? "" : md.substr(a, b - a);
 }
 
 TEST(Report, LinregShowsTheLearnedValuesBesideTheTrueOnes) {
@@ -90,9 +99,9 @@ TEST(Report, LinregShowsTheLearnedValuesBesideTheTrueOnes) {
   EXPECT_EQ(r.exitCode, 0) << r.output;
   // The same job: the same model section, word for word.
   const std::string again = slurp(dir.path() + "/again/report.md");
-  EXPECT_EQ(again.substr(again.find("## The model"),
-                         again.find("## Results") - again.find("## The model")),
-            md.substr(md.find("## The model"), md.find("## Results") - md.find("## The model")));
+  EXPECT_FALSE(section(md, "## The model", "## Results").empty());
+  EXPECT_EQ(section(again, "## The model", "## Results"),
+            section(md, "## The model", "## Results"));
 }
 
 TEST(Report, FashionCnnHasEveryOpsRulesAnAccuracyPlotAndAgreeingGradients) {
@@ -167,12 +176,6 @@ TEST(Report, EveryFormulaRendersWithKatex) {
   EXPECT_EQ(bad.exitCode, 1) << bad.output;
 }
 
-// The section between `from` and `to` of a report.
-std::string section(const std::string& md, const std::string& from, const std::string& to) {
-  const size_t a = md.find(from), b = md.find(to);
-  return a == std::string::npos || b == std::string::npos ? "" : md.substr(a, b - a);
-}
-
 // docs/linreg-report is the report of examples/linreg.capnp: its model and its learned values are
 // those a run makes now (its speeds are the machine's, so they are not compared).
 TEST(Report, TheExampleReportInDocsIsCurrent) {
@@ -181,6 +184,7 @@ TEST(Report, TheExampleReportInDocsIsCurrent) {
       runAndReport(dir, std::string(TFMATH_SOURCE_DIR) + "/examples/linreg.capnp", "linreg");
   const std::string docs = slurp(std::string(TFMATH_SOURCE_DIR) + "/docs/linreg-report/report.md");
   ASSERT_FALSE(docs.empty());
+  ASSERT_FALSE(section(md, "## The model", "## Results").empty()) << md;
   EXPECT_EQ(section(docs, "## The model", "## Results"), section(md, "## The model", "## Results"))
       << "regenerate it: tfmath run examples/linreg.capnp --save /tmp/linreg.params --report "
          "docs/linreg-report";
@@ -211,6 +215,31 @@ TEST(Report, AClusterJobsReportHasEachWorkersTimes) {
       << md;
   EXPECT_EQ(count(md, "\n| 2 | "), 1u) << md;  // the second epoch's row
   EXPECT_TRUE(std::filesystem::exists(dir.path() + "/report/accuracy.svg"));
+  // A job cancelled after its first epoch is reported with what there is, and how it ended.
+  const std::string slow = dir.write(
+      "slow.capnp",
+      testing::jobText(
+          "name = \"slow\", data = (linear = (samples = 20000, weights = [3.0], bias "
+          "= 2.0)), model = [(dense = (units = 1))], loss = mse, optimizer = (sgd = "
+          "(learningRate = 0.01)), batchSize = 4, epochs = 1000, checkpointEvery = 100,"));
+  r = c.run("submit " + slow);
+  ASSERT_EQ(r.exitCode, 0) << r.output;
+  const std::string id = r.output.substr(0, r.output.find('\n'));
+  bool epochDone = false;
+  for (int i = 0; i < 300 && !epochDone; ++i) {
+    const auto m = nlohmann::json::parse(c.run("metrics " + id + " --json").output);
+    epochDone = std::any_of(m.begin(), m.end(), [](const auto& p) { return p["kind"] == "epoch"; });
+    if (!epochDone) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  ASSERT_TRUE(epochDone) << "job " << id << " finished no epoch in 30 s";
+  ASSERT_EQ(c.run("cancel " + id).exitCode, 0);
+  testing::waitForState(c, id, "CANCELLED");
+  r = c.run("report " + id + " -o " + dir.path() + "/cancelled");
+  ASSERT_EQ(r.exitCode, 0) << r.output;
+  const std::string cancelled = slurp(dir.path() + "/cancelled/report.md");
+  EXPECT_NE(cancelled.find("| ended | CANCELLED"), std::string::npos) << cancelled;
+  EXPECT_NE(cancelled.find("| 1 | "), std::string::npos) << cancelled;  // its first epoch
+
   // A job the coordinator does not know.
   r = c.run("report 99 -o " + dir.path() + "/none");
   EXPECT_NE(r.exitCode, 0);

@@ -63,12 +63,14 @@ std::vector<OpGradientCheck> checkGradients(proto::Job::Reader job, const Data& 
         const int64_t e = order[j];
         const float saved = param.value[e];
         const float h = 1e-3f * std::max(1.0f, std::fabs(saved));
-        param.value[e] = saved + h;
+        const float above = saved + h, below = saved - h;  // the steps float32 can take
+        param.value[e] = above;
         const double up = meanLoss(nullptr);
-        param.value[e] = saved - h;
+        param.value[e] = below;
         const double down = meanLoss(nullptr);
         param.value[e] = saved;
-        const double numeric = (up - down) / (2.0 * h), backprop = param.grad[e];
+        const double numeric = (up - down) / (static_cast<double>(above) - below);
+        const double backprop = param.grad[e];
         const double scale = std::max({std::fabs(numeric), std::fabs(backprop), 1e-6});
         check.maxRelativeError =
             std::max(check.maxRelativeError, std::fabs(numeric - backprop) / scale);

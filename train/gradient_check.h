@@ -21,7 +21,9 @@ struct OpGradientCheck {
 };
 
 // `state` must hold the job's parameters (a parameter file of this job); throws JobError if not.
-// Checks the `perParameter` elements of each parameter tensor whose gradients are largest.
+// Checks the `perParameter` elements of each parameter tensor whose gradients are largest, on up
+// to the first 8 samples (fewer samples cross fewer kinks of relu and max pooling), with a step of
+// h = 10⁻³·max(1, |w|) each way.
 std::vector<OpGradientCheck> checkGradients(proto::Job::Reader job, const Data& data,
                                             proto::ParameterState::Reader state,
                                             int perParameter = 8);
