@@ -171,7 +171,9 @@ TEST(Deploy, SiteYmlSetsUpAClusterThatTrainsAJobSubmittedOverSsh) {
   auto r = hosts.on(0, "root", "useradd --create-home --password \"*\" alice");
   ASSERT_EQ(r.exitCode, 0) << r.output;
   ASSERT_EQ(testing::tfmath("keygen --output " + dir.path() + "/bob.key --user bob").exitCode, 0);
-  const std::string bobKey = readPublicKeyFile(dir.path() + "/bob.pub");
+  // Z85 holds { and #: this key starts with what Jinja reads as a comment and a template, which
+  // the inventory's !unsafe keeps Ansible from reading.
+  const std::string bobKey = "0{#{{" + readPublicKeyFile(dir.path() + "/bob.pub").substr(5);
 
   const std::string common = "all:\n  vars:\n" + hosts.connection() + "    tfmath_deb: " + deb +
                              "\n    tfmath_without_systemd: true\n"
@@ -186,7 +188,7 @@ TEST(Deploy, SiteYmlSetsUpAClusterThatTrainsAJobSubmittedOverSsh) {
   const std::string coordinator = "    tfmath_coordinator:\n      hosts:\n        head: {" +
                                   hosts.hostVars(0) +
                                   ", tfmath_local_clients: [alice], "
-                                  "tfmath_authorized_clients: [{key: \"" +
+                                  "tfmath_authorized_clients: [{key: !unsafe \"" +
                                   bobKey + "\", user: bob}]}\n";
   const std::string inventory = dir.write("inventory.yml", common + coordinator + workers);
   const std::string twoSlots = dir.write("two-slots.yml", common + coordinator + workersWith(2));
