@@ -11,8 +11,8 @@
 namespace tfmath::cli {
 
 // The report of the run whose parameters are in `file`, with its metrics history beside it, into
-// folder `out` (default: NAME-report beside the file), in `formats` ("md", "html", "ipynb"). Throws JobError
-// naming what is wrong.
+// folder `out` (default: NAME-report beside the file), in `formats` ("md", "html", "ipynb"). Throws
+// JobError naming what is wrong.
 void reportFromFile(const std::string& file, std::string out,
                     const std::vector<std::string>& formats = {"md"});
 

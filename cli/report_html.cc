@@ -6,28 +6,12 @@
 #include <sstream>
 #include <vector>
 
+#include "cli/svg_plot.h"
 #include "jobs/job_error.h"
 
 namespace tfmath::cli {
 
 namespace {
-
-std::string htmlEscaped(const std::string& text) {
-  std::string out;
-  for (char c : text) {
-    if (c == '&')
-      out += "&amp;";
-    else if (c == '<')
-      out += "&lt;";
-    else if (c == '>')
-      out += "&gt;";
-    else if (c == '"')
-      out += "&quot;";
-    else
-      out += c;
-  }
-  return out;
-}
 
 // Inline Markdown: $`math`$, `code`, **bold**, \-escapes; the rest escaped for HTML.
 std::string inlineHtml(const std::string& text) {
@@ -37,7 +21,7 @@ std::string inlineHtml(const std::string& text) {
     if (text.compare(i, 2, "$`") == 0) {
       const size_t end = text.find("`$", i + 2);
       if (end != std::string::npos) {
-        out += "<span class=\"math\">" + htmlEscaped(text.substr(i + 2, end - i - 2)) + "</span>";
+        out += "<span class=\"math\">" + xmlEscaped(text.substr(i + 2, end - i - 2)) + "</span>";
         i = end + 2;
         continue;
       }
@@ -45,7 +29,7 @@ std::string inlineHtml(const std::string& text) {
     if (text[i] == '`') {
       const size_t end = text.find('`', i + 1);
       if (end != std::string::npos) {
-        out += "<code>" + htmlEscaped(text.substr(i + 1, end - i - 1)) + "</code>";
+        out += "<code>" + xmlEscaped(text.substr(i + 1, end - i - 1)) + "</code>";
         i = end + 1;
         continue;
       }
@@ -57,7 +41,7 @@ std::string inlineHtml(const std::string& text) {
       continue;
     }
     if (text[i] == '\\' && i + 1 < text.size()) ++i;
-    out += htmlEscaped(std::string(1, text[i]));
+    out += xmlEscaped(std::string(1, text[i]));
     ++i;
   }
   return bold ? out + "</strong>" : out;
@@ -112,7 +96,7 @@ std::string htmlReport(const std::string& markdown, const std::string& title) {
       flush();
       std::string math, next;
       while (std::getline(in, next) && next != "```") math += (math.empty() ? "" : "\n") + next;
-      body += "<div class=\"math\">" + htmlEscaped(math) + "</div>\n";
+      body += "<div class=\"math\">" + xmlEscaped(math) + "</div>\n";
     } else if (line.starts_with("#")) {
       flush();
       const size_t level = line.find_first_not_of('#');
@@ -125,8 +109,8 @@ std::string htmlReport(const std::string& markdown, const std::string& title) {
     } else if (line.starts_with("![")) {
       flush();
       const size_t close = line.find("](");
-      body += "<p><img src=\"" + htmlEscaped(line.substr(close + 2, line.size() - close - 3)) +
-              "\" alt=\"" + htmlEscaped(line.substr(2, close - 2)) + "\"></p>\n";
+      body += "<p><img src=\"" + xmlEscaped(line.substr(close + 2, line.size() - close - 3)) +
+              "\" alt=\"" + xmlEscaped(line.substr(2, close - 2)) + "\"></p>\n";
     } else if (line.empty()) {
       flush();
     } else {
@@ -136,7 +120,7 @@ std::string htmlReport(const std::string& markdown, const std::string& title) {
   }
   flush();
   return "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>" +
-         htmlEscaped(title) +
+         xmlEscaped(title) +
          "</title>\n<link rel=\"stylesheet\" href=\"katex/katex.min.css\">\n"
          "<script src=\"katex/katex.min.js\"></script>\n<style>\n"
          "body { font-family: sans-serif; max-width: 60em; margin: 2em auto; padding: 0 1em; "

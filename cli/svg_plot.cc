@@ -11,23 +11,6 @@ namespace tfmath::cli {
 
 namespace {
 
-std::string xmlEscaped(const std::string& text) {
-  std::string out;
-  for (char c : text) {
-    if (c == '&')
-      out += "&amp;";
-    else if (c == '<')
-      out += "&lt;";
-    else if (c == '>')
-      out += "&gt;";
-    else if (c == '"')
-      out += "&quot;";
-    else
-      out += c;
-  }
-  return out;
-}
-
 std::string number(double v) {
   char text[32];
   std::snprintf(text, sizeof text, "%.4g", v);
@@ -52,6 +35,23 @@ std::vector<double> ticks(double lo, double hi, bool whole = false) {
 }
 
 }  // namespace
+
+std::string xmlEscaped(const std::string& text) {
+  std::string out;
+  for (char c : text) {
+    if (c == '&')
+      out += "&amp;";
+    else if (c == '<')
+      out += "&lt;";
+    else if (c == '>')
+      out += "&gt;";
+    else if (c == '"')
+      out += "&quot;";
+    else
+      out += c;
+  }
+  return out;
+}
 
 std::string svgLineChart(const std::string& title, const std::string& xLabel,
                          const std::string& yLabel, const std::vector<PlotSeries>& series) {

@@ -15,6 +15,9 @@ struct PlotSeries {
   std::vector<std::pair<double, double>> points;  // (x, y); non-finite ys are left out
 };
 
+// `text` safe inside XML and HTML: & < > " as entities.
+std::string xmlEscaped(const std::string& text);
+
 std::string svgLineChart(const std::string& title, const std::string& xLabel,
                          const std::string& yLabel, const std::vector<PlotSeries>& series);
 
