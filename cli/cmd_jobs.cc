@@ -236,18 +236,18 @@ Command addSubmitCommand(CLI::App& app) {
               }()
                                          : JobFile::load(*file);
               applyOverrides(job.builder(), *overrides);
+              // A sweep's points, each a list of overrides; one point with none for a job.
+              std::vector<std::vector<JobOverride>> points{{}};
+              if (!sweeps->empty()) {
+                std::vector<SweepAxis> axes;
+                for (const auto& s : *sweeps) axes.push_back(parseSweep(s));
+                points = sweepPoints(axes);
+              }
               if (*dryRun) {
-                std::vector<std::vector<JobOverride>> points{{}};
-                if (!sweeps->empty()) {
-                  std::vector<SweepAxis> axes;
-                  for (const auto& s : *sweeps) axes.push_back(parseSweep(s));
-                  points = sweepPoints(axes);
-                }
                 for (const auto& point : points) {
                   capnp::MallocMessageBuilder m;
-                  const std::string text = pointJob(m, job.job(), point);
-                  auto one = m.getRoot<proto::Job>().asReader();
-                  if (sweeps->empty()) one = job.job();
+                  const std::string text = point.empty() ? "" : pointJob(m, job.job(), point);
+                  const auto one = point.empty() ? job.job() : m.getRoot<proto::Job>().asReader();
                   try {
                     std::fputs(checkText(one, validateJob(one)).c_str(), stdout);
                   } catch (const JobError& e) {
@@ -260,9 +260,6 @@ Command addSubmitCommand(CLI::App& app) {
                 return 0;
               }
               if (!sweeps->empty()) {
-                std::vector<SweepAxis> axes;
-                for (const auto& s : *sweeps) axes.push_back(parseSweep(s));
-                const auto points = sweepPoints(axes);
                 Client client(findCoordinator(c->coordinator));
                 capnp::MallocMessageBuilder b;
                 auto a = wire::start(b).initSubmitArray();
