@@ -14,16 +14,22 @@ namespace {
 
 struct Relu {
   static constexpr const char* kName = "relu";
+  static constexpr bool kKinked = true;
   static float f(float x) { return x > 0.0f ? x : 0.0f; }
   static float dfFromY(float y, float g) { return y > 0.0f ? g : 0.0f; }
+  // The branch of an output: the identity (1) or zero (0).
+  static uint8_t branch(float y) { return y > 0.0f ? 1 : 0; }
+  static float onBranch(float x, uint8_t identity) { return identity ? x : 0.0f; }
 };
 struct Sigmoid {
   static constexpr const char* kName = "sigmoid";
+  static constexpr bool kKinked = false;
   static float f(float x) { return 1.0f / (1.0f + std::exp(-x)); }
   static float dfFromY(float y, float g) { return g * y * (1.0f - y); }
 };
 struct Tanh {
   static constexpr const char* kName = "tanh";
+  static constexpr bool kKinked = false;
   static float f(float x) { return std::tanh(x); }
   static float dfFromY(float y, float g) { return g * (1.0f - y * y); }
 };

@@ -48,6 +48,12 @@ class Layer {
   virtual void bindParams(std::vector<Param> /*params*/) {}
   virtual void forward(const Tensor& x, Tensor& y) = 0;
   virtual void backward(const Tensor& x, const Tensor& y, const Tensor& dy, Tensor* dx) = 0;
+  // For finite-difference checks: a piecewise op (relu's side of 0, a pooling window's arg-max)
+  // holds each branch where the forward that wrote `y` put it, and later forwards follow those
+  // branches even where the input has crossed a kink, so they compute the smooth piece that
+  // backward differentiates. Release returns to the plain forward. Smooth ops ignore both.
+  virtual void holdBranches(const Tensor& /*y*/) {}
+  virtual void releaseBranches() {}
 
  protected:
   // The batched shape of an output for n samples.

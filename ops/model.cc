@@ -93,6 +93,15 @@ const Tensor& Model::forward(const Tensor& x) {
   return acts_.back();
 }
 
+void Model::holdBranches(bool hold) {
+  for (size_t i = 0; i < layers_.size(); ++i) {
+    if (hold)
+      layers_[i]->holdBranches(acts_[i]);
+    else
+      layers_[i]->releaseBranches();
+  }
+}
+
 void Model::backward(const Tensor& dOutput) {
   const Tensor* dy = &dOutput;
   Tensor* bufs[2] = {&gradA_, &gradB_};

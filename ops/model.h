@@ -40,6 +40,9 @@ class Model {
   // Backpropagates ∂L/∂output from the last forward; parameter gradients accumulate.
   // Gradients are computed only back to the first layer with parameters: nothing needs more.
   void backward(const Tensor& dOutput);
+  // Holds (true) or releases (false) every layer's branches where the last forward put them
+  // (Layer::holdBranches): a finite-difference check then differentiates the piece backward did.
+  void holdBranches(bool hold);
 
   void zeroGrad() { std::fill(grads_.begin(), grads_.end(), 0.0f); }
   FloatBuffer& values() { return values_; }

@@ -1,6 +1,8 @@
 // pool.cc: max pooling; forward records each window's arg-max for backward.
 #include "ops/pool.h"
 
+#include "base/assert.h"
+
 #ifdef TFMATH_HAVE_CUDA
 #include "kernels/pool.cuh"
 #endif
@@ -71,6 +73,12 @@ MaxPool2d::MaxPool2d(const Shape& input, int64_t pool, int64_t stride)
 void MaxPool2d::forward(const Tensor& x, Tensor& y) {
   const int64_t n = x.dim(0), oh = outputShape_[0], ow = outputShape_[1];
   y.resize(batched(n));
+  if (held_) {
+    TFMATH_ASSERT(static_cast<int64_t>(argmax_.size()) == y.size());
+    const int64_t perOut = y.size() / n, perIn = h_ * w_ * c_;
+    for (int64_t o = 0; o < y.size(); ++o) y[o] = x[o / perOut * perIn + argmax_[o]];
+    return;
+  }
   argmax_.resize(static_cast<size_t>(y.size()));
   float* out = y.data();
   int32_t* arg = argmax_.data();

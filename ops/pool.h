@@ -25,6 +25,10 @@ class MaxPool2d : public Layer {
   void forward(const Tensor& x, Tensor& y) override;
   // dx = 0 except at each window's arg-max, which receives that window's gradient.
   void backward(const Tensor& x, const Tensor& y, const Tensor& dy, Tensor* dx) override;
+  // While held, each output is the input element that was its window's arg-max in the last plain
+  // forward, even where another element of the window has since grown larger.
+  void holdBranches(const Tensor& /*y*/) override { held_ = true; }
+  void releaseBranches() override { held_ = false; }
   // The per-sample input [H, W, C], window and stride.
   Shape input() const { return {h_, w_, c_}; }
   int64_t pool() const { return pool_; }
@@ -33,6 +37,7 @@ class MaxPool2d : public Layer {
  private:
   int64_t h_, w_, c_, pool_, stride_;
   std::vector<int32_t> argmax_;  // per output element: index into its sample's input
+  bool held_ = false;            // forward reuses argmax_ instead of searching the windows
 };
 
 }  // namespace tfmath

@@ -157,6 +157,51 @@ TEST(GradientCheck, EveryActivationInTheRegistry) {
   EXPECT_EQ(activations, 3);  // relu, sigmoid, tanh
 }
 
+// The plain forward of `layer` on x, then its forward with the branches of that pass held, at x2.
+Tensor heldForward(Layer& layer, const Tensor& x, const Tensor& x2) {
+  Tensor y, held;
+  layer.forward(x, y);
+  layer.holdBranches(y);
+  layer.forward(x2, held);
+  layer.releaseBranches();
+  return held;
+}
+
+// Held branches: relu keeps each element's side of 0 and max pooling each window's arg-max, even
+// where the input has crossed the kink; released, the plain forward returns. Smooth ops ignore it.
+TEST(GradientCheck, HeldBranchesFollowTheFirstForward) {
+  const Shape perSample{4};
+  std::unique_ptr<Layer> relu = reluOp().cpu({proto::Layer::Reader(), perSample});
+  Tensor x({1, 4});
+  for (int64_t i = 0; i < 4; ++i) x[i] = 0.5f - 0.3f * static_cast<float>(i);  // .5 .2 −.1 −.4
+  Tensor crossed = x;
+  crossed[1] = -0.2f;  // was positive: stays the identity
+  crossed[2] = 0.1f;   // was negative: stays 0
+  const Tensor held = heldForward(*relu, x, crossed);
+  EXPECT_FLOAT_EQ(held[0], 0.5f);
+  EXPECT_FLOAT_EQ(held[1], -0.2f);
+  EXPECT_FLOAT_EQ(held[2], 0.0f);
+  EXPECT_FLOAT_EQ(held[3], 0.0f);
+  Tensor plain;
+  relu->forward(crossed, plain);  // released
+  EXPECT_FLOAT_EQ(plain[1], 0.0f);
+  EXPECT_FLOAT_EQ(plain[2], 0.1f);
+
+  std::unique_ptr<Layer> sigmoid = sigmoidOp().cpu({proto::Layer::Reader(), perSample});
+  const Tensor smooth = heldForward(*sigmoid, x, crossed);
+  EXPECT_FLOAT_EQ(smooth[2], 1.0f / (1.0f + std::exp(-0.1f)));
+
+  MaxPool2d pool({2, 2, 1}, 2, 2);  // one window of four
+  Tensor window({1, 2, 2, 1});
+  for (int64_t i = 0; i < 4; ++i) window[i] = static_cast<float>(i);  // maximum 3, at 3
+  Tensor moved = window;
+  moved[0] = 6.0f;  // now the largest, but the held arg-max stays at 3
+  moved[3] = 2.5f;
+  EXPECT_FLOAT_EQ(heldForward(pool, window, moved)[0], 2.5f);
+  pool.forward(moved, plain);
+  EXPECT_FLOAT_EQ(plain[0], 6.0f);
+}
+
 // Loss gradients: ∂(Σℓ)/∂pred against finite differences of the summed loss.
 void checkLoss(const std::function<LossSums(const Tensor&, Tensor*)>& loss, Tensor pred) {
   Tensor grad;

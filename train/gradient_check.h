@@ -22,8 +22,9 @@ struct OpGradientCheck {
 
 // `state` must hold the job's parameters (a parameter file of this job); throws JobError if not.
 // Checks the `perParameter` elements of each parameter tensor whose gradients are largest, on up
-// to the first 8 samples (fewer samples cross fewer kinks of relu and max pooling), with a step of
-// h = 10⁻³·max(1, |w|) each way.
+// to the first 8 samples, with a step of h = 10⁻³·max(1, |w|) each way. Relu and max pooling hold
+// the branches the unperturbed forward took (Model::holdBranches), so a step that would cross a
+// kink still measures the slope of the piece that backpropagation differentiated.
 std::vector<OpGradientCheck> checkGradients(proto::Job::Reader job, const Data& data,
                                             proto::ParameterState::Reader state,
                                             int perParameter = 8);
