@@ -23,6 +23,11 @@ ParameterStateFile::ParameterStateFile(const std::string& path) {
   try {
     message_ = std::make_unique<MessageBytes>(bytes.data(), bytes.size());
     state().getTensors();  // touch it, so a corrupt file fails here and not mid-training
+    const uint32_t version = state().getFormatVersion();
+    if (version != 0 && version != proto::PARAMETER_STATE_VERSION)
+      throw JobError(path + ": a parameter-state file of format version " +
+                     std::to_string(version) + "; this tfmath reads version " +
+                     std::to_string(proto::PARAMETER_STATE_VERSION));
   } catch (const std::invalid_argument& e) {
     throw JobError(path + ": not a tfmath parameter-state file: " + e.what());
   } catch (const kj::Exception& e) {

@@ -18,7 +18,8 @@ void saveParameterState(const std::string& path, capnp::MessageBuilder& message)
 // A parameter-state file read into memory.
 class ParameterStateFile {
  public:
-  // Throws JobError naming the path when it is missing or is not a parameter-state message.
+  // Throws JobError naming the path when it is missing, is not a parameter-state message, or is of
+  // another formatVersion.
   explicit ParameterStateFile(const std::string& path);
   proto::ParameterState::Reader state() const { return message_->root<proto::ParameterState>(); }
 

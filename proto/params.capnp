@@ -4,6 +4,9 @@
 $import "/capnp/c++.capnp".namespace("tfmath::proto");
 using import "job.capnp".Job;
 
+const parameterStateVersion :UInt32 = 1;
+# The ParameterState layout this build writes, and the only one it reads.
+
 struct ParameterState {
   jobId @0 :Text;
   # The coordinator's id of the job; empty for `tfmath run`.
@@ -28,6 +31,10 @@ struct ParameterState {
 
   metrics @7 :Metrics;
   # The figures measured when this state was written.
+
+  formatVersion @8 :UInt32;
+  # The layout's version: parameterStateVersion when written. A reader refuses a version it does
+  # not know; 0 (a file written before this field) reads as 1.
 }
 
 struct Tensor {

@@ -270,6 +270,7 @@ void Trainer::run(TrainingObserver& observer) {
 }
 
 void Trainer::saveState(proto::ParameterState::Builder state, const Evaluation& eval) const {
+  state.setFormatVersion(proto::PARAMETER_STATE_VERSION);
   state.setJob(job_);
   state.setStep(globalStep_);
   state.setEpoch(epoch_);
