@@ -441,6 +441,12 @@ Command addResultCommand(CLI::App& app) {
                 return 0;
               }
               auto r = d->message().getResultReply();
+              if (r.getState().getTensors().size() == 0)
+                throw ClientError(
+                    "job " + shown(*id) + " ended " + wire::jobStateName(r.getInfo().getState()) +
+                    " before its first checkpoint, so it has no parameters" +
+                    (r.getInfo().getReason().size() ? ": " + shown(r.getInfo().getReason())
+                                                    : std::string()));
               auto m = r.getState().getMetrics();
               const std::string values = learnedValues(r.getState());
               if (!params->empty()) {

@@ -30,7 +30,7 @@ void writeReport(ReportInputs& in, const std::string& out,
     throw JobError(in.source + ": holds no job, so there is nothing to report");
   const Data data = validateJob(job);
   in.data = &data;
-  in.gradients = checkGradients(job, data, in.state);
+  if (in.state.getTensors().size()) in.gradients = checkGradients(job, data, in.state);
   std::error_code error;
   std::filesystem::create_directories(out, error);
   if (error || !std::filesystem::is_directory(out))
@@ -101,11 +101,15 @@ void reportFromJob(Client& client, const std::string& id, std::string out,
   in.source = "job " + id;
   in.state = reply.getState();
   const auto info = reply.getInfo();
-  if (info.getState() != proto::JobState::COMPLETED)
-    in.ended = std::string(wire::jobStateName(info.getState())) +
+  const auto jobState = info.getState();
+  if (jobState == proto::JobState::FAILED || jobState == proto::JobState::CANCELLED)
+    in.ended = std::string(wire::jobStateName(jobState)) +
                (info.getReason().size() ? ": " + shown(info.getReason()) : std::string());
+  else
+    in.running = jobState != proto::JobState::COMPLETED;
   for (auto p : metrics->message().getMetricsReply().getPoints()) in.history.push_back(p);
-  if (in.history.empty())
+  // An ended job is reported with what there is; one still running needs an epoch to show.
+  if (in.history.empty() && in.running)
     throw JobError("job " + id + " has no metrics history yet: a report needs at least one epoch");
   writeReport(in, out.empty() ? "report-" + id : out, formats);
 }

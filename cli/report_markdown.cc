@@ -52,6 +52,9 @@ std::string jobSection(const ReportInputs& in, proto::Job::Reader job) {
   out += "| workers | " + std::to_string(job.getWorkers()) + " |\n";
   out += "| seed | " + std::to_string(job.getSeed()) + " |\n";
   if (!in.ended.empty()) out += "| ended | " + escaped(in.ended) + " |\n";
+  if (in.running)
+    out += "| state | running: this report is of its latest checkpoint, step " +
+           std::to_string(in.state.getStep()) + " |\n";
   out += "\nTo run it again: `tfmath run job.capnp` (the job as it ran, beside this report).\n\n";
   return out;
 }
@@ -96,8 +99,11 @@ std::string resultsSection(const ReportInputs& in, std::map<std::string, std::st
       windows[p.getRank()].push_back(p);
   }
   const bool accuracy = !epochs.empty() && !std::isnan(epochs.back().getTestAccuracy());
-  out += "| epoch | train loss | test loss |" + std::string(accuracy ? " test accuracy |" : "") +
-         " samples/s |\n| ---: | ---: | ---: |" + (accuracy ? " ---: |" : "") + " ---: |\n";
+  if (epochs.empty())
+    out += "No epoch finished, so there is nothing to plot.\n\n";
+  else
+    out += "| epoch | train loss | test loss |" + std::string(accuracy ? " test accuracy |" : "") +
+           " samples/s |\n| ---: | ---: | ---: |" + (accuracy ? " ---: |" : "") + " ---: |\n";
   PlotSeries train{"train loss", "#1f77b4", {}}, test{"test loss", "#d62728", {}},
       acc{"test accuracy", "#2ca02c", {}}, speed{"samples/s", "#9467bd", {}};
   for (auto e : epochs) {
@@ -112,18 +118,20 @@ std::string resultsSection(const ReportInputs& in, std::map<std::string, std::st
     acc.points.emplace_back(x, 100 * e.getTestAccuracy());
     speed.points.emplace_back(x, e.getSamplesPerSecond());
   }
-  out +=
-      "\nThe plots show every epoch's own value, joined by straight lines; nothing is "
-      "smoothed.\n\n";
-  files["loss.svg"] =
-      svgLineChart("Loss per epoch", "epoch", "mean loss per sample", {train, test});
-  out += "![loss per epoch](loss.svg)\n";
-  if (accuracy) {
-    files["accuracy.svg"] = svgLineChart("Test accuracy per epoch", "epoch", "%", {acc});
-    out += "![test accuracy per epoch](accuracy.svg)\n";
+  if (!epochs.empty()) {
+    out +=
+        "\nThe plots show every epoch's own value, joined by straight lines; nothing is "
+        "smoothed.\n\n";
+    files["loss.svg"] =
+        svgLineChart("Loss per epoch", "epoch", "mean loss per sample", {train, test});
+    out += "![loss per epoch](loss.svg)\n";
+    if (accuracy) {
+      files["accuracy.svg"] = svgLineChart("Test accuracy per epoch", "epoch", "%", {acc});
+      out += "![test accuracy per epoch](accuracy.svg)\n";
+    }
+    files["throughput.svg"] = svgLineChart("Training throughput", "epoch", "samples/s", {speed});
+    out += "![samples per second](throughput.svg)\n\n";
   }
-  files["throughput.svg"] = svgLineChart("Training throughput", "epoch", "samples/s", {speed});
-  out += "![samples per second](throughput.svg)\n\n";
   if (windows.size() > 1) {
     out +=
         "Each worker's mean times per step, over the windows it reported:\n\n"
@@ -171,6 +179,8 @@ std::string generatingValues(proto::Job::Reader job, proto::ParameterState::Read
 
 std::string checkSection(const ReportInputs& in, proto::Job::Reader job) {
   std::string out = "## Checking the math against the numbers\n\n";
+  if (in.state.getTensors().size() == 0)
+    return out + "The job ended before its first checkpoint: there are no parameters to check.\n";
   out += generatingValues(job, in.state);
   out += "Backpropagation against central differences " + inlineMath("(L(w+h)-L(w-h))/2h") +
          ", with h = 10⁻³·max(1, |w|), of the mean loss of the first 8 samples (fewer when the "
@@ -185,10 +195,10 @@ std::string checkSection(const ReportInputs& in, proto::Job::Reader job) {
         "| " + g.field + " | " + g.op + " | " + std::to_string(g.checked) + " | " + error + " |\n";
   }
   out +=
-      "\nWhere no relu or max pooling follows a layer, the error is float32's rounding alone "
-      "(about 10⁻⁴): the rules above are the ones that trained the model. Before a relu or a "
-      "max pooling, a step of h can cross a kink of the function, where the slope jumps, and "
-      "the error grows to 10⁻² or 10⁻¹ without any rule being wrong.\n";
+      "\nEach relu and max pooling stays on the branch the unperturbed forward took (the side of "
+      "0, the window's maximum element), so the differences measure the slope of the same piece "
+      "backpropagation differentiated, never a step across a kink. The error left is float32's "
+      "rounding: the rules above are the ones that trained the model.\n";
   return out;
 }
 

@@ -22,7 +22,8 @@ struct ReportInputs {
   const Data* data = nullptr;           // the job's data, loaded
   std::vector<proto::MetricsPoint::Reader> history;  // the run's metrics, oldest first
   std::vector<OpGradientCheck> gradients;
-  std::string ended;  // how the job ended, when it did not complete ("" when it did)
+  std::string ended;     // how the job ended, when it failed or was cancelled ("FAILED: why")
+  bool running = false;  // still running: the report is of its latest checkpoint
 };
 
 // The report's files: "report.md", "job.capnp" (the job, to run again) and the plots, by name.

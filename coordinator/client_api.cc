@@ -280,15 +280,23 @@ void ClientApi::result(const std::string& peer, const std::string& user, const s
   Job* job = jobs_.findJob(id);
   if (!job) return error(peer, "no job " + id);
   if (auto why = refusal(*job, user, "read the result of"); !why.empty()) return error(peer, why);
-  if (!state_.hasCheckpoint(id))
+  const bool checkpointed = state_.hasCheckpoint(id);
+  if (!checkpointed && !isFinal(job->life.phase()))
     return error(peer, "job " + id + " has no result yet (" +
                            wire::jobStateName(job->info().getState()) + ")");
   try {
-    ParameterStateFile file(state_.checkpointPath(id));
     capnp::MallocMessageBuilder b;
     auto r = wire::start(b).initResultReply();
     r.setInfo(job->info().asReader());
-    r.setState(file.state());
+    if (checkpointed) {
+      ParameterStateFile file(state_.checkpointPath(id));
+      r.setState(file.state());
+    } else {  // it ended before its first checkpoint: the job alone, for a report of what there is
+      auto state = r.initState();
+      state.setFormatVersion(proto::PARAMETER_STATE_VERSION);
+      state.setJobId(id);
+      state.setJob(job->job());
+    }
     loop_.reply(loop_.clients(), peer, wire::encode(b));
   } catch (const std::exception& e) {
     error(peer, std::string("cannot read the result: ") + e.what());

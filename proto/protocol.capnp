@@ -367,7 +367,8 @@ struct ResultReply {
   info @0 :JobInfo;
   # The job's record.
   state @1 :ParameterState;
-  # Its final parameter state (metrics included).
+  # Its final parameter state (metrics included). A job that ended before its first checkpoint has
+  # its job alone here: no tensors.
 }
 
 struct LogsRequest {

@@ -11,6 +11,7 @@
 #include <string>
 #include <thread>
 
+#include "jobs/params_file.h"
 #include "tests/cluster_fixture.h"
 
 namespace tfmath {
@@ -121,14 +122,15 @@ TEST(Report, FashionCnnHasEveryOpsRulesAnAccuracyPlotAndAgreeingGradients) {
   EXPECT_NE(md.find("| test accuracy |"), std::string::npos) << md;
   EXPECT_TRUE(std::filesystem::exists(dir.path() + "/report/accuracy.svg"));
   EXPECT_EQ(count(md, "```math\n"), count(md, "\n```\n")) << md;
-  // The dense layer at the end has no kink after it: float32's rounding alone. The convolutions
-  // feed relus and poolings, whose kinks a finite step may cross: only a loose bound holds there.
+  // Relu and max pooling hold their branches, so every layer agrees to float32's rounding: the
+  // convolutions, whose errors pass through the most float32 sums, within 10⁻², the dense layer at
+  // the end within 10⁻³. Stepping across kinks instead gave errors up to 10⁻¹ here.
   std::smatch m;
   ASSERT_TRUE(std::regex_search(
       md, m, std::regex(R"(\| model\[5\]\.dense \| dense \| \d+ \| ([0-9.]+e[-+]\d+) \|)")))
       << md;
   EXPECT_LT(std::stod(m[1]), 1e-3) << md;
-  EXPECT_LT(largestGradientError(md), 0.5) << md;
+  EXPECT_LT(largestGradientError(md), 1e-2) << md;
 }
 
 // Every formula between `open` and `close` in `text`.
@@ -215,6 +217,7 @@ TEST(Report, AClusterJobsReportHasEachWorkersTimes) {
       << md;
   EXPECT_EQ(count(md, "\n| 2 | "), 1u) << md;  // the second epoch's row
   EXPECT_TRUE(std::filesystem::exists(dir.path() + "/report/accuracy.svg"));
+  EXPECT_LT(largestGradientError(md), 1e-2) << md;
   // A job cancelled after its first epoch is reported with what there is, and how it ended.
   const std::string slow = dir.write(
       "slow.capnp",
@@ -239,6 +242,29 @@ TEST(Report, AClusterJobsReportHasEachWorkersTimes) {
   const std::string cancelled = slurp(dir.path() + "/cancelled/report.md");
   EXPECT_NE(cancelled.find("| ended | CANCELLED"), std::string::npos) << cancelled;
   EXPECT_NE(cancelled.find("| 1 | "), std::string::npos) << cancelled;  // its first epoch
+
+  // A job cancelled before its first checkpoint (it waits for a third worker the cluster lacks)
+  // has no parameters: `result` says so, and the report holds the job, its model and how it ended.
+  r = c.run("submit " + slow + " --set workers=3");
+  ASSERT_EQ(r.exitCode, 0) << r.output;
+  const std::string early = r.output.substr(0, r.output.find('\n'));
+  ASSERT_EQ(c.run("cancel " + early).exitCode, 0);
+  testing::waitForState(c, early, "CANCELLED");
+  r = c.run("result " + early);
+  EXPECT_EQ(r.exitCode, 1) << r.output;
+  EXPECT_NE(r.output.find("job " + early +
+                          " ended CANCELLED before its first checkpoint, so it has no parameters"),
+            std::string::npos)
+      << r.output;
+  r = c.run("report " + early + " -o " + dir.path() + "/early");
+  ASSERT_EQ(r.exitCode, 0) << r.output;
+  const std::string beforeCheckpoint = slurp(dir.path() + "/early/report.md");
+  EXPECT_NE(beforeCheckpoint.find("| ended | CANCELLED"), std::string::npos) << beforeCheckpoint;
+  EXPECT_NE(beforeCheckpoint.find("## The model"), std::string::npos) << beforeCheckpoint;
+  EXPECT_NE(beforeCheckpoint.find("No epoch finished"), std::string::npos) << beforeCheckpoint;
+  EXPECT_NE(beforeCheckpoint.find("there are no parameters to check"), std::string::npos)
+      << beforeCheckpoint;
+  EXPECT_FALSE(std::filesystem::exists(dir.path() + "/early/loss.svg"));
 
   // A job the coordinator does not know.
   r = c.run("report 99 -o " + dir.path() + "/none");
@@ -332,6 +358,25 @@ TEST(Report, BadInputIsNamed) {
             std::string::npos)
       << r.output;
   std::filesystem::rename(dir.path() + "/moved.metrics", dir.path() + "/linreg.metrics");
+  // A parameter file of a later format version, and one cut short.
+  {
+    ParameterStateFile file(params);
+    capnp::MallocMessageBuilder message;
+    message.setRoot(file.state());
+    message.getRoot<proto::ParameterState>().setFormatVersion(proto::PARAMETER_STATE_VERSION + 1);
+    saveParameterState(dir.path() + "/later.params", message);
+  }
+  r = testing::tfmath("report " + dir.path() + "/later.params");
+  EXPECT_EQ(r.exitCode, 2) << r.output;
+  EXPECT_NE(r.output.find("later.params: a parameter-state file of format version 2; this tfmath "
+                          "reads version 1"),
+            std::string::npos)
+      << r.output;
+  const std::string whole = slurp(params);
+  r = testing::tfmath("report " + dir.write("cut.params", whole.substr(0, whole.size() / 2)));
+  EXPECT_EQ(r.exitCode, 2) << r.output;
+  EXPECT_NE(r.output.find("cut.params: not a tfmath parameter-state file"), std::string::npos)
+      << r.output;
   // An output folder that cannot be made.
   r = testing::tfmath("report " + params + " -o /proc/no-such-folder");
   EXPECT_EQ(r.exitCode, 2) << r.output;
