@@ -14,14 +14,16 @@ namespace tfmath::cli {
 namespace {
 
 // Inline Markdown: $`math`$, `code`, **bold**, \-escapes; the rest escaped for HTML.
-std::string inlineHtml(const std::string& text) {
+std::string inlineHtml(const std::string& text, InlineMath math = InlineMath::katexSpan) {
   std::string out;
   bool bold = false;
   for (size_t i = 0; i < text.size();) {
     if (text.compare(i, 2, "$`") == 0) {
       const size_t end = text.find("`$", i + 2);
       if (end != std::string::npos) {
-        out += "<span class=\"math\">" + xmlEscaped(text.substr(i + 2, end - i - 2)) + "</span>";
+        const std::string tex = xmlEscaped(text.substr(i + 2, end - i - 2));
+        out += math == InlineMath::katexSpan ? "<span class=\"math\">" + tex + "</span>"
+                                             : "$" + tex + "$";
         i = end + 2;
         continue;
       }
@@ -70,23 +72,26 @@ std::vector<std::string> cells(const std::string& row) {
 
 }  // namespace
 
+std::string htmlTable(const std::vector<std::string>& rows, InlineMath math) {
+  if (rows.size() < 2) return "";
+  std::string out = "<table>\n<tr>";
+  for (const auto& c : cells(rows[0])) out += "<th>" + inlineHtml(c, math) + "</th>";
+  out += "</tr>\n";
+  for (size_t r = 2; r < rows.size(); ++r) {
+    out += "<tr>";
+    for (const auto& c : cells(rows[r])) out += "<td>" + inlineHtml(c, math) + "</td>";
+    out += "</tr>\n";
+  }
+  return out + "</table>\n";
+}
+
 std::string htmlReport(const std::string& markdown, const std::string& title) {
   std::string body, paragraph;
   std::vector<std::string> table;
   auto flush = [&] {
     if (!paragraph.empty()) body += "<p>" + inlineHtml(paragraph) + "</p>\n";
     paragraph.clear();
-    if (table.size() >= 2) {
-      body += "<table>\n<tr>";
-      for (const auto& c : cells(table[0])) body += "<th>" + inlineHtml(c) + "</th>";
-      body += "</tr>\n";
-      for (size_t r = 2; r < table.size(); ++r) {
-        body += "<tr>";
-        for (const auto& c : cells(table[r])) body += "<td>" + inlineHtml(c) + "</td>";
-        body += "</tr>\n";
-      }
-      body += "</table>\n";
-    }
+    body += htmlTable(table, InlineMath::katexSpan);
     table.clear();
   };
   std::istringstream in(markdown);

@@ -6,11 +6,20 @@
 
 #include <map>
 #include <string>
+#include <vector>
 
 namespace tfmath::cli {
 
 // Where Debian's libjs-katex puts KaTeX.
 inline constexpr const char* kKatexFolder = "/usr/share/javascript/katex";
+
+// How a table writes its inline math: as KaTeX spans for the page, or as $...$ for a notebook,
+// whose MathJax typesets the math in HTML outputs.
+enum class InlineMath { katexSpan, dollars };
+
+// A Markdown table (its header row, the | --- | row, then its body rows) as an HTML <table>;
+// empty when it has no header and separator.
+std::string htmlTable(const std::vector<std::string>& rows, InlineMath math);
 
 // The page for `markdown`, titled `title`.
 std::string htmlReport(const std::string& markdown, const std::string& title);

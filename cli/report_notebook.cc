@@ -3,6 +3,9 @@
 
 #include <nlohmann/json.hpp>
 #include <sstream>
+#include <vector>
+
+#include "cli/report_html.h"
 
 namespace tfmath::cli {
 
@@ -30,15 +33,23 @@ nlohmann::json markdownCell(const std::string& text) {
   return {{"cell_type", "markdown"}, {"metadata", nlohmann::json::object()}, {"source", source}};
 }
 
-nlohmann::json plotCell(const std::string& svg) {
+// A code cell with no source whose one output displays `data` (MIME type → content).
+nlohmann::json outputCell(const nlohmann::json& data) {
   return {{"cell_type", "code"},
           {"execution_count", nullptr},
           {"metadata", nlohmann::json::object()},
           {"source", nlohmann::json::array()},
           {"outputs",
            {{{"output_type", "display_data"},
-             {"data", {{"image/svg+xml", svg}}},
+             {"data", data},
              {"metadata", nlohmann::json::object()}}}}};
+}
+
+// A table's output: HTML for Jupyter, with the Markdown rows as its plain text.
+nlohmann::json tableCell(const std::vector<std::string>& rows) {
+  std::string plain;
+  for (const auto& row : rows) plain += row + "\n";
+  return outputCell({{"text/html", htmlTable(rows, InlineMath::dollars)}, {"text/plain", plain}});
 }
 
 }  // namespace
@@ -55,7 +66,12 @@ std::string notebookReport(const std::string& markdown,
   std::string line;
   while (std::getline(in, line)) {
     if (line.starts_with("## ")) flush();
-    if (line == "```math") {
+    if (line.starts_with("|")) {
+      flush();
+      std::vector<std::string> rows{line};
+      while (in.peek() == '|' && std::getline(in, line)) rows.push_back(line);
+      cells.push_back(tableCell(rows));
+    } else if (line == "```math") {
       text += "$$\n";
       while (std::getline(in, line) && line != "```") text += line + "\n";
       text += "$$\n";
@@ -64,7 +80,7 @@ std::string notebookReport(const std::string& markdown,
       const auto svg = files.find(line.substr(open + 2, line.size() - open - 3));
       if (svg == files.end()) continue;
       flush();
-      cells.push_back(plotCell(svg->second));
+      cells.push_back(outputCell({{"image/svg+xml", svg->second}}));
     } else {
       text += jupyterMath(line) + "\n";
     }

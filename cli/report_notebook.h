@@ -1,6 +1,7 @@
 // report_notebook.h: a report's Markdown (report_markdown.h) as a Jupyter notebook (nbformat 4):
 // a Markdown cell per section, with the math as Jupyter writes it ($...$ and $$...$$), and each
-// plot in the output of a cell of its own, its SVG inside, so the notebook stands alone.
+// table and plot in the output of a cell of its own (the table as HTML, the plot's SVG inside), so
+// the notebook stands alone.
 #pragma once
 
 #include <map>

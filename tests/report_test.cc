@@ -329,15 +329,25 @@ TEST(Report, TheNotebookValidatesAndConverts) {
   EXPECT_EQ(r.exitCode, 0) << r.output;
   EXPECT_TRUE(std::filesystem::exists(dir.path() + "/html/report.html"));
   const auto nb = nlohmann::json::parse(slurp(notebook));
-  size_t plots = 0, displayMath = 0;
+  size_t plots = 0, tables = 0, displayMath = 0;
+  std::string tableHtml;
   for (const auto& cell : nb["cells"]) {
-    for (const auto& output : cell.value("outputs", nlohmann::json::array()))
+    for (const auto& output : cell.value("outputs", nlohmann::json::array())) {
       plots += output["data"].contains("image/svg+xml");
+      if (output["data"].contains("text/html")) {
+        ++tables;
+        tableHtml += output["data"]["text/html"].get<std::string>();
+      }
+    }
     for (const auto& line : cell["source"]) displayMath += line == "$$\n";
   }
   EXPECT_EQ(plots, 2u);  // loss and throughput: linreg has no accuracy
   const std::string md = slurp(dir.path() + "/md/report.md");
   EXPECT_EQ(displayMath, 2 * count(md, "```math\n"));
+  // Every table of the Markdown (each has one | --- | row) is an HTML output, its math in $...$.
+  EXPECT_EQ(tables, count(md, "\n| ---"));
+  EXPECT_EQ(count(tableHtml, "<table>"), tables);
+  EXPECT_NE(tableHtml.find("<td>$w$</td>"), std::string::npos) << tableHtml;
 }
 
 TEST(Report, BadInputIsNamed) {
