@@ -45,8 +45,9 @@ TEST(Cluster, LinregOnTwoWorkersRecoversWeightAndBias) {
   EXPECT_NEAR(b, 2.0, 0.1);
 }
 
-// W workers with global batch B end where `tfmath run` with batch B ends (DESIGN §7), for W = 1, 2
-// and 3, batches that 3 does not divide, on linreg and on an MLP over a Fashion-MNIST subset.
+// W workers with global batch B end where `tfmath run` with batch B ends (the math depends on the
+// global batch, not on how it is split), for W = 1, 2 and 3, batches that 3 does not divide, on
+// linreg and on an MLP over a Fashion-MNIST subset.
 TEST(Cluster, MatchesTheSingleProcessRunForOneTwoAndThreeWorkers) {
   Cluster c(3);
   TempDir dir;
@@ -410,8 +411,9 @@ TEST(Cluster, CoordinatorAnswersBadInputAndKeepsServing) {
   EXPECT_NE(c.coordinatorLog().find("rejected a message"), std::string::npos);
 }
 
-// §6.1: the coordinator never reads the data. A submission whose data takes seconds to read is
-// answered at once, and the loop keeps every running job's heartbeats going meanwhile.
+// docs/protocol.md §6.1: the coordinator never reads the data. A submission whose data takes
+// seconds to read is answered at once, and the loop keeps every running job's heartbeats going
+// meanwhile.
 TEST(Cluster, ABigDataSetSubmittedWhileAJobRunsDoesNotStallTheCoordinator) {
   Cluster c(2);
   TempDir dir;
@@ -437,9 +439,9 @@ TEST(Cluster, ABigDataSetSubmittedWhileAJobRunsDoesNotStallTheCoordinator) {
   EXPECT_EQ(waitForState(c, running, "CANCELLED", 10)["state"], "CANCELLED");
 }
 
-// §5.5: data the coordinator never reads is checked by the workers before step 0; a file inside
-// the data roots that the coordinator's machine lacks is accepted, and its absence fails the job
-// with the message `tfmath run` gives for it.
+// docs/protocol.md §5.5: data the coordinator never reads is checked by the workers before step 0;
+// a file inside the data roots that the coordinator's machine lacks is accepted, and its absence
+// fails the job with the message `tfmath run` gives for it.
 TEST(Cluster, UnreadableDataIsAcceptedThenFailsTheJobNamingTheDataError) {
   Cluster c(1);
   TempDir dir;
