@@ -146,10 +146,47 @@ std::vector<std::string> formulas(const std::string& text, const std::string& op
   return out;
 }
 
+// Debian's katex, its Node module.
+bool haveKatex() { return std::filesystem::exists("/usr/share/nodejs/katex/package.json"); }
+
+// Runs `all` through KaTeX (tests/katex_check.js); its output ends "K of N formulas refused".
+testing::CommandResult katexCheck(const std::vector<std::string>& all) {
+  TempDir dir;
+  return testing::shell("NODE_PATH=/usr/share/nodejs node " + std::string(TFMATH_SOURCE_DIR) +
+                        "/tests/katex_check.js < " +
+                        dir.write("formulas.json", nlohmann::json(all).dump()));
+}
+
+// Every formula of a report's Markdown: its ```math blocks and its $`...`$.
+std::vector<std::string> reportFormulas(const std::string& md) {
+  std::vector<std::string> all = formulas(md, "```math\n", "\n```");
+  for (const auto& f : formulas(md, "$`", "`$")) all.push_back(f);
+  return all;
+}
+
+// Debian's chromium and libjs-katex.
+bool haveChromium() {
+  return std::filesystem::exists("/usr/bin/chromium") &&
+         std::filesystem::exists("/usr/share/javascript/katex/katex.min.js");
+}
+
+// The HTML page of the report in `folder`, in headless Chromium: KaTeX (Debian's libjs-katex,
+// copied beside it) renders every formula of the Markdown, and none is left as an error.
+void expectRendersInChromium(const std::string& folder) {
+  const std::string md = slurp(folder + "/report.md");
+  const auto dom = testing::shell(
+      "timeout 120 chromium --headless --no-sandbox --disable-gpu --dump-dom file://" + folder +
+      "/report.html 2>/dev/null");
+  ASSERT_EQ(dom.exitCode, 0) << dom.output;
+  EXPECT_EQ(count(dom.output, "class=\"katex-display\""), count(md, "```math\n")) << dom.output;
+  EXPECT_EQ(count(dom.output, "katex-error"), 0u) << dom.output;
+  EXPECT_GE(count(dom.output, "class=\"katex\""), count(md, "```math\n") + count(md, "$`"));
+}
+
 // Every formula of the op registry (docs/ops.md) and of the reports of linreg and fashion_cnn goes
 // through KaTeX, which refuses a macro it does not know: those GitHub's MathJax renders too.
 TEST(Report, EveryFormulaRendersWithKatex) {
-  if (!std::filesystem::exists("/usr/share/nodejs/katex/package.json"))
+  if (!haveKatex())
     GTEST_SKIP() << "no KaTeX (Debian's katex; scripts/install-deps.sh installs it)";
   std::vector<std::string> all;
   const std::string ops = testing::tfmath("ops --markdown").output;
@@ -159,22 +196,16 @@ TEST(Report, EveryFormulaRendersWithKatex) {
     const std::string md =
         runAndReport(dir, std::string(TFMATH_SOURCE_DIR) + "/examples/" + example + ".capnp",
                      example, example == "linreg" ? "" : "--set data.idx.limit=128 --set epochs=1");
-    for (const auto& f : formulas(md, "```math\n", "\n```")) all.push_back(f);
-    for (const auto& f : formulas(md, "$`", "`$")) all.push_back(f);
+    for (const auto& f : reportFormulas(md)) all.push_back(f);
   }
   ASSERT_GT(all.size(), 60u);
-  TempDir dir;
-  const auto r = testing::shell("NODE_PATH=/usr/share/nodejs node " +
-                                std::string(TFMATH_SOURCE_DIR) + "/tests/katex_check.js < " +
-                                dir.write("formulas.json", nlohmann::json(all).dump()));
+  const auto r = katexCheck(all);
   EXPECT_EQ(r.exitCode, 0) << r.output;
   EXPECT_NE(r.output.find("0 of " + std::to_string(all.size()) + " formulas refused"),
             std::string::npos)
       << r.output;
   // The check can fail: an unknown macro is refused.
-  const auto bad =
-      testing::shell("NODE_PATH=/usr/share/nodejs node " + std::string(TFMATH_SOURCE_DIR) +
-                     "/tests/katex_check.js < " + dir.write("bad.json", R"(["\\weight{x}"])"));
+  const auto bad = katexCheck({R"(\weight{x})"});
   EXPECT_EQ(bad.exitCode, 1) << bad.output;
 }
 
@@ -217,7 +248,29 @@ TEST(Report, AClusterJobsReportHasEachWorkersTimes) {
       << md;
   EXPECT_EQ(count(md, "\n| 2 | "), 1u) << md;  // the second epoch's row
   EXPECT_TRUE(std::filesystem::exists(dir.path() + "/report/accuracy.svg"));
+  EXPECT_TRUE(std::filesystem::exists(dir.path() + "/report/loss.svg"));
   EXPECT_LT(largestGradientError(md), 1e-2) << md;
+  // Every layer's rules, the first dense layer's with the job's shapes put in.
+  for (const std::string op : {"flatten", "dense", "relu"})
+    EXPECT_NE(md.find(", " + op + " ("), std::string::npos) << op << "\n" << md;
+  EXPECT_NE(
+      md.find(
+          R"(X\in\mathbb{R}^{64\times 784},\; W\in\mathbb{R}^{784\times 32},\; b\in\mathbb{R}^{32}:\quad Y = XW + b,\quad Y\in\mathbb{R}^{64\times 32})"),
+      std::string::npos)
+      << md;
+  // Its formulas pass KaTeX, and its HTML page renders them in Chromium.
+  if (haveKatex()) {
+    const auto all = reportFormulas(md);
+    const auto k = katexCheck(all);
+    EXPECT_NE(k.output.find("0 of " + std::to_string(all.size()) + " formulas refused"),
+              std::string::npos)
+        << k.output;
+  }
+  if (haveChromium()) {
+    r = c.run("report 1 -o " + dir.path() + "/html --format md,html");
+    ASSERT_EQ(r.exitCode, 0) << r.output;
+    expectRendersInChromium(dir.path() + "/html");
+  }
   // A job cancelled after its first epoch is reported with what there is, and how it ended.
   const std::string slow = dir.write(
       "slow.capnp",
@@ -272,36 +325,25 @@ TEST(Report, AClusterJobsReportHasEachWorkersTimes) {
   EXPECT_NE(r.output.find("no job 99"), std::string::npos) << r.output;
 }
 
-// The HTML page in headless Chromium: KaTeX (Debian's libjs-katex, copied beside it) renders every
-// display formula of the Markdown, and none is left as an error.
+// linreg's and fashion_cnn's reports as HTML pages, with KaTeX beside them, render in Chromium.
 TEST(Report, TheHtmlPageRendersEveryFormulaInChromium) {
-  if (!std::filesystem::exists("/usr/bin/chromium"))
-    GTEST_SKIP() << "no chromium (scripts/install-deps.sh installs it)";
-  if (!std::filesystem::exists("/usr/share/javascript/katex/katex.min.js"))
-    GTEST_SKIP() << "no libjs-katex (scripts/install-deps.sh installs it)";
-  TempDir dir;
-  const std::string params = dir.path() + "/cnn.params";
-  auto r = testing::tfmath("run " + std::string(TFMATH_SOURCE_DIR) +
-                           "/examples/fashion_cnn.capnp --set data.idx.limit=128 --set epochs=1 "
-                           "--save " +
-                           params);
-  ASSERT_EQ(r.exitCode, 0) << r.output;
-  r = testing::tfmath("report " + params + " -o " + dir.path() + "/r --format md,html");
-  ASSERT_EQ(r.exitCode, 0) << r.output;
-  EXPECT_NE(r.output.find("report written to " + dir.path() + "/r/report.md and " + dir.path() +
-                          "/r/report.html"),
-            std::string::npos)
-      << r.output;
-  EXPECT_TRUE(std::filesystem::exists(dir.path() + "/r/katex/katex.min.js"));
-  const std::string md = slurp(dir.path() + "/r/report.md");
-  const auto dom = testing::shell(
-      "timeout 120 chromium --headless --no-sandbox --disable-gpu "
-      "--dump-dom file://" +
-      dir.path() + "/r/report.html 2>/dev/null");
-  ASSERT_EQ(dom.exitCode, 0) << dom.output;
-  EXPECT_EQ(count(dom.output, "class=\"katex-display\""), count(md, "```math\n")) << dom.output;
-  EXPECT_EQ(count(dom.output, "katex-error"), 0u) << dom.output;
-  EXPECT_GE(count(dom.output, "class=\"katex\""), count(md, "```math\n") + count(md, "$`"));
+  if (!haveChromium()) GTEST_SKIP() << "no chromium or libjs-katex (scripts/install-deps.sh)";
+  for (const std::string example : {"linreg", "fashion_cnn"}) {
+    TempDir dir;
+    const std::string params = dir.path() + "/" + example + ".params";
+    auto r = testing::tfmath(
+        "run " + std::string(TFMATH_SOURCE_DIR) + "/examples/" + example + ".capnp --save " +
+        params + (example == "linreg" ? "" : " --set data.idx.limit=128 --set epochs=1"));
+    ASSERT_EQ(r.exitCode, 0) << r.output;
+    r = testing::tfmath("report " + params + " -o " + dir.path() + "/r --format md,html");
+    ASSERT_EQ(r.exitCode, 0) << r.output;
+    EXPECT_NE(r.output.find("report written to " + dir.path() + "/r/report.md and " + dir.path() +
+                            "/r/report.html"),
+              std::string::npos)
+        << r.output;
+    EXPECT_TRUE(std::filesystem::exists(dir.path() + "/r/katex/katex.min.js"));
+    expectRendersInChromium(dir.path() + "/r");
+  }
 }
 
 // The notebook: valid nbformat 4 (Debian's python3-nbformat), converted by jupyter nbconvert, its
