@@ -1,16 +1,22 @@
 // layer_profile.cc: times each layer's forward and backward for a job's model at its batch size, on
 // random inputs, and the host's input work per step (gather and staging copy), to show where a
-// training step's time goes. Usage: layer_profile JOB.capnp [STEPS]
+// training step's time goes, on computeThreads() threads (1, or THREADS). CONV=im2col runs the
+// convolutions on the im2col + GEMM reference instead of the build's fastest engine.
+// Usage: [CONV=im2col] [THREADS=N] layer_profile JOB.capnp [STEPS]
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
+#include <memory>
 #include <string>
 
 #include "jobs/data_check.h"
 #include "jobs/job_file.h"
+#include "ops/conv2d.h"
 #include "ops/model.h"
 #include "ops/rng.h"
+#include "ops/threads.h"
 
 using namespace tfmath;
 using Clock = std::chrono::steady_clock;
@@ -25,7 +31,28 @@ int main(int argc, char** argv) {
   const Data data = validateJob(file.job());
   Model model(file.job().getModel(), data.train.sampleShape());
   model.initialize(1);
-  const auto& layers = model.layers();
+  if (const char* threads = std::getenv("THREADS")) setComputeThreads(std::stoi(threads));
+  // The model's layers, or for CONV=im2col each conv2d rebuilt on the reference engine, bound to
+  // the same parameters.
+  const bool im2col = std::getenv("CONV") && std::string(std::getenv("CONV")) == "im2col";
+  std::vector<std::unique_ptr<Layer>> rebuilt;
+  std::vector<Layer*> layers;
+  for (size_t i = 0; i < model.layers().size(); ++i) {
+    auto* conv = dynamic_cast<Conv2d*>(model.layers()[i].get());
+    if (!im2col || !conv) {
+      layers.push_back(model.layers()[i].get());
+      continue;
+    }
+    const bool same =
+        file.job().getModel()[model.jobLayer(i)].getConv2d().getPadding() == proto::Padding::SAME;
+    rebuilt.push_back(std::make_unique<Conv2d>(conv->input(), conv->filters(), conv->kernel(),
+                                               conv->stride(), same, ConvEngine::im2col));
+    const auto [first, end] = model.paramsOf(i);
+    rebuilt.back()->bindParams({model.params().begin() + first, model.params().begin() + end});
+    layers.push_back(rebuilt.back().get());
+  }
+  std::printf("convolutions: %s, %d thread(s)\n", im2col ? "im2col + GEMM" : "the build's fastest",
+              computeThreads());
   const int64_t batch = file.job().getBatchSize();
 
   std::vector<Tensor> acts(layers.size() + 1), grads(layers.size() + 1);

@@ -1,9 +1,10 @@
-// conv2d.cc: convolution as im2col + one GEMM per pass. The patch matrix from forward is kept for
-// the weight gradient in backward.
+// conv2d.cc: convolution as im2col + one GEMM per pass, or through oneDNN. The patch matrix from
+// forward is kept for the weight gradient in backward.
 #include "ops/conv2d.h"
 
 #include <algorithm>
 
+#include "base/assert.h"
 #include "ops/gemm.h"
 
 #ifdef TFMATH_HAVE_CUDA
@@ -89,7 +90,16 @@ ConvAxis convAxis(int64_t in, int64_t kernel, int64_t stride, bool same) {
   return {out, total / 2};
 }
 
-Conv2d::Conv2d(const Shape& input, int64_t filters, int64_t kernel, int64_t stride, bool same)
+ConvEngine fastestConvEngine() {
+#ifdef TFMATH_ONEDNN
+  return ConvEngine::onednn;
+#else
+  return ConvEngine::im2col;
+#endif
+}
+
+Conv2d::Conv2d(const Shape& input, int64_t filters, int64_t kernel, int64_t stride, bool same,
+               ConvEngine engine)
     : h_(input.at(0)),
       w_(input.at(1)),
       c_(input.at(2)),
@@ -99,7 +109,20 @@ Conv2d::Conv2d(const Shape& input, int64_t filters, int64_t kernel, int64_t stri
       rows_(convAxis(h_, kernel, stride, same)),
       cols_(convAxis(w_, kernel, stride, same)) {
   outputShape_ = {rows_.out, cols_.out, filters_};
+  if (engine == ConvEngine::onednn) {
+#ifdef TFMATH_ONEDNN
+    const int64_t padBottom = (rows_.out - 1) * stride_ + k_ - h_ - rows_.padBefore;
+    const int64_t padRight = (cols_.out - 1) * stride_ + k_ - w_ - cols_.padBefore;
+    onednn_ = std::make_unique<OneDnnConv2d>(ConvGeometry{
+        h_, w_, c_, filters_, k_, stride_, rows_.out, cols_.out, rows_.padBefore, cols_.padBefore,
+        std::max<int64_t>(padBottom, 0), std::max<int64_t>(padRight, 0)});
+#else
+    TFMATH_ASSERT(false, "this build has no oneDNN");
+#endif
+  }
 }
+
+Conv2d::~Conv2d() = default;
 
 std::vector<ParamSpec> Conv2d::paramSpecs() const {
   const int64_t fanIn = k_ * k_ * c_, fanOut = k_ * k_ * filters_;
@@ -151,8 +174,9 @@ void Conv2d::im2col(const Tensor& x) {
 
 void Conv2d::forward(const Tensor& x, Tensor& y) {
   const int64_t n = x.dim(0), m = n * rows_.out * cols_.out, patch = k_ * k_ * c_;
-  im2col(x);
   y.resize(batched(n));
+  if (onednn_) return onednn_->forward(n, x.data(), kernel_.value, bias_.value, y.data());
+  im2col(x);
   gemm(false, false, m, filters_, patch, 1.0f, col_.data(), patch, kernel_.value, filters_, 0.0f,
        y.data(), filters_);
   MatrixMap(y.data(), m, filters_).rowwise() += ConstVectorMap(bias_.value, filters_).transpose();
@@ -160,6 +184,16 @@ void Conv2d::forward(const Tensor& x, Tensor& y) {
 
 void Conv2d::backward(const Tensor& x, const Tensor&, const Tensor& dy, Tensor* dx) {
   const int64_t n = x.dim(0), m = n * rows_.out * cols_.out, patch = k_ * k_ * c_;
+  if (onednn_) {
+    dKernel_.resize(static_cast<size_t>(kernel_.size()));
+    dBias_.resize(static_cast<size_t>(filters_));
+    onednn_->backwardWeights(n, x.data(), dy.data(), dKernel_.data(), dBias_.data());
+    VectorMap(kernel_.grad, kernel_.size()) += ConstVectorMap(dKernel_.data(), kernel_.size());
+    VectorMap(bias_.grad, filters_) += ConstVectorMap(dBias_.data(), filters_);
+    if (!dx) return;
+    dx->resize(x.shape());
+    return onednn_->backwardData(n, dy.data(), kernel_.value, dx->data());
+  }
   // dK ((K·K·C)×F) += colᵀ · dY
   gemm(true, false, patch, filters_, m, 1.0f, col_.data(), patch, dy.data(), filters_, 1.0f,
        kernel_.grad, filters_);

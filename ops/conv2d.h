@@ -1,6 +1,10 @@
-// conv2d.h: 2-D convolution, channels last (NHWC), through im2col + GEMM.
+// conv2d.h: 2-D convolution, channels last (NHWC), through oneDNN where the build has it, else
+// through im2col + GEMM, which stays the reference the tests compare oneDNN with.
 #pragma once
 
+#include <memory>
+
+#include "ops/conv2d_onednn.h"
 #include "ops/layer.h"
 #include "ops/layer_op.h"
 
@@ -15,10 +19,17 @@ struct ConvAxis {
 };
 ConvAxis convAxis(int64_t in, int64_t kernel, int64_t stride, bool same);
 
+// How a Conv2d computes: im2col + GEMM (any build), or oneDNN (a build with TFMATH_ONEDNN).
+enum class ConvEngine { im2col, onednn };
+// oneDNN when this build has it, else im2col.
+ConvEngine fastestConvEngine();
+
 class Conv2d : public Layer {
  public:
   // input: per-sample shape [H, W, C].
-  Conv2d(const Shape& input, int64_t filters, int64_t kernel, int64_t stride, bool same);
+  Conv2d(const Shape& input, int64_t filters, int64_t kernel, int64_t stride, bool same,
+         ConvEngine engine = fastestConvEngine());
+  ~Conv2d() override;
   const char* op() const override { return "conv2d"; }
   std::vector<ParamSpec> paramSpecs() const override;
   void bindParams(std::vector<Param> params) override;
@@ -40,9 +51,11 @@ class Conv2d : public Layer {
   void forEachKernelRow(int64_t n, float* col, Pixel* image, Visit visit) const;
   int64_t h_, w_, c_, filters_, k_, stride_;
   ConvAxis rows_, cols_;
-  Param kernel_, bias_;  // kernel: K×K×C×F (a (K·K·C)×F matrix), bias: F
-  FloatBuffer col_;      // (N·OH·OW)×(K·K·C), from the last forward
-  FloatBuffer dcol_;     // same shape, backward scratch
+  Param kernel_, bias_;                   // kernel: K×K×C×F (a (K·K·C)×F matrix), bias: F
+  FloatBuffer col_;                       // im2col: (N·OH·OW)×(K·K·C), from the last forward
+  FloatBuffer dcol_;                      // im2col: same shape, backward scratch
+  std::unique_ptr<OneDnnConv2d> onednn_;  // set when the engine is oneDNN
+  FloatBuffer dKernel_, dBias_;           // oneDNN writes gradients; they are added from here
 };
 
 }  // namespace tfmath

@@ -3,6 +3,8 @@
 
 #include <Eigen/Core>
 
+#include "ops/threads.h"
+
 #ifdef TFMATH_OPENBLAS
 #include <cblas.h>
 #endif
@@ -13,8 +15,7 @@ namespace tfmath {
 
 void gemm(bool transA, bool transB, int M, int N, int K, float alpha, const float* A, int lda,
           const float* B, int ldb, float beta, float* C, int ldc) {
-  static const bool pinned = (openblas_set_num_threads(1), true);  // once per process
-  (void)pinned;
+  applyComputeThreads();
   cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
               M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
 }

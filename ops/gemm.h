@@ -1,5 +1,5 @@
 // gemm.h: the one matrix multiply every op uses, so the backend (OpenBLAS or Eigen) is chosen in
-// one place. Row-major throughout. Thread-safe; single-threaded (one worker per core).
+// one place. Row-major throughout. Thread-safe; OpenBLAS runs it on computeThreads() threads.
 #pragma once
 
 namespace tfmath {

@@ -20,11 +20,13 @@
 #include "ops/optimizer.h"
 #include "ops/pool.h"
 #include "ops/registry.h"
+#include "tests/conv_cases.h"
 #include "tests/layer_params.h"
 
 namespace tfmath {
 namespace {
 
+using testing::ConvCase;
 using testing::Params;
 using testing::randomTensor;
 
@@ -79,17 +81,6 @@ TEST_F(Gpu, DenseMatchesTheCpu) {
   EXPECT_LE(relativeError(download(gdb, u), p.grads[1].data(), u), 1e-5);
 }
 
-struct ConvCase {
-  int h, w, c, filters, kernel, stride;
-  bool same;
-};
-
-// How ctest names each case, e.g. "9x7x3 f4 k3 s1 valid".
-void PrintTo(const ConvCase& k, std::ostream* os) {
-  *os << k.h << "x" << k.w << "x" << k.c << " f" << k.filters << " k" << k.kernel << " s"
-      << k.stride << (k.same ? " same" : " valid");
-}
-
 class GpuConv : public Gpu, public ::testing::WithParamInterface<ConvCase> {};
 
 TEST_P(GpuConv, MatchesTheCpu) {
@@ -134,13 +125,7 @@ TEST_P(GpuConv, MatchesTheCpu) {
   EXPECT_LE(relativeError(download(gdb, k.filters), p.grads[1].data(), k.filters), 1e-5);
 }
 
-INSTANTIATE_TEST_SUITE_P(Shapes, GpuConv,
-                         ::testing::Values(ConvCase{9, 7, 3, 4, 3, 1, false},
-                                           ConvCase{9, 7, 3, 4, 3, 1, true},
-                                           ConvCase{10, 11, 2, 5, 3, 2, true},
-                                           ConvCase{10, 11, 2, 5, 3, 2, false},  // uncovered edge
-                                           ConvCase{9, 9, 2, 3, 2, 3, false},    // stride > kernel
-                                           ConvCase{28, 28, 1, 8, 5, 1, true}));
+INSTANTIATE_TEST_SUITE_P(Shapes, GpuConv, ::testing::ValuesIn(testing::kConvCases));
 
 TEST_F(Gpu, MaxPoolMatchesTheCpuExactly) {
   for (auto [pool, stride] : {std::pair{2, 2}, std::pair{3, 2}}) {  // disjoint and overlapping
