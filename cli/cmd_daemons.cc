@@ -16,6 +16,7 @@
 #include "cli/ssh_launcher.h"
 #include "coordinator/coordinator.h"
 #include "net/curve_keys.h"
+#include "ops/threads.h"
 #include "train/backend.h"
 #include "worker/worker_daemon.h"
 
@@ -53,6 +54,15 @@ void addDataRootOption(CLI::App* command, std::vector<std::string>& roots) {
   command->add_option("--data-root", roots,
                       "A folder whose regular files jobs may read as data (repeatable; default "
                       "/usr/share/datasets). Paths are resolved, links included, before the check");
+}
+
+void addThreadsOption(CLI::App* command, int& threads) {
+  command
+      ->add_option("--threads", threads,
+                   "Threads for the GEMMs and convolutions of training; the result does not depend "
+                   "on it beyond the order of float sums")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 1024));
 }
 
 Command addCoordinatorCommand(CLI::App& app) {
@@ -161,16 +171,19 @@ Command addWorkerCommand(CLI::App& app) {
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
   addDataRootOption(cmd, o->dataRoots);
+  auto threads = std::make_shared<int>(1);
+  addThreadsOption(cmd, *threads);
   cmd->add_option("--memory-limit", o->memoryLimit,
                   "Bytes a job may take on this worker (its estimate: data, parameters, gradients, "
                   "optimizer slots, activations); default: the host's memory")
       ->transform(CLI::AsSizeValue(false));
   auto config = std::make_shared<std::string>();
   addConfigOption(cmd, *config, "/etc/tfmath/worker.conf");
-  return {cmd, [cmd, config, o, timeoutSeconds, keys, keysOnStdin] {
+  return {cmd, [cmd, config, o, timeoutSeconds, keys, keysOnStdin, threads] {
             try {
               applyConfigFile(cmd, *config, cmd->count("--config") > 0);
               requireOption(cmd, "coordinator", *config);
+              setComputeThreads(*threads);
               if (o->dataRoots.empty()) o->dataRoots = defaultDataRoots();
               o->collectiveTimeout = std::chrono::seconds(*timeoutSeconds);
               probeDevice(o->device);  // a GPU that is not there stops the worker here, by name

@@ -16,6 +16,7 @@
 #include "jobs/job_override.h"
 #include "jobs/metrics_file.h"
 #include "jobs/params_file.h"
+#include "ops/threads.h"
 #include "train/metrics_recorder.h"
 #include "train/trainer.h"
 
@@ -26,9 +27,11 @@ namespace {
 struct RunOptions {
   std::string job, save, resume, initFrom, report, device = "cpu";
   std::vector<std::string> overrides;
+  int threads = 1;
 };
 
 int run(const RunOptions& o) {
+  setComputeThreads(o.threads);
   JobFile file = JobFile::load(o.job);
   applyOverrides(file.builder(), o.overrides);
   auto job = file.job();
@@ -98,6 +101,7 @@ Command addRunCommand(CLI::App& app) {
                   "Then write the run's report into this folder (tfmath report)");
   cmd->add_option("--device", o->device, "Where to train: cpu, or gpu:N (a build with CUDA)")
       ->capture_default_str();
+  addThreadsOption(cmd, o->threads);
   return {cmd, [o] {
             try {
               return run(*o);

@@ -37,5 +37,8 @@ Command addReportCommand(CLI::App& app);
 std::vector<std::string> defaultDataRoots();
 // Registers --data-root (repeatable) on a daemon's command, filling `roots`.
 void addDataRootOption(CLI::App* command, std::vector<std::string>& roots);
+// Registers --threads on a command that trains (run, worker), filling `threads` (default 1): the
+// threads its GEMMs and convolutions use (ops/threads.h), which the command sets before training.
+void addThreadsOption(CLI::App* command, int& threads);
 
 }  // namespace tfmath::cli

@@ -1,12 +1,13 @@
 // conv_engines_test.cc: conv2d through oneDNN against the im2col + GEMM reference, element by
 // element, on every shape of conv_cases.h; the same inputs give the same bits on every call,
-// whatever batch size came between.
+// whatever batch size came between; and training on two threads ends where one thread does.
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <cmath>
 
 #include "ops/conv2d.h"
+#include "tests/cluster_fixture.h"
 #include "tests/conv_cases.h"
 #include "tests/layer_params.h"
 
@@ -93,6 +94,26 @@ TEST(ConvEngines, TheSameInputsGiveTheSameBitsAndGradientsAccumulate) {
   for (size_t i = 0; i < once.size(); ++i)  // the second pass added `once` again
     EXPECT_NEAR(p.grads[0][i] - beforeSecond[i], once[i], 1e-5 * (1 + std::abs(beforeSecond[i])))
         << i;
+}
+
+// `tfmath run --threads N`: two threads end where one does, up to the order of float sums (the
+// GEMMs and convolutions split their sums between threads); a thread count below 1 is refused.
+TEST(Threads, TwoThreadsTrainTheCnnAsOneDoes) {
+  testing::TempDir dir;
+  const std::string job = std::string(TFMATH_SOURCE_DIR) +
+                          "/examples/fashion_cnn.capnp --set data.idx.limit=512 --set "
+                          "data.idx.testLimit=64 --set epochs=1";
+  for (const std::string threads : {"1", "2"}) {
+    const auto r = testing::tfmath("run " + job + " --threads " + threads + " --save " +
+                                   dir.path() + "/t" + threads + ".params");
+    ASSERT_EQ(r.exitCode, 0) << r.output;
+  }
+  const double distance =
+      testing::relativeDistance(dir.path() + "/t1.params", dir.path() + "/t2.params");
+  EXPECT_LE(distance, 1e-5);
+  const auto r = testing::tfmath("run " + job + " --threads 0");
+  EXPECT_EQ(r.exitCode, 2) << r.output;
+  EXPECT_NE(r.output.find("--threads"), std::string::npos) << r.output;
 }
 
 }  // namespace
