@@ -175,7 +175,9 @@ void Conv2d::im2col(const Tensor& x) {
 void Conv2d::forward(const Tensor& x, Tensor& y) {
   const int64_t n = x.dim(0), m = n * rows_.out * cols_.out, patch = k_ * k_ * c_;
   y.resize(batched(n));
+#ifdef TFMATH_ONEDNN
   if (onednn_) return onednn_->forward(n, x.data(), kernel_.value, bias_.value, y.data());
+#endif
   im2col(x);
   gemm(false, false, m, filters_, patch, 1.0f, col_.data(), patch, kernel_.value, filters_, 0.0f,
        y.data(), filters_);
@@ -184,6 +186,7 @@ void Conv2d::forward(const Tensor& x, Tensor& y) {
 
 void Conv2d::backward(const Tensor& x, const Tensor&, const Tensor& dy, Tensor* dx) {
   const int64_t n = x.dim(0), m = n * rows_.out * cols_.out, patch = k_ * k_ * c_;
+#ifdef TFMATH_ONEDNN
   if (onednn_) {
     dKernel_.resize(static_cast<size_t>(kernel_.size()));
     dBias_.resize(static_cast<size_t>(filters_));
@@ -194,6 +197,7 @@ void Conv2d::backward(const Tensor& x, const Tensor&, const Tensor& dy, Tensor* 
     dx->resize(x.shape());
     return onednn_->backwardData(n, dy.data(), kernel_.value, dx->data());
   }
+#endif
   // dK ((K·K·C)×F) += colᵀ · dY
   gemm(true, false, patch, filters_, m, 1.0f, col_.data(), patch, dy.data(), filters_, 1.0f,
        kernel_.grad, filters_);

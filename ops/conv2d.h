@@ -4,9 +4,12 @@
 
 #include <memory>
 
-#include "ops/conv2d_onednn.h"
 #include "ops/layer.h"
 #include "ops/layer_op.h"
+
+#ifdef TFMATH_ONEDNN
+#include "ops/conv2d_onednn.h"
+#endif
 
 namespace tfmath {
 
@@ -51,11 +54,13 @@ class Conv2d : public Layer {
   void forEachKernelRow(int64_t n, float* col, Pixel* image, Visit visit) const;
   int64_t h_, w_, c_, filters_, k_, stride_;
   ConvAxis rows_, cols_;
-  Param kernel_, bias_;                   // kernel: K×K×C×F (a (K·K·C)×F matrix), bias: F
-  FloatBuffer col_;                       // im2col: (N·OH·OW)×(K·K·C), from the last forward
-  FloatBuffer dcol_;                      // im2col: same shape, backward scratch
+  Param kernel_, bias_;  // kernel: K×K×C×F (a (K·K·C)×F matrix), bias: F
+  FloatBuffer col_;      // im2col: (N·OH·OW)×(K·K·C), from the last forward
+  FloatBuffer dcol_;     // im2col: same shape, backward scratch
+#ifdef TFMATH_ONEDNN
   std::unique_ptr<OneDnnConv2d> onednn_;  // set when the engine is oneDNN
   FloatBuffer dKernel_, dBias_;           // oneDNN writes gradients; they are added from here
+#endif
 };
 
 }  // namespace tfmath
