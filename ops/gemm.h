@@ -1,5 +1,6 @@
-// gemm.h: the one matrix multiply every op uses, so the backend (oneDNN, OpenBLAS or Eigen) is chosen in
-// one place. Row-major throughout. Thread-safe; runs on computeThreads() threads (ops/threads.h).
+// gemm.h: the one matrix multiply every op uses, so the backend (oneDNN, OpenBLAS or Eigen) is
+// chosen in one place. Row-major throughout. Thread-safe; runs on computeThreads() threads
+// (ops/threads.h).
 #pragma once
 
 namespace tfmath {
