@@ -31,7 +31,10 @@ void setComputeThreads(int n) {
 void applyComputeThreads() {
   const int n = wanted.load();
 #ifdef TFMATH_OPENBLAS
-  if (openblasThreads.exchange(n) != n) openblas_set_num_threads(n);
+  if (openblasThreads.load(std::memory_order_relaxed) != n) {  // a load, not a write, per call
+    openblasThreads.store(n, std::memory_order_relaxed);
+    openblas_set_num_threads(n);
+  }
 #endif
 #ifdef TFMATH_ONEDNN
   // OpenMP's count is per calling thread: the trainer's thread sets its own.
