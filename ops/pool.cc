@@ -17,6 +17,17 @@ int64_t strideOf(proto::MaxPool2d::Reader m) {
 
 }  // namespace
 
+Shape pooledShape(const Shape& input, int64_t k, int64_t s, const std::string& field, Problems& p) {
+  if (!p.check(input.size() == 3, field,
+               "needs an H×W×C input per sample but gets " + shapeString(input) + " per sample"))
+    return {};
+  if (!p.check(k <= input[0] && k <= input[1], field + ".poolSize",
+               "window " + std::to_string(k) + " pools its " + std::to_string(input[0]) + "×" +
+                   std::to_string(input[1]) + " input to nothing"))
+    return {};
+  return {poolAxis(input[0], k, s), poolAxis(input[1], k, s), input[2]};
+}
+
 const LayerOp& maxPool2dOp() {
   static const LayerOp op{
       .math =
@@ -37,16 +48,7 @@ const LayerOp& maxPool2dOp() {
           },
       .outputShape = [](const LayerArgs& a, const std::string& field, Problems& p) -> Shape {
         auto m = a.layer.getMaxPool2d();
-        const int64_t k = m.getPoolSize(), s = strideOf(m);
-        if (!p.check(
-                a.input.size() == 3, field,
-                "needs an H×W×C input per sample but gets " + shapeString(a.input) + " per sample"))
-          return {};
-        if (!p.check(k <= a.input[0] && k <= a.input[1], field + ".poolSize",
-                     "window " + std::to_string(k) + " pools its " + std::to_string(a.input[0]) +
-                         "×" + std::to_string(a.input[1]) + " input to nothing"))
-          return {};
-        return {poolAxis(a.input[0], k, s), poolAxis(a.input[1], k, s), a.input[2]};
+        return pooledShape(a.input, m.getPoolSize(), strideOf(m), field, p);
       },
       .cpu = [](const LayerArgs& a) -> std::unique_ptr<Layer> {
         auto m = a.layer.getMaxPool2d();

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 
 #include "ops/layer.h"
 #include "ops/layer_op.h"
@@ -15,6 +16,11 @@ const LayerOp& maxPool2dOp();
 inline int64_t poolAxis(int64_t in, int64_t pool, int64_t stride) {
   return (in - pool) / stride + 1;
 }
+
+// The shape rule of a pooling layer (`field`, e.g. "model[1].maxPool2d"): an H×W×C input and a
+// window that fits it give OH×OW×C; otherwise a problem is recorded and {} returned.
+Shape pooledShape(const Shape& input, int64_t pool, int64_t stride, const std::string& field,
+                  Problems& problems);
 
 class MaxPool2d : public Layer {
  public:

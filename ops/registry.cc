@@ -4,6 +4,7 @@
 #include <capnp/schema.h>
 
 #include "ops/activation.h"
+#include "ops/average_pool.h"
 #include "ops/conv2d.h"
 #include "ops/dense.h"
 #include "ops/flatten.h"
@@ -43,7 +44,8 @@ std::string caseName(proto::Layer::Reader layer) {
 
 const std::vector<const LayerOp*>& layerOps() {
   static const std::vector<const LayerOp*> ops{
-      &denseOp(), &conv2dOp(), &maxPool2dOp(), &flattenOp(), &reluOp(), &sigmoidOp(), &tanhOp()};
+      &denseOp(),   &conv2dOp(), &maxPool2dOp(), &averagePool2dOp(), &globalAveragePool2dOp(),
+      &flattenOp(), &reluOp(),   &sigmoidOp(),   &tanhOp()};
   return ops;
 }
 

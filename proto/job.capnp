@@ -143,6 +143,12 @@ struct Layer {
 
     activation @4 :Activation;
     # An element-wise activation on its own.
+
+    averagePool2d @5 :AveragePool2d;
+    # Mean over each poolSize×poolSize window of an H×W×C input.
+
+    globalAveragePool2d @6 :Void;
+    # Mean over all H×W positions of each channel: an H×W×C input becomes C values.
   }
 }
 
@@ -197,6 +203,17 @@ struct Conv2d {
 
 struct MaxPool2d {
   # Max pooling over square windows; windows that would run past the input are dropped (floor).
+
+  poolSize @0 :UInt32;
+  # Side of the square window. Must be > 0 and no larger than the input.
+
+  stride @1 :UInt32;
+  # Step between windows; 0 means poolSize.
+}
+
+struct AveragePool2d {
+  # Average pooling over square windows; windows that would run past the input are dropped (floor),
+  # so every mean is over poolSize² inputs.
 
   poolSize @0 :UInt32;
   # Side of the square window. Must be > 0 and no larger than the input.

@@ -1,19 +1,22 @@
 // gpu_ops_test.cc: every CUDA kernel (kernels/) against its CPU op on random inputs: dense, conv2d
-// (valid and same padding, strides 1 and 2), max pooling (overlapping windows too), the
+// (valid and same padding, strides 1 and 2), max and average pooling (overlapping windows too), the
 // activations, flatten, both losses, SGD (momentum, Nesterov, weight decay) and Adam over several
 // steps; and the same bits from two runs. Tolerance: 1e-5 relative to the largest CPU value for
 // element-wise ops and the losses; 1e-4 for the GEMM-based ops, whose sums cuBLAS orders
 // differently from OpenBLAS. Without a CUDA device every test skips, saying so.
+#include <capnp/message.h>
 #include <gtest/gtest.h>
 
 #include <cmath>
 
+#include "kernels/average_pool.cuh"
 #include "kernels/conv2d.cuh"
 #include "kernels/dense.cuh"
 #include "kernels/gpu_layer.cuh"
 #include "kernels/loss.cuh"
 #include "kernels/optimizer.cuh"
 #include "kernels/pool.cuh"
+#include "ops/average_pool.h"
 #include "ops/conv2d.h"
 #include "ops/dense.h"
 #include "ops/loss.h"
@@ -153,6 +156,39 @@ TEST_F(Gpu, MaxPoolMatchesTheCpuExactly) {
     cuda::maxPoolBackward(s, arg.get(), gdy.get(), gdx.get());
     EXPECT_EQ(download(gy, y.size()), asVector(y)) << "pool " << pool << " stride " << stride;
     EXPECT_EQ(download(gdx, x.size()), asVector(dx)) << "pool " << pool << " stride " << stride;
+  }
+}
+
+// Both average pools, built on both devices by their registry entries from a job's layer, as the
+// CPU model and the GPU backend build them: the sums run in the same order, so within 1e-5.
+TEST_F(Gpu, AveragePoolsMatchTheCpu) {
+  const Shape input{9, 8, 3};
+  for (int which = 0; which < 3; ++which) {  // disjoint windows, overlapping windows, global
+    capnp::MallocMessageBuilder message;
+    auto layer = message.initRoot<proto::Layer>();
+    if (which < 2) {
+      auto pool = layer.initAveragePool2d();
+      pool.setPoolSize(which == 0 ? 2 : 3);
+      pool.setStride(2);
+    } else {
+      layer.setGlobalAveragePool2d();
+    }
+    const LayerOp& op = which < 2 ? averagePool2dOp() : globalAveragePool2dOp();
+    std::unique_ptr<Layer> cpu = op.cpu({layer.asReader(), input});
+    std::unique_ptr<cuda::GpuLayer> gpu = op.gpu({layer.asReader(), input});
+    Rng rng(8);
+    const int n = 5;
+    Tensor x = randomTensor({n, 9, 8, 3}, rng), y, dx;
+    cpu->forward(x, y);
+    Tensor dy = randomTensor(y.shape(), rng);
+    cpu->backward(x, y, dy, &dx);
+    cuda::Blas blas;
+    auto gx = cuda::toDevice(asVector(x)), gdy = cuda::toDevice(asVector(dy));
+    auto gy = cuda::deviceArray<float>(y.size()), gdx = cuda::deviceArray<float>(x.size());
+    gpu->forward(blas, n, gx.get(), gy.get());
+    gpu->backward(blas, n, gx.get(), gy.get(), gdy.get(), gdx.get());
+    EXPECT_LE(relativeError(download(gy, y.size()), y.data(), y.size()), 1e-5) << which;
+    EXPECT_LE(relativeError(download(gdx, x.size()), dx.data(), x.size()), 1e-5) << which;
   }
 }
 

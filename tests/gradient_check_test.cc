@@ -7,6 +7,7 @@
 #include <functional>
 
 #include "ops/activation.h"
+#include "ops/average_pool.h"
 #include "ops/conv2d.h"
 #include "ops/dense.h"
 #include "ops/flatten.h"
@@ -133,6 +134,56 @@ INSTANTIATE_TEST_SUITE_P(Shapes, PoolGradient,
                                            PoolCase{2, 5, 5, 2, 2, 2},    // does not divide
                                            PoolCase{1, 7, 6, 1, 3, 2},    // overlapping windows
                                            PoolCase{1, 5, 7, 3, 3, 3}));  // 3×3 into 5×7
+
+class AveragePoolGradient : public ::testing::TestWithParam<PoolCase> {};
+
+TEST_P(AveragePoolGradient, MatchesFiniteDifferences) {
+  const PoolCase k = GetParam();
+  Rng rng(6);
+  AveragePool2d layer({k.h, k.w, k.c}, k.pool, k.stride);
+  checkLayer(layer, randomTensor({k.n, k.h, k.w, k.c}, rng), 41);
+}
+
+INSTANTIATE_TEST_SUITE_P(Shapes, AveragePoolGradient,
+                         ::testing::Values(PoolCase{1, 4, 4, 1, 2, 2},    // divides, batch 1
+                                           PoolCase{2, 5, 5, 2, 2, 2},    // does not divide
+                                           PoolCase{1, 7, 6, 1, 3, 2},    // overlapping windows
+                                           PoolCase{1, 5, 7, 3, 3, 3}));  // 3×3 into 5×7
+
+// Closed form: a 2×2 mean of 1..4 is 2.5; with overlapping windows (3×3 every 1 over 4×4) the
+// centre elements sit in all four windows and the corners in one, so dX = dY·count/9.
+TEST(AveragePool, MeansAndCountsInClosedForm) {
+  AveragePool2d pool({2, 2, 1}, 2, 2);
+  Tensor x({1, 2, 2, 1}), y, dx;
+  for (int i = 0; i < 4; ++i) x[i] = static_cast<float>(i + 1);
+  pool.forward(x, y);
+  ASSERT_EQ(y.shape(), (Shape{1, 1, 1, 1}));
+  EXPECT_FLOAT_EQ(y[0], 2.5f);
+
+  AveragePool2d overlapping({4, 4, 1}, 3, 1);
+  Tensor x4({1, 4, 4, 1}), y4, dy4({1, 2, 2, 1});
+  x4.setZero();
+  overlapping.forward(x4, y4);
+  for (int i = 0; i < 4; ++i) dy4[i] = 9.0f;
+  overlapping.backward(x4, y4, dy4, &dx);
+  const float counts[16] = {1, 2, 2, 1, 2, 4, 4, 2, 2, 4, 4, 2, 1, 2, 2, 1};
+  for (int i = 0; i < 16; ++i) EXPECT_FLOAT_EQ(dx[i], counts[i]) << i;
+}
+
+TEST(GradientCheck, GlobalAveragePool) {
+  Rng rng(7);
+  for (int64_t n : {1, 3}) {
+    GlobalAveragePool2d layer({3, 4, 2});
+    checkLayer(layer, randomTensor({n, 3, 4, 2}, rng), 42 + n);
+  }
+  GlobalAveragePool2d pool({2, 1, 2});
+  Tensor x({1, 2, 1, 2}), y;
+  for (int i = 0; i < 4; ++i) x[i] = static_cast<float>(i);  // channel 0: 0, 2; channel 1: 1, 3
+  pool.forward(x, y);
+  ASSERT_EQ(y.shape(), (Shape{1, 2}));
+  EXPECT_FLOAT_EQ(y[0], 1.0f);
+  EXPECT_FLOAT_EQ(y[1], 2.0f);
+}
 
 TEST(GradientCheck, Flatten) {
   Rng rng(5);

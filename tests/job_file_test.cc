@@ -219,6 +219,19 @@ INSTANTIATE_TEST_SUITE_P(
                 kSgd + kRun,
             "model[0].maxPool2d.poolSize: window 29 pools its 28×28 input to nothing"},
         BadJob{kFashionSmall +
+                   "model = [(averagePool2d = (poolSize = 30)), (flatten = void), (dense = "
+                   "(units = 10))], loss = softmaxCrossEntropy," +
+                   kSgd + kRun,
+               "model[0].averagePool2d.poolSize: window 30 pools its 28×28 input to nothing"},
+        BadJob{kFashionSmall +
+                   "model = [(averagePool2d = (poolSize = 0)), (flatten = void), (dense = "
+                   "(units = 10))], loss = softmaxCrossEntropy," +
+                   kSgd + kRun,
+               "model[0].averagePool2d.poolSize: must be > 0"},
+        BadJob{kLinear + "model = [(globalAveragePool2d = void), (dense = (units = 1))]," + kSgd +
+                   kRun,
+               "model[0].globalAveragePool2d: needs an H×W×C input per sample but gets [1]"},
+        BadJob{kFashionSmall +
                    "model = [(conv2d = (filters = 4, kernelSize = 0)), (flatten = void), (dense = "
                    "(units = 10))],"
                    "loss = softmaxCrossEntropy," +
