@@ -1,4 +1,5 @@
-// data_check.cc: the checks of a job against its data: the model's shapes and the loss.
+// data_check.cc: the checks of a job against its data: the model's shapes, the schedule's length
+// and the loss.
 #include "jobs/data_check.h"
 
 #include "jobs/job_check.h"
@@ -23,6 +24,15 @@ std::vector<std::string> checkModelAgainstData(proto::Job::Reader job, const Dat
   }
   p.check(ops > 0 || !p.empty(), "model", "has only identities (activation = none); add a layer");
   if (!p.list.empty()) return p.list;
+
+  if (job.getSchedule().isCosineDecay()) {
+    const uint64_t batch = job.getBatchSize(), samples = static_cast<uint64_t>(data.train.size());
+    const uint64_t total = (samples + batch - 1) / batch * job.getEpochs();
+    const uint32_t warmup = job.getSchedule().getCosineDecay().getWarmupSteps();
+    p.check(warmup <= total, "schedule.cosineDecay.warmupSteps",
+            std::to_string(warmup) + " is longer than the run's " + std::to_string(total) +
+                " updates (epochs × ⌈samples / batchSize⌉)");
+  }
 
   const std::string last =
       layers.size() ? "model[" + std::to_string(layers.size() - 1) + "]" : "model";

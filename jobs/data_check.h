@@ -13,7 +13,8 @@
 
 namespace tfmath {
 
-// Checks the model's shapes against the data's sample shape and the loss against the targets.
+// Checks the model's shapes against the data's sample shape, a cosine schedule's warm-up against
+// the run's updates, and the loss against the targets.
 // Returns every problem found (the first bad layer stops the shape walk).
 std::vector<std::string> checkModelAgainstData(proto::Job::Reader job, const Data& data);
 

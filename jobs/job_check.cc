@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "base/printable.h"
+#include "ops/optimizer.h"
 #include "ops/problems.h"
 #include "ops/registry.h"
 
@@ -29,6 +30,21 @@ void checkText(Problems& p, std::string_view text, size_t limit, const std::stri
               "must be at most " + std::to_string(limit) + " bytes, not " +
                   std::to_string(text.size())))
     p.check(isPrintableUtf8(text), field, "must be printable UTF-8 without control characters");
+}
+
+void checkSchedule(Problems& p, proto::Schedule::Reader schedule) {
+  if (schedule.isStepDecay()) {
+    auto s = schedule.getStepDecay();
+    p.check(s.getEvery() > 0, "schedule.stepDecay.every", "must be > 0");
+    p.check(std::isfinite(s.getFactor()) && s.getFactor() > 0 && s.getFactor() <= 1,
+            "schedule.stepDecay.factor", "must be in (0, 1], not " + std::to_string(s.getFactor()));
+  } else if (schedule.isCosineDecay()) {
+    const double f = schedule.getCosineDecay().getFinalFraction();
+    p.check(std::isfinite(f) && f >= 0 && f <= 1, "schedule.cosineDecay.finalFraction",
+            "must be in [0, 1], not " + std::to_string(f));
+  } else {
+    p.check(schedule.isConstant(), "schedule", "a schedule this tfmath does not know");
+  }
 }
 
 constexpr size_t kNameBytes = 256, kPathBytes = 4096;
@@ -59,13 +75,23 @@ std::vector<std::string> checkJobFields(proto::Job::Reader job) {
             "needs momentum > 0");
     p.check(std::isfinite(s.getWeightDecay()) && s.getWeightDecay() >= 0,
             "optimizer.sgd.weightDecay", "must be a finite number >= 0");
+  } else if (opt.isAdam() || opt.isAdamW()) {
+    const std::string field = opt.isAdam() ? "optimizer.adam" : "optimizer.adamW";
+    const AdamConfig a = adamConfig(opt);
+    checkRate(p, a.learningRate, field + ".learningRate");
+    checkUnit(p, a.beta1, field + ".beta1");
+    checkUnit(p, a.beta2, field + ".beta2");
+    checkRate(p, a.epsilon, field + ".epsilon");
+    if (opt.isAdamW())
+      p.check(std::isfinite(a.weightDecay) && a.weightDecay >= 0, field + ".weightDecay",
+              "must be a finite number >= 0, not " + std::to_string(a.weightDecay));
   } else {
-    auto a = opt.getAdam();
-    checkRate(p, a.getLearningRate(), "optimizer.adam.learningRate");
-    checkUnit(p, a.getBeta1(), "optimizer.adam.beta1");
-    checkUnit(p, a.getBeta2(), "optimizer.adam.beta2");
-    checkRate(p, a.getEpsilon(), "optimizer.adam.epsilon");
+    p.check(false, "optimizer", "an optimizer this tfmath does not know");
   }
+  checkSchedule(p, job.getSchedule());
+  p.check(std::isfinite(job.getClipGlobalNorm()) && job.getClipGlobalNorm() >= 0, "clipGlobalNorm",
+          "must be a finite number >= 0 (0: no clipping), not " +
+              std::to_string(job.getClipGlobalNorm()));
   return p.list;
 }
 

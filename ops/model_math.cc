@@ -26,7 +26,13 @@ const std::map<std::string, std::vector<std::pair<std::string, std::string>>>& h
        {{"\\eta", "learningRate"},
         {"\\beta_1", "beta1"},
         {"\\beta_2", "beta2"},
-        {"\\epsilon", "epsilon"}}}};
+        {"\\epsilon", "epsilon"}}},
+      {"adamW",
+       {{"\\eta", "learningRate"},
+        {"\\beta_1", "beta1"},
+        {"\\beta_2", "beta2"},
+        {"\\epsilon", "epsilon"},
+        {"\\lambda", "weightDecay"}}}};
   return table;
 }
 

@@ -11,6 +11,7 @@
 #include "ops/loss.h"
 #include "ops/optimizer.h"
 #include "ops/pool.h"
+#include "ops/schedule.h"
 
 namespace tfmath {
 
@@ -89,7 +90,9 @@ const std::vector<const OpMath*>& opRegistry() {
   static const std::vector<const OpMath*> ops = [] {
     std::vector<const OpMath*> all;
     for (const LayerOp* op : layerOps()) all.push_back(&op->math);
-    for (const OpMath* m : {&mseMath(), &softmaxCrossEntropyMath(), &sgdMath(), &adamMath()})
+    for (const OpMath* m :
+         {&mseMath(), &softmaxCrossEntropyMath(), &sgdMath(), &adamMath(), &adamWMath(),
+          &clipGlobalNormMath(), &constantScheduleMath(), &stepDecayMath(), &cosineDecayMath()})
       all.push_back(m);
     return all;
   }();
@@ -129,7 +132,9 @@ std::string opsMarkdown() {
             (kind == "loss" ? "es" : "s") + "\n";
     }
     md += "\n### `" + op->name + "`\n\n" + op->summary + "\n\n";
-    md += (op->kind == "optimizer" ? "Update:\n\n" : "Forward:\n\n");
+    md += op->kind == "optimizer" || op->kind == "clip" ? "Update:\n\n"
+          : op->kind == "schedule"                      ? "Factor of the learning rate:\n\n"
+                                                        : "Forward:\n\n";
     md += "$$" + op->forward + "$$\n\n";
     if (!op->gradients.empty()) {
       md += "Gradients:\n\n";
@@ -137,7 +142,9 @@ std::string opsMarkdown() {
         md += "- w.r.t. $" + wrt + "$: $$" + latex + "$$\n";
       md += "\n";
     }
-    md += op->shapes + "\n\nImplemented in `" + op->cpu + "` (CPU) and `" + op->gpu + "` (GPU).\n";
+    md += op->shapes + "\n\nImplemented in `" + op->cpu + "` " +
+          (op->gpu.empty() ? "(on the host, for both devices).\n"
+                           : "(CPU) and `" + op->gpu + "` (GPU).\n");
   }
   return md;
 }

@@ -40,6 +40,17 @@ struct Job {
 
   device @10 :Device = any;
   # Which workers may train it. All-GPU jobs sum gradients with NCCL, others with Gloo.
+
+  schedule @11 :Schedule;
+  # How the learning rate changes over the run: each update uses the optimizer's learningRate times
+  # the schedule's factor at that update. Constant by default. The factor depends only on the step,
+  # so a resumed run continues the schedule where its checkpoint left it.
+
+  clipGlobalNorm @12 :Float64;
+  # When > 0, the largest global norm of the gradient: the batch-mean gradient of all parameters
+  # together, g, becomes g · min(1, clipGlobalNorm / ‖g‖₂) before the update. Computed after the
+  # gradients are summed over the workers, so every worker clips alike. 0 (the default) never
+  # clips; a negative value is refused.
 }
 
 enum Device {
@@ -238,6 +249,9 @@ struct Optimizer {
 
     adam @1 :Adam;
     # Adam (Kingma & Ba, 2015) with bias correction.
+
+    adamW @2 :AdamW;
+    # Adam with decoupled weight decay (Loshchilov & Hutter, 2019), as PyTorch's AdamW.
   }
 }
 
@@ -271,4 +285,60 @@ struct Adam {
 
   epsilon @3 :Float64 = 1e-8;
   # ε. Must be > 0.
+}
+
+struct AdamW {
+  # Adam's moments, and a decay of the weights themselves that is not part of the gradient:
+  # w ← w − η (m̂ / (√v̂ + ε) + λ w).
+
+  learningRate @0 :Float64 = 0.001;
+  # η. Must be finite and > 0.
+
+  beta1 @1 :Float64 = 0.9;
+  # β1, in [0, 1).
+
+  beta2 @2 :Float64 = 0.999;
+  # β2, in [0, 1).
+
+  epsilon @3 :Float64 = 1e-8;
+  # ε. Must be > 0.
+
+  weightDecay @4 :Float64 = 0.01;
+  # λ, the decay per unit of learning rate, as PyTorch's. Must be finite and >= 0.
+}
+
+struct Schedule {
+  # The factor that multiplies the optimizer's learning rate at update t = 1, 2, ..., T, where T is
+  # the run's updates: epochs × ⌈training samples / batchSize⌉.
+  union {
+    constant @0 :Void;
+    # 1 at every update.
+
+    stepDecay @1 :StepDecay;
+    # factor^⌊(t − 1) / every⌋: multiplied by `factor` after every `every` updates.
+
+    cosineDecay @2 :CosineDecay;
+    # A linear warm-up to 1 over warmupSteps updates, then half a cosine down to finalFraction at T.
+  }
+}
+
+struct StepDecay {
+  # factor^⌊(t − 1) / every⌋.
+
+  every @0 :UInt32;
+  # Updates between decays. Must be > 0.
+
+  factor @1 :Float64 = 0.1;
+  # What each decay multiplies the rate by, in (0, 1].
+}
+
+struct CosineDecay {
+  # t / warmupSteps while t ≤ warmupSteps, then
+  # finalFraction + (1 − finalFraction) · (1 + cos(π (t − warmupSteps) / (T − warmupSteps))) / 2.
+
+  warmupSteps @0 :UInt32;
+  # Updates of the linear warm-up; 0 starts at 1 at once. No more than the run's T.
+
+  finalFraction @1 :Float64;
+  # The factor at the last update, in [0, 1].
 }

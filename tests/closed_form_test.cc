@@ -1,4 +1,5 @@
 // closed_form_test.cc: ops and update rules against answers worked out by hand.
+#include <capnp/message.h>
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -8,6 +9,7 @@
 #include "ops/loss.h"
 #include "ops/optimizer.h"
 #include "ops/pool.h"
+#include "ops/schedule.h"
 
 namespace tfmath {
 namespace {
@@ -94,7 +96,7 @@ TEST(ClosedForm, SgdStepOnQuadratic) {
   // w = 5, a = 2, c = 1: g = 8; w' = 5 − 0.1·8 = 4.2.
   auto sgd = makeSgd({0.1, 0, 0, false}, 1);
   float w = 5, g = quadraticGrad(w, 2, 1);
-  sgd->update(&w, &g, 1);
+  sgd->update(&w, &g, 1, 1.0);
   EXPECT_FLOAT_EQ(w, 4.2f);
 }
 
@@ -103,15 +105,15 @@ TEST(ClosedForm, SgdMomentumAndNesterovTwoSteps) {
   // = 2.84.
   auto sgd = makeSgd({0.1, 0.9, 0, false}, 1);
   float w = 5, g = quadraticGrad(w, 2, 1);
-  sgd->update(&w, &g, 1);
+  sgd->update(&w, &g, 1, 1.0);
   EXPECT_FLOAT_EQ(w, 4.2f);
   g = quadraticGrad(w, 2, 1);
-  sgd->update(&w, &g, 2);
+  sgd->update(&w, &g, 2, 1.0);
   EXPECT_NEAR(w, 2.84f, 1e-5);
   // Nesterov: v1 = 8, w1 = 5 − 0.1·(8 + 0.9·8) = 3.48.
   auto nesterov = makeSgd({0.1, 0.9, 0, true}, 1);
   float wn = 5, gn = quadraticGrad(wn, 2, 1);
-  nesterov->update(&wn, &gn, 1);
+  nesterov->update(&wn, &gn, 1, 1.0);
   EXPECT_NEAR(wn, 3.48f, 1e-5);
 }
 
@@ -119,7 +121,7 @@ TEST(ClosedForm, SgdWeightDecay) {
   // g = 0, λ = 0.5: w' = w − η·λ·w = 2 − 0.1·1 = 1.9.
   auto sgd = makeSgd({0.1, 0, 0.5, false}, 1);
   float w = 2, g = 0;
-  sgd->update(&w, &g, 1);
+  sgd->update(&w, &g, 1, 1.0);
   EXPECT_FLOAT_EQ(w, 1.9f);
 }
 
@@ -127,9 +129,53 @@ TEST(ClosedForm, AdamFirstStepIsSignedLearningRate) {
   // At t = 1, m̂ = g and v̂ = g², so w' = w − η·g/(|g| + ε).
   auto adam = makeAdam({0.01, 0.9, 0.999, 1e-8}, 2);
   float w[2] = {1, 1}, g[2] = {4, -0.5f};
-  adam->update(w, g, 1);
+  adam->update(w, g, 1, 1.0);
   EXPECT_NEAR(w[0], 0.99f, 1e-6);
   EXPECT_NEAR(w[1], 1.01f, 1e-6);
+}
+
+TEST(ClosedForm, AdamWDecaysTheWeightsApartFromTheGradient) {
+  // η = 0.01, λ = 0.1. With g = 4 at t = 1, m̂/√v̂ = 1: w' = 1 − 0.01·(1 + 0.1·1) = 0.989. With
+  // g = 0 the moments stay 0 and only the decay acts: w' = 1 − 0.01·0.1 = 0.999 (Adam with an L2
+  // term in the gradient would instead take a full signed step, to 0.99).
+  auto adamW = makeAdam({0.01, 0.9, 0.999, 1e-8, 0.1}, 2);
+  float w[2] = {1, 1}, g[2] = {4, 0};
+  adamW->update(w, g, 1, 1.0);
+  EXPECT_NEAR(w[0], 0.989f, 1e-6);
+  EXPECT_NEAR(w[1], 0.999f, 1e-6);
+}
+
+TEST(ClosedForm, RateFactorScalesTheStep) {
+  // The SGD step of SgdStepOnQuadratic at half the rate: w' = 5 − 0.05·8 = 4.6.
+  auto sgd = makeSgd({0.1, 0, 0, false}, 1);
+  float w = 5, g = quadraticGrad(w, 2, 1);
+  sgd->update(&w, &g, 1, 0.5);
+  EXPECT_FLOAT_EQ(w, 4.6f);
+}
+
+TEST(ClosedForm, Schedules) {
+  capnp::MallocMessageBuilder message;
+  auto schedule = message.initRoot<proto::Schedule>();
+  EXPECT_EQ(scheduleFactor(schedule, 7, 10), 1.0);  // constant by default
+  auto step = schedule.initStepDecay();
+  step.setEvery(3);
+  step.setFactor(0.5);
+  // Updates 1-3 at 1, 4-6 at 0.5, 7 at 0.25.
+  const double decayed[] = {1, 1, 1, 0.5, 0.5, 0.5, 0.25};
+  for (uint64_t t = 1; t <= 7; ++t)
+    EXPECT_DOUBLE_EQ(scheduleFactor(schedule, t, 7), decayed[t - 1]);
+  auto cosine = schedule.initCosineDecay();
+  cosine.setWarmupSteps(2);
+  cosine.setFinalFraction(0.1);
+  // T = 6: warm-up 0.5, 1; then 0.1 + 0.9·(1 + cos(π·(t − 2)/4))/2: t = 3 gives
+  // 0.1 + 0.45·(1 + √2/2), t = 4 gives 0.55, t = 6 gives 0.1.
+  EXPECT_DOUBLE_EQ(scheduleFactor(schedule, 1, 6), 0.5);
+  EXPECT_DOUBLE_EQ(scheduleFactor(schedule, 2, 6), 1.0);
+  EXPECT_NEAR(scheduleFactor(schedule, 3, 6), 0.1 + 0.45 * (1 + std::sqrt(0.5)), 1e-15);
+  EXPECT_NEAR(scheduleFactor(schedule, 4, 6), 0.55, 1e-15);
+  EXPECT_NEAR(scheduleFactor(schedule, 6, 6), 0.1, 1e-15);
+  cosine.setWarmupSteps(0);  // no warm-up: starts just below 1
+  EXPECT_NEAR(scheduleFactor(schedule, 1, 4), 0.1 + 0.45 * (1 + std::sqrt(0.5)), 1e-15);
 }
 
 }  // namespace

@@ -1,9 +1,10 @@
 // gpu_ops_test.cc: every CUDA kernel (kernels/) against its CPU op on random inputs: dense, conv2d
-// (valid and same padding, strides 1 and 2), max and average pooling (overlapping windows too), the
-// activations, flatten, both losses, SGD (momentum, Nesterov, weight decay) and Adam over several
-// steps; and the same bits from two runs. Tolerance: 1e-5 relative to the largest CPU value for
-// element-wise ops and the losses; 1e-4 for the GEMM-based ops, whose sums cuBLAS orders
-// differently from OpenBLAS. Without a CUDA device every test skips, saying so.
+// (valid and same padding, strides 1 and 2), max and average pooling (overlapping windows too),
+// the activations, flatten, both losses, SGD (momentum, Nesterov, weight decay), Adam and AdamW
+// over several steps at a varying rate, and the clip's sum of squares; and the same bits from two
+// runs. Tolerance: 1e-5 relative to the largest CPU value for element-wise ops and the losses;
+// 1e-4 for the GEMM-based ops, whose sums cuBLAS orders differently from OpenBLAS. Without a CUDA
+// device every test skips, saying so.
 #include <capnp/message.h>
 #include <gtest/gtest.h>
 
@@ -256,30 +257,52 @@ TEST_F(Gpu, OptimizersMatchTheCpuOverSeveralSteps) {
     g.resize(size);
     for (float& v : g) v = static_cast<float>(rng.uniform(-1, 1));
   }
-  // 0: plain SGD with weight decay; 1: momentum; 2: Nesterov; 3: Adam.
-  for (int which = 0; which < 4; ++which) {
+  // 0: plain SGD with weight decay; 1: momentum; 2: Nesterov; 3: Adam; 4: AdamW. Each step at a
+  // schedule's factor of its own.
+  for (int which = 0; which < 5; ++which) {
     const float momentum = which == 0 ? 0.0f : 0.9f;
     SgdConfig sgd{0.1, momentum, 0.01, which == 2};
-    AdamConfig adam{0.01, 0.9, 0.999, 1e-8};
+    AdamConfig adam{0.01, 0.9, 0.999, 1e-8, which == 4 ? 0.05 : 0.0};
     auto cpu = which < 3 ? makeSgd(sgd, size) : makeAdam(adam, size);
     std::vector<float> w = w0;
     auto gw = cuda::toDevice(w0), s0 = cuda::toDevice(std::vector<float>(size, 0.0f)),
          s1 = cuda::toDevice(std::vector<float>(size, 0.0f));
     for (uint64_t step = 1; step <= 3; ++step) {
       const auto& g = grads[step - 1];
-      cpu->update(w.data(), g.data(), step);
+      const double factor = 1.0 / static_cast<double>(step);
+      cpu->update(w.data(), g.data(), step, factor);
       auto gg = cuda::toDevice(g);
       if (which < 3)
-        cuda::sgdUpdate(gw.get(), gg.get(), s0.get(), size, 0.1f, momentum, 0.01f, which == 2);
+        cuda::sgdUpdate(gw.get(), gg.get(), s0.get(), size, static_cast<float>(0.1 * factor),
+                        momentum, 0.01f, which == 2);
       else
-        cuda::adamUpdate(gw.get(), gg.get(), s0.get(), s1.get(), size, 0.01, 0.9, 0.999, 1e-8,
-                         step);
+        cuda::adamUpdate(gw.get(), gg.get(), s0.get(), s1.get(), size, 0.01 * factor, 0.9, 0.999,
+                         1e-8, adam.weightDecay, step);
     }
     EXPECT_LE(relativeError(download(gw, size), w.data(), size), 1e-5) << "optimizer " << which;
     for (size_t slot = 0; slot < cpu->slotNames().size(); ++slot)
       EXPECT_LE(relativeError(download(slot == 0 ? s0 : s1, size), cpu->slot(slot).data(), size),
                 1e-5)
           << "optimizer " << which << " slot " << cpu->slotNames()[slot];
+  }
+}
+
+// The clip's sum of squares: against a double sum on the host, over sizes below, at and above
+// one pass of the grid; and the same bits twice.
+TEST_F(Gpu, SumOfSquaresMatchesTheHost) {
+  auto partial = cuda::deviceArray<double>(cuda::kSumOfSquaresPartials);
+  for (long size : {1L, 1000L, 65536L, 300001L}) {
+    Rng rng(9);
+    std::vector<float> v(static_cast<size_t>(size));
+    double host = 0;
+    for (float& e : v) {
+      e = static_cast<float>(rng.uniform(-1, 1));
+      host += static_cast<double>(e) * e;
+    }
+    auto gv = cuda::toDevice(v);
+    const double first = cuda::sumOfSquares(gv.get(), size, partial.get());
+    EXPECT_NEAR(first, host, 1e-12 * host) << size;
+    EXPECT_EQ(cuda::sumOfSquares(gv.get(), size, partial.get()), first) << size;
   }
 }
 

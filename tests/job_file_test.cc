@@ -197,6 +197,23 @@ INSTANTIATE_TEST_SUITE_P(
                "optimizer.sgd.learningRate"},
         BadJob{kLinear + kDense1 + "optimizer = (adam = (learningRate = 0)), " + kRun,
                "optimizer.adam.learningRate"},
+        BadJob{kLinear + kDense1 + "optimizer = (adamW = (weightDecay = -0.01)), " + kRun,
+               "optimizer.adamW.weightDecay: must be a finite number >= 0, not -0.010000"},
+        BadJob{kLinear + kDense1 + "optimizer = (adamW = (beta2 = 1)), " + kRun,
+               "optimizer.adamW.beta2: must be in [0, 1)"},
+        BadJob{kLinear + kDense1 + kSgd + kRun + "clipGlobalNorm = -1",
+               "clipGlobalNorm: must be a finite number >= 0 (0: no clipping), not -1.000000"},
+        BadJob{kLinear + kDense1 + kSgd + kRun + "schedule = (stepDecay = (factor = 0.5))",
+               "schedule.stepDecay.every: must be > 0"},
+        BadJob{
+            kLinear + kDense1 + kSgd + kRun + "schedule = (stepDecay = (every = 10, factor = 1.5))",
+            "schedule.stepDecay.factor: must be in (0, 1], not 1.500000"},
+        BadJob{
+            kLinear + kDense1 + kSgd + kRun + "schedule = (cosineDecay = (finalFraction = -0.5))",
+            "schedule.cosineDecay.finalFraction: must be in [0, 1], not -0.500000"},
+        // kLinear holds 20 samples: 4 updates at batch 5 for one epoch.
+        BadJob{kLinear + kDense1 + kSgd + kRun + "schedule = (cosineDecay = (warmupSteps = 5))",
+               "schedule.cosineDecay.warmupSteps: 5 is longer than the run's 4 updates"},
         BadJob{kLinear + kDense1 + "optimizer = (sgd = (learningRate = 0.1, nesterov = true)), " +
                    kRun,
                "optimizer.sgd.nesterov: needs momentum > 0"},

@@ -130,13 +130,93 @@ TEST(Training, TrainsOnEachEpochsPermutationInOrder) {
       backend.zeroGradients();
       backend.stage(x, t);
       backend.train(nullptr);
-      backend.update(1.0f / static_cast<float>(count), ++step);
+      backend.update(1.0f / static_cast<float>(count), ++step, 1.0);
     }
   }
   FloatBuffer byHand(backend.size());
   backend.read(-1, byHand.data());
   ASSERT_EQ(byHand.size(), trained.size());
   EXPECT_EQ(std::memcmp(byHand.data(), trained.data(), trained.size() * sizeof(float)), 0);
+}
+
+// The update of a job with a schedule and a clip, written out from their formulas: the factor
+// 0.5^⌊(t − 1)/3⌋ and, when the mean gradient's norm ‖Σg‖/B exceeds c, the sum scaled by c/‖Σg‖
+// instead of 1/B. The bits must agree with the trainer's, and the clip must have acted.
+TEST(Training, ScheduleAndClipFollowTheirFormulas) {
+  TempDir dir;
+  const std::string fields = testing::fashionMlpJob(200, 20, 64) +
+                             "epochs = 2, schedule = (stepDecay = (every = 3, factor = 0.5)),"
+                             "clipGlobalNorm = 0.5";
+  JobFile f = JobFile::load(dir.write("j.capnp", testing::jobText(fields)));
+  JobFile unclipped = JobFile::load(dir.write(
+      "u.capnp",
+      testing::jobText(testing::fashionMlpJob(200, 20, 64) +
+                       "epochs = 2, schedule = (stepDecay = (every = 3, factor = 0.5))")));
+  const Data data = validateJob(f.job());
+  const FloatBuffer trained = train(f.job());
+
+  CpuBackend backend(f.job(), data.train.sampleShape());
+  const int64_t n = data.train.size(), b = f.job().getBatchSize();
+  uint64_t step = 0;
+  int clipped = 0;
+  Tensor x, t;
+  for (uint32_t epoch = 0; epoch < 2; ++epoch) {
+    const auto order = epochPermutation(f.job().getSeed(), epoch, static_cast<uint32_t>(n));
+    for (int64_t first = 0; first < n; first += b) {
+      const int64_t count = std::min(b, n - first);
+      data.train.gather(order.data() + first, count, x, t);
+      backend.zeroGradients();
+      backend.stage(x, t);
+      backend.train(nullptr);
+      double squares = 0;
+      for (float g : backend.gradients(Memory::host)) squares += static_cast<double>(g) * g;
+      float scale = 1.0f / static_cast<float>(count);
+      if (std::sqrt(squares) / static_cast<double>(count) > 0.5) {
+        scale = static_cast<float>(0.5 / std::sqrt(squares));
+        ++clipped;
+      }
+      ++step;
+      backend.update(scale, step, std::pow(0.5, static_cast<double>((step - 1) / 3)));
+    }
+  }
+  EXPECT_GT(clipped, 0);
+  FloatBuffer byHand(backend.size());
+  backend.read(-1, byHand.data());
+  ASSERT_EQ(byHand.size(), trained.size());
+  EXPECT_EQ(std::memcmp(byHand.data(), trained.data(), trained.size() * sizeof(float)), 0);
+  const FloatBuffer free = train(unclipped.job());
+  EXPECT_NE(std::memcmp(free.data(), trained.data(), trained.size() * sizeof(float)), 0);
+}
+
+// A checkpoint in the middle of a run with a cosine schedule, AdamW and a clip: the resumed run
+// continues the schedule from the saved step and ends on the same bits as the run without a stop.
+TEST(Training, ResumeMidRunContinuesTheScheduleBitForBit) {
+  TempDir dir;
+  JobFile f = JobFile::load(dir.write(
+      "j.capnp",
+      testing::jobText(testing::fashionData(200, 50) +
+                       "seed = 3, model = [(flatten = void), (dense = (units = 16, activation = "
+                       "relu)), (dense = (units = 10))], loss = softmaxCrossEntropy,"
+                       "optimizer = (adamW = (learningRate = 0.01, weightDecay = 0.1)),"
+                       "schedule = (cosineDecay = (warmupSteps = 3, finalFraction = 0.05)),"
+                       "clipGlobalNorm = 1.0, batchSize = 64, epochs = 3")));
+  const FloatBuffer straight = train(f.job());
+  const Data data = validateJob(f.job());
+  LocalCommunicator local;
+  capnp::MallocMessageBuilder message;
+  {
+    Trainer first(f.job(), data, local);
+    for (int i = 0; i < 6; ++i) first.step();  // into the second epoch, past the warm-up
+    first.saveState(message.initRoot<proto::ParameterState>(), Evaluation{});
+  }
+  Trainer resumed(f.job(), data, local);
+  resumed.resume(message.getRoot<proto::ParameterState>().asReader());
+  EXPECT_EQ(resumed.globalStep(), 6u);
+  Quiet quiet;
+  resumed.run(quiet);
+  const FloatBuffer values = resumed.parameters();
+  ASSERT_EQ(values.size(), straight.size());
+  EXPECT_EQ(std::memcmp(values.data(), straight.data(), straight.size() * sizeof(float)), 0);
 }
 
 TEST(Training, ResumeRefusesAStateOfAnotherModel) {

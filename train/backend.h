@@ -60,8 +60,12 @@ class Backend {
   // The gradients in `where`, for the communicator to sum in place; update() uses the copy last
   // handed out. A CPU backend has no device memory: it returns an empty span for Memory::device.
   virtual std::span<float> gradients(Memory where) = 0;
-  // gradients ×= scale, then the optimizer's update; step is 1-based (Adam's t).
-  virtual void update(float scale, uint64_t step) = 0;
+  // Σ g² over the copy of the gradients last handed out (the summed ones), accumulated in double:
+  // clipping by the global norm needs it. On a GPU it waits for the device.
+  virtual double gradientSumOfSquares() = 0;
+  // gradients ×= scale, then the optimizer's update at its learning rate × rateFactor (the
+  // schedule's factor); step is 1-based (Adam's t).
+  virtual void update(float scale, uint64_t step, double rateFactor) = 0;
   // What train() tells `overlap` when a rank has no samples this step: every gradient is final,
   // in the same calls, so every rank starts the same buckets.
   void announceFinal(Communicator& overlap) { announceFinal(overlap, 0, params_.size()); }

@@ -10,16 +10,6 @@
 
 namespace tfmath {
 
-std::unique_ptr<Optimizer> makeOptimizer(proto::Optimizer::Reader o, size_t size) {
-  if (o.isSgd()) {
-    auto s = o.getSgd();
-    return makeSgd({s.getLearningRate(), s.getMomentum(), s.getWeightDecay(), s.getNesterov()},
-                   size);
-  }
-  auto a = o.getAdam();
-  return makeAdam({a.getLearningRate(), a.getBeta1(), a.getBeta2(), a.getEpsilon()}, size);
-}
-
 CpuBackend::CpuBackend(proto::Job::Reader job, const Shape& input)
     : lossKind_(job.getLoss()), model_(job.getModel(), input) {
   model_.initialize(job.getSeed());
@@ -45,10 +35,16 @@ LossSums CpuBackend::evaluate(const Tensor& x, const Tensor& targets) {
   return loss(model_.forward(x), targets, nullptr);
 }
 
-void CpuBackend::update(float scale, uint64_t step) {
+double CpuBackend::gradientSumOfSquares() {
+  double sum = 0;
+  for (float g : model_.grads()) sum += static_cast<double>(g) * g;
+  return sum;
+}
+
+void CpuBackend::update(float scale, uint64_t step, double rateFactor) {
   FloatBuffer& g = model_.grads();
   VectorMap(g.data(), static_cast<int64_t>(g.size())) *= scale;
-  optimizer_->update(model_.values().data(), g.data(), step);
+  optimizer_->update(model_.values().data(), g.data(), step, rateFactor);
 }
 
 void CpuBackend::read(int slot, float* host) const {

@@ -9,8 +9,6 @@
 
 namespace tfmath {
 
-std::unique_ptr<Optimizer> makeOptimizer(proto::Optimizer::Reader optimizer, size_t size);
-
 class CpuBackend final : public Backend {
  public:
   CpuBackend(proto::Job::Reader job, const Shape& input);
@@ -28,7 +26,8 @@ class CpuBackend final : public Backend {
   std::span<float> gradients(Memory where) override {
     return where == Memory::host ? std::span<float>(model_.grads()) : std::span<float>();
   }
-  void update(float scale, uint64_t step) override;
+  double gradientSumOfSquares() override;
+  void update(float scale, uint64_t step, double rateFactor) override;
   std::vector<std::string> slotNames() const override { return optimizer_->slotNames(); }
   void read(int slot, float* host) const override;
   void write(int slot, const float* host) override;

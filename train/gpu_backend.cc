@@ -95,7 +95,8 @@ class GpuBackend final : public Backend {
   LossSums trainedLoss() override;
   LossSums evaluate(const Tensor& x, const Tensor& targets) override;
   std::span<float> gradients(Memory where) override;
-  void update(float scale, uint64_t step) override;
+  double gradientSumOfSquares() override;
+  void update(float scale, uint64_t step, double rateFactor) override;
   std::vector<std::string> slotNames() const override { return slotNames_; }
   void read(int slot, float* host) const override;
   void write(int slot, const float* host) override;
@@ -125,7 +126,8 @@ class GpuBackend final : public Backend {
   int staged_ = -1;   // the training batch stage() filled and train() has not used; −1: none
   int nextSlot_ = 0;  // the training batch the next stage() fills
   cuda::Stream copies_;
-  cuda::DeviceArray<double> sums_;  // the loss sums (two doubles)
+  cuda::DeviceArray<double> sums_;            // the loss sums (two doubles)
+  cuda::DeviceArray<double> squarePartials_;  // gradientSumOfSquares()'s, made on first use
   std::unique_ptr<double[], void (*)(double*)> hostSums_{nullptr, nullptr};
   cuda::Event lossReady_;
   Scratch dOut_, gradA_, gradB_;
@@ -347,7 +349,17 @@ std::span<float> GpuBackend::gradients(Memory where) {
   return {hostGrads_.get(), size_};
 }
 
-void GpuBackend::update(float scale, uint64_t step) {
+double GpuBackend::gradientSumOfSquares() {
+  if (summedIn_ == Memory::device) {
+    if (!squarePartials_) squarePartials_ = cuda::deviceArray<double>(cuda::kSumOfSquaresPartials);
+    return cuda::sumOfSquares(grads_.get(), static_cast<long>(size_), squarePartials_.get());
+  }
+  double sum = 0;
+  for (size_t i = 0; i < size_; ++i) sum += static_cast<double>(hostGrads_[i]) * hostGrads_[i];
+  return sum;
+}
+
+void GpuBackend::update(float scale, uint64_t step, double rateFactor) {
   if (summedIn_ == Memory::host) {  // summed in host memory: bring them back
     float* g = hostGrads_.get();
     for (size_t i = 0; i < size_; ++i) g[i] *= scale;
@@ -358,16 +370,15 @@ void GpuBackend::update(float scale, uint64_t step) {
   }
   auto o = job_.getOptimizer();
   if (o.isSgd()) {
-    auto s = o.getSgd();
+    const SgdConfig s = sgdConfig(o.getSgd());
     cuda::sgdUpdate(values_.get(), grads_.get(), slots_.empty() ? nullptr : slots_[0].get(),
-                    static_cast<long>(size_), static_cast<float>(s.getLearningRate()),
-                    static_cast<float>(s.getMomentum()), static_cast<float>(s.getWeightDecay()),
-                    s.getNesterov());
+                    static_cast<long>(size_), static_cast<float>(s.learningRate * rateFactor),
+                    static_cast<float>(s.momentum), static_cast<float>(s.weightDecay), s.nesterov);
   } else {
-    auto a = o.getAdam();
+    const AdamConfig a = adamConfig(o);
     cuda::adamUpdate(values_.get(), grads_.get(), slots_[0].get(), slots_[1].get(),
-                     static_cast<long>(size_), a.getLearningRate(), a.getBeta1(), a.getBeta2(),
-                     a.getEpsilon(), step);
+                     static_cast<long>(size_), a.learningRate * rateFactor, a.beta1, a.beta2,
+                     a.epsilon, a.weightDecay, step);
   }
 }
 

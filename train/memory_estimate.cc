@@ -59,7 +59,7 @@ MemoryEstimate estimateMemory(proto::Job::Reader job, const Data& data, uint32_t
   e.parameters = kFloat * params;
   e.gradients = e.parameters;
   auto opt = job.getOptimizer();
-  const int slots = opt.isAdam() ? 2 : (opt.getSgd().getMomentum() > 0 ? 1 : 0);
+  const int slots = !opt.isSgd() ? 2 : (opt.getSgd().getMomentum() > 0 ? 1 : 0);
   e.optimizerSlots = slots * e.parameters;
   // Each op's output and its gradient, for one local batch.
   e.activations = 2 * kFloat * outputs * e.localBatch;

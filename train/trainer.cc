@@ -11,6 +11,8 @@
 #include "jobs/job_error.h"
 #include "ops/denormals.h"
 #include "ops/loss.h"
+#include "ops/optimizer.h"
+#include "ops/schedule.h"
 
 namespace tfmath {
 
@@ -51,7 +53,8 @@ std::string epochSummary(const EpochReport& e, uint32_t epochs) {
     n += std::snprintf(text + n, sizeof text - n, "  %s accuracy %.2f%%", set,
                        100.0 * e.eval.accuracy);
   if (e.samplesPerSecond > 0)
-    std::snprintf(text + n, sizeof text - n, "  %.0f samples/s", e.samplesPerSecond);
+    n += std::snprintf(text + n, sizeof text - n, "  %.0f samples/s", e.samplesPerSecond);
+  if (e.learningRate > 0) std::snprintf(text + n, sizeof text - n, "  lr %.4g", e.learningRate);
   return text;
 }
 
@@ -166,7 +169,7 @@ StepReport Trainer::step() {
 
   // Summed over ranks by the allreduce: the batch's loss, and how many ranks asked to stop.
   double stats[2] = {0, 0};
-  double inputSeconds = 0, allreduceSeconds = 0;
+  double inputSeconds = 0, allreduceSeconds = 0, gradientNorm = NAN;
   try {
     // This step's slice was staged by the step before, unless it starts an epoch (or a resume).
     auto t = Clock::now();
@@ -194,7 +197,17 @@ StepReport Trainer::step() {
       throw std::runtime_error(std::string("loss is ") + (std::isnan(stats[0]) ? "nan" : "inf") +
                                " at step " + std::to_string(globalStep_ + 1));
     summedSizes_.insert(global);
-    backend_->update(1.0f / static_cast<float>(global), ++globalStep_);
+    // The mean gradient is the sum / global; clipping its norm to c scales the sum by c / ‖sum‖.
+    float scale = 1.0f / static_cast<float>(global);
+    if (const double clip = job_.getClipGlobalNorm(); clip > 0) {
+      const double sumNorm = std::sqrt(backend_->gradientSumOfSquares());
+      gradientNorm = sumNorm / static_cast<double>(global);
+      if (gradientNorm > clip) scale = static_cast<float>(clip / sumNorm);
+    }
+    ++globalStep_;
+    const double factor = scheduleFactor(job_.getSchedule(), globalStep_, totalSteps());
+    lastLearningRate_ = learningRateOf(job_.getOptimizer()) * factor;
+    backend_->update(scale, globalStep_, factor);
   } catch (...) {
     comm_.abortCollectives();  // buckets may be in flight: freeing the backend must not wait
     throw;
@@ -218,6 +231,8 @@ StepReport Trainer::step() {
   r.stepSeconds = seconds;
   r.allreduceSeconds = allreduceSeconds;
   r.inputSeconds = inputSeconds;
+  r.learningRate = lastLearningRate_;
+  r.gradientNorm = gradientNorm;
   if (stepInEpoch_ == stepsPerEpoch_) {
     lastEpochLoss_ = epochLossSum_ / static_cast<double>(epochSamples_);
     lastEpochRate_ = epochSeconds_ > 0 ? static_cast<double>(epochSamples_) / epochSeconds_ : 0;
@@ -262,7 +277,11 @@ void Trainer::run(TrainingObserver& observer) {
     StepReport r = step();
     observer.onStep(r);
     if (epoch_ != epoch) {
-      EpochReport e{epoch, lastEpochLoss_, {}, lastEpochRate_};
+      EpochReport e{epoch,
+                    lastEpochLoss_,
+                    {},
+                    lastEpochRate_,
+                    job_.getSchedule().isConstant() ? 0 : lastLearningRate_};
       if (comm_.rank() == 0) e.eval = lastEval_ = evaluate();
       observer.onEpoch(e);
     }

@@ -43,6 +43,11 @@ struct StepReport {
   // This rank's wall time for the step, and the parts of it in the allreduce and in gathering and
   // staging input.
   double stepSeconds = 0, allreduceSeconds = 0, inputSeconds = 0;
+  // The learning rate of this step's update: the optimizer's times the schedule's factor.
+  double learningRate = 0;
+  // With clipGlobalNorm set, the global norm of the batch-mean gradient before clipping; NaN
+  // otherwise.
+  double gradientNorm = NAN;
 };
 
 struct Evaluation {
@@ -56,11 +61,13 @@ struct EpochReport {
   double trainLoss = NAN;  // mean over this epoch's samples
   Evaluation eval;
   double samplesPerSecond = 0;  // this epoch's global training samples per second of its steps
+  double learningRate = 0;  // the rate of the epoch's last update when a schedule varies it; else 0
 };
 
 // "epoch 3/10: train loss 0.4100  test loss 0.4400  test accuracy 84.20%  61234 samples/s": how
-// `tfmath run` and a job's log show an epoch. Accuracy appears for classification only. Each
-// epoch's own speed shows whether training keeps its first epoch's pace.
+// `tfmath run` and a job's log show an epoch. Accuracy appears for classification only, and the
+// learning rate ("  lr 0.0005") with a schedule that varies it. Each epoch's own speed shows
+// whether training keeps its first epoch's pace.
 std::string epochSummary(const EpochReport& e, uint32_t epochs);
 
 class TrainingObserver {
@@ -129,6 +136,8 @@ class Trainer {
   uint64_t globalStep() const { return globalStep_; }
   uint32_t epoch() const { return epoch_; }
   uint64_t stepsPerEpoch() const { return stepsPerEpoch_; }
+  // The updates of the whole run: epochs × steps per epoch (a schedule's T).
+  uint64_t totalSteps() const { return stepsPerEpoch_ * job_.getEpochs(); }
   double trainLoss() const { return lastEpochLoss_; }
   // The evaluation run() made after the last epoch it trained; loss NaN if it made none.
   const Evaluation& lastEvaluation() const { return lastEval_; }
@@ -160,6 +169,7 @@ class Trainer {
   Evaluation lastEval_;
   int64_t epochSamples_ = 0;
   double epochSeconds_ = 0, lastEpochRate_ = 0;  // this epoch's step time; the last epoch's speed
+  double lastLearningRate_ = 0;                  // the last update's
 
   double trainSeconds_ = 0;
   int64_t trainedSamples_ = 0;
