@@ -8,6 +8,7 @@
 #include <memory>
 #include <vector>
 
+#include "base/draws.h"
 #include "kernels/cuda_check.cuh"
 
 namespace tfmath::cuda {
@@ -26,6 +27,9 @@ class GpuLayer {
   // Sizes the scratch for batches of up to n samples. Growing waits for the device (Scratch), so
   // the backend calls this before the first step.
   virtual void reserve(int n) { (void)n; }
+  // What the next forward draws from (base/draws.h), its samples in device memory; only stochastic
+  // ops (dropout) use it.
+  virtual void setDraws(const BatchDraws& draws) { (void)draws; }
   // y = f(x) for n samples.
   virtual void forward(const Blas& blas, int n, const float* x, float* y) = 0;
   // dx = ∂L/∂x (when dx is non-null) from dy = ∂L/∂y; parameter gradients accumulate.

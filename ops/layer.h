@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "base/draws.h"
 #include "ops/tensor.h"
 
 namespace tfmath {
@@ -54,6 +55,9 @@ class Layer {
   // backward differentiates. Release returns to the plain forward. Smooth ops ignore both.
   virtual void holdBranches(const Tensor& /*y*/) {}
   virtual void releaseBranches() {}
+  // What the next forward draws from (base/draws.h); the model sets it before each forward. Only
+  // stochastic ops (dropout) use it.
+  virtual void setDraws(const BatchDraws& /*draws*/) {}
 
  protected:
   // The batched shape of an output for n samples.

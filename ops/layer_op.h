@@ -17,10 +17,12 @@ namespace cuda {
 class GpuLayer;  // kernels/gpu_layer.cuh
 }
 
-// What a layer op is built from: the job's layer and its per-sample input shape.
+// What a layer op is built from: the job's layer, its per-sample input shape and its place in
+// the job's model (a stochastic op draws apart from the other layers by it).
 struct LayerArgs {
   proto::Layer::Reader layer;
   const Shape& input;
+  uint32_t index = 0;
 };
 
 struct LayerOp {

@@ -14,7 +14,7 @@ Model::Model(capnp::List<proto::Layer>::Reader layers, const Shape& input) {
   Shape shape = input;
   for (uint32_t i = 0; i < layers.size(); ++i) {
     for (const LayerOp* op : opsOf(layers[i])) {
-      layers_.push_back(op->cpu({layers[i], shape}));
+      layers_.push_back(op->cpu({layers[i], shape, i}));
       ops_.push_back(op);
       jobLayer_.push_back(i);
       inputs_.push_back(shape);
@@ -87,9 +87,12 @@ std::pair<size_t, size_t> Model::paramsOf(size_t layer) const {
   return {first, end};
 }
 
-const Tensor& Model::forward(const Tensor& x) {
+const Tensor& Model::forward(const Tensor& x, const BatchDraws& draws) {
   input_ = &x;
-  for (size_t i = 0; i < layers_.size(); ++i) layers_[i]->forward(inputOf(i), acts_[i]);
+  for (size_t i = 0; i < layers_.size(); ++i) {
+    layers_[i]->setDraws(draws);
+    layers_[i]->forward(inputOf(i), acts_[i]);
+  }
   return acts_.back();
 }
 

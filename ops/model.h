@@ -35,8 +35,10 @@ class Model {
   InitRule initRule(size_t param) const;
 
   // Runs every layer; returns the output (N×output shape). Activations are kept for backward,
-  // and so is a pointer to x, which must outlive the backward call.
-  const Tensor& forward(const Tensor& x);
+  // and so is a pointer to x, which must outlive the backward call. `draws` says whether this is
+  // a training forward and what its stochastic ops draw from (base/draws.h); by default,
+  // evaluation.
+  const Tensor& forward(const Tensor& x, const BatchDraws& draws = {});
   // Backpropagates ∂L/∂output from the last forward; parameter gradients accumulate.
   // Gradients are computed only back to the first layer with parameters: nothing needs more.
   void backward(const Tensor& dOutput);

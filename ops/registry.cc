@@ -7,6 +7,7 @@
 #include "ops/average_pool.h"
 #include "ops/conv2d.h"
 #include "ops/dense.h"
+#include "ops/dropout.h"
 #include "ops/flatten.h"
 #include "ops/loss.h"
 #include "ops/optimizer.h"
@@ -45,8 +46,8 @@ std::string caseName(proto::Layer::Reader layer) {
 
 const std::vector<const LayerOp*>& layerOps() {
   static const std::vector<const LayerOp*> ops{
-      &denseOp(),   &conv2dOp(), &maxPool2dOp(), &averagePool2dOp(), &globalAveragePool2dOp(),
-      &flattenOp(), &reluOp(),   &sigmoidOp(),   &tanhOp()};
+      &denseOp(),   &conv2dOp(),  &maxPool2dOp(), &averagePool2dOp(), &globalAveragePool2dOp(),
+      &dropoutOp(), &flattenOp(), &reluOp(),      &sigmoidOp(),       &tanhOp()};
   return ops;
 }
 

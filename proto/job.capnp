@@ -160,7 +160,20 @@ struct Layer {
 
     globalAveragePool2d @6 :Void;
     # Mean over all H×W positions of each channel: an H×W×C input becomes C values.
+
+    dropout @7 :Dropout;
+    # Inverted dropout while training; the identity at evaluation.
   }
+}
+
+struct Dropout {
+  # While training, each element is zeroed with probability `rate` and the others are divided by
+  # 1 − rate, so the expected output equals the input; at evaluation the layer passes its input on
+  # unchanged. Which elements are dropped depends only on the job's seed, the epoch, the sample's
+  # index in the training set and the element, never on the number of workers.
+
+  rate @0 :Float64;
+  # The probability of dropping an element, in [0, 1).
 }
 
 enum Activation {

@@ -1,10 +1,10 @@
 // gpu_ops_test.cc: every CUDA kernel (kernels/) against its CPU op on random inputs: dense, conv2d
 // (valid and same padding, strides 1 and 2), max and average pooling (overlapping windows too),
-// the activations, flatten, both losses, SGD (momentum, Nesterov, weight decay), Adam and AdamW
-// over several steps at a varying rate, and the clip's sum of squares; and the same bits from two
-// runs. Tolerance: 1e-5 relative to the largest CPU value for element-wise ops and the losses;
-// 1e-4 for the GEMM-based ops, whose sums cuBLAS orders differently from OpenBLAS. Without a CUDA
-// device every test skips, saying so.
+// dropout, the activations, flatten, both losses, SGD (momentum, Nesterov, weight decay), Adam
+// and AdamW over several steps at a varying rate, and the clip's sum of squares; and the same bits
+// from two runs. Tolerance: 1e-5 relative to the largest CPU value for element-wise ops and the
+// losses; 1e-4 for the GEMM-based ops, whose sums cuBLAS orders differently from OpenBLAS.
+// Without a CUDA device every test skips, saying so.
 #include <capnp/message.h>
 #include <gtest/gtest.h>
 
@@ -20,6 +20,7 @@
 #include "ops/average_pool.h"
 #include "ops/conv2d.h"
 #include "ops/dense.h"
+#include "ops/dropout.h"
 #include "ops/loss.h"
 #include "ops/optimizer.h"
 #include "ops/pool.h"
@@ -190,6 +191,36 @@ TEST_F(Gpu, AveragePoolsMatchTheCpu) {
     gpu->backward(blas, n, gx.get(), gy.get(), gdy.get(), gdx.get());
     EXPECT_LE(relativeError(download(gy, y.size()), y.data(), y.size()), 1e-5) << which;
     EXPECT_LE(relativeError(download(gdx, x.size()), dx.data(), x.size()), 1e-5) << which;
+  }
+}
+
+// Dropout from its registry entry: the same hash on both devices, so the same bits, training and
+// evaluating; the samples' indices travel in device memory.
+TEST_F(Gpu, DropoutMatchesTheCpuBitForBit) {
+  capnp::MallocMessageBuilder message;
+  auto layer = message.initRoot<proto::Layer>();
+  layer.initDropout().setRate(0.3);
+  const Shape input{7, 5, 3};
+  std::unique_ptr<Layer> cpu = dropoutOp().cpu({layer.asReader(), input, 4});
+  std::unique_ptr<cuda::GpuLayer> gpu = dropoutOp().gpu({layer.asReader(), input, 4});
+  Rng rng(10);
+  const int n = 6;
+  const std::vector<uint32_t> samples{50, 3, 999, 12, 7, 60000};
+  auto gsamples = cuda::toDevice(samples);
+  for (bool training : {true, false}) {
+    cpu->setDraws({training, 21, 3, samples.data()});
+    gpu->setDraws({training, 21, 3, gsamples.get()});
+    Tensor x = randomTensor({n, 7, 5, 3}, rng), y, dx;
+    cpu->forward(x, y);
+    Tensor dy = randomTensor(y.shape(), rng);
+    cpu->backward(x, y, dy, &dx);
+    cuda::Blas blas;
+    auto gx = cuda::toDevice(asVector(x)), gdy = cuda::toDevice(asVector(dy));
+    auto gy = cuda::deviceArray<float>(y.size()), gdx = cuda::deviceArray<float>(x.size());
+    gpu->forward(blas, n, gx.get(), gy.get());
+    gpu->backward(blas, n, gx.get(), gy.get(), gdy.get(), gdx.get());
+    EXPECT_EQ(download(gy, y.size()), asVector(y)) << "training " << training;
+    EXPECT_EQ(download(gdx, x.size()), asVector(dx)) << "training " << training;
   }
 }
 

@@ -10,6 +10,7 @@
 #include "ops/average_pool.h"
 #include "ops/conv2d.h"
 #include "ops/dense.h"
+#include "ops/dropout.h"
 #include "ops/flatten.h"
 #include "ops/loss.h"
 #include "ops/pool.h"
@@ -183,6 +184,16 @@ TEST(GradientCheck, GlobalAveragePool) {
   ASSERT_EQ(y.shape(), (Shape{1, 2}));
   EXPECT_FLOAT_EQ(y[0], 1.0f);
   EXPECT_FLOAT_EQ(y[1], 2.0f);
+}
+
+TEST(GradientCheck, DropoutWithItsMaskHeld) {
+  Rng rng(8);
+  for (int64_t n : {1, 4}) {
+    Dropout layer({3, 5}, 0.4, 2);
+    const std::vector<uint32_t> samples{9, 3, 27, 1};
+    layer.setDraws({true, 6, 1, samples.data()});  // the same mask at every forward
+    checkLayer(layer, randomTensor({n, 3, 5}, rng), 60 + n);
+  }
 }
 
 TEST(GradientCheck, Flatten) {

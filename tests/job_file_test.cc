@@ -245,6 +245,14 @@ INSTANTIATE_TEST_SUITE_P(
                    "(units = 10))], loss = softmaxCrossEntropy," +
                    kSgd + kRun,
                "model[0].averagePool2d.poolSize: must be > 0"},
+        BadJob{kLinear +
+                   "model = [(dense = (units = 4)), (dropout = (rate = 1)), (dense = "
+                   "(units = 1))]," +
+                   kSgd + kRun,
+               "model[1].dropout.rate: must be in [0, 1), not 1.000000"},
+        BadJob{
+            kLinear + "model = [(dropout = (rate = -0.1)), (dense = (units = 1))]," + kSgd + kRun,
+            "model[0].dropout.rate: must be in [0, 1), not -0.100000"},
         BadJob{kLinear + "model = [(globalAveragePool2d = void), (dense = (units = 1))]," + kSgd +
                    kRun,
                "model[0].globalAveragePool2d: needs an H×W×C input per sample but gets [1]"},

@@ -128,7 +128,7 @@ TEST(Training, TrainsOnEachEpochsPermutationInOrder) {
       const int64_t count = std::min(b, n - first);
       data.train.gather(order.data() + first, count, x, t);
       backend.zeroGradients();
-      backend.stage(x, t);
+      backend.stage(x, t, {true, f.job().getSeed(), epoch, order.data() + first});
       backend.train(nullptr);
       backend.update(1.0f / static_cast<float>(count), ++step, 1.0);
     }
@@ -166,7 +166,7 @@ TEST(Training, ScheduleAndClipFollowTheirFormulas) {
       const int64_t count = std::min(b, n - first);
       data.train.gather(order.data() + first, count, x, t);
       backend.zeroGradients();
-      backend.stage(x, t);
+      backend.stage(x, t, {true, f.job().getSeed(), epoch, order.data() + first});
       backend.train(nullptr);
       double squares = 0;
       for (float g : backend.gradients(Memory::host)) squares += static_cast<double>(g) * g;

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "base/draws.h"
 #include "ops/loss.h"
 #include "ops/tensor.h"
 #include "proto/job.capnp.h"
@@ -44,10 +45,11 @@ class Backend {
     (void)targetsPerSample;
   }
   virtual void zeroGradients() = 0;
-  // Hands over the batch the next train() uses. The host tensors must live until that train()
-  // returns. A GPU copies the batch up at once, on a stream of its own: a batch staged while the
-  // previous step computes arrives without holding the device up.
-  virtual void stage(const Tensor& x, const Tensor& targets) = 0;
+  // Hands over the batch the next train() uses, and what its stochastic ops draw from (a training
+  // BatchDraws naming each sample's index in the training set). The host tensors and samples
+  // must live until that train() returns. A GPU copies the batch up at once, on a stream of its
+  // own: a batch staged while the previous step computes arrives without holding the device up.
+  virtual void stage(const Tensor& x, const Tensor& targets, const BatchDraws& draws) = 0;
   // Forward, the summed loss and backward on the staged batch: gradients of the batch's loss SUM
   // accumulate. A GPU only queues the work; trainedLoss() waits for the loss. When `overlap` is
   // given, backward tells it as each layer's gradients are queued (the Communicator's

@@ -26,7 +26,7 @@ LossSums CpuBackend::loss(const Tensor& out, const Tensor& targets, Tensor* grad
 
 void CpuBackend::train(Communicator*) {
   TFMATH_ASSERT(stagedX_ != nullptr);  // train() comes after stage()
-  trained_ = loss(model_.forward(*stagedX_), *stagedTargets_, &dOut_);
+  trained_ = loss(model_.forward(*stagedX_, stagedDraws_), *stagedTargets_, &dOut_);
   model_.backward(dOut_);
   stagedX_ = stagedTargets_ = nullptr;
 }

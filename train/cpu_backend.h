@@ -15,9 +15,10 @@ class CpuBackend final : public Backend {
   std::string device() const override { return "cpu"; }
   Memory memory() const override { return Memory::host; }
   void zeroGradients() override { model_.zeroGrad(); }
-  void stage(const Tensor& x, const Tensor& targets) override {
+  void stage(const Tensor& x, const Tensor& targets, const BatchDraws& draws) override {
     stagedX_ = &x;
     stagedTargets_ = &targets;
+    stagedDraws_ = draws;
   }
   // Computes at once (the CPU has nothing to overlap with); `overlap` is not used.
   void train(Communicator* overlap) override;
@@ -41,6 +42,7 @@ class CpuBackend final : public Backend {
   std::unique_ptr<Optimizer> optimizer_;
   Tensor dOut_;
   const Tensor *stagedX_ = nullptr, *stagedTargets_ = nullptr;
+  BatchDraws stagedDraws_;
   LossSums trained_;
 };
 

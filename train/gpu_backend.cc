@@ -53,18 +53,22 @@ struct DeviceBatch {
   PinnedArray host;
   size_t hostCapacity = 0;
   Scratch x, targets;
-  int n = 0;             // samples
-  cuda::Event uploaded;  // after the copy up
-  cuda::Event consumed;  // after the last kernel that reads x or the targets
-  // Room for `xCount` input and `targetCount` target floats, on the host and the device.
-  void reserve(size_t xCount, size_t targetCount) {
-    if (xCount + targetCount > hostCapacity) {
+  cuda::Scratch<uint32_t> samples;  // each sample's index in the training set (a training batch)
+  BatchDraws draws;                 // what dropout draws from, its samples in device memory
+  int n = 0;                        // samples
+  cuda::Event uploaded;             // after the copy up
+  cuda::Event consumed;             // after the last kernel that reads x or the targets
+  // Room for `xCount` input and `targetCount` target floats and for `n` sample indices, on the
+  // host (the indices' bits in floats' room) and the device.
+  void reserve(size_t xCount, size_t targetCount, size_t n) {
+    if (xCount + targetCount + n > hostCapacity) {
       cuda::check(cudaEventSynchronize(uploaded.get()), "wait for the last copy up");
-      host = pinned(xCount + targetCount);
-      hostCapacity = xCount + targetCount;
+      host = pinned(xCount + targetCount + n);
+      hostCapacity = xCount + targetCount + n;
     }
     x.reserve(xCount);
     targets.reserve(targetCount);
+    samples.reserve(n);
   }
 };
 
@@ -90,7 +94,7 @@ class GpuBackend final : public Backend {
   void zeroGradients() override {
     cuda::check(cudaMemsetAsync(grads_.get(), 0, size_ * sizeof(float)), "zero the gradients");
   }
-  void stage(const Tensor& x, const Tensor& targets) override;
+  void stage(const Tensor& x, const Tensor& targets, const BatchDraws& draws) override;
   void train(Communicator* overlap) override;
   LossSums trainedLoss() override;
   LossSums evaluate(const Tensor& x, const Tensor& targets) override;
@@ -102,8 +106,9 @@ class GpuBackend final : public Backend {
   void write(int slot, const float* host) override;
 
  private:
-  // Copies x and the targets into `b` on `stream`.
-  void upload(DeviceBatch& b, const Tensor& x, const Tensor& targets, cudaStream_t stream);
+  // Copies x, the targets and the draws' samples (a training batch) into `b` on `stream`.
+  void upload(DeviceBatch& b, const Tensor& x, const Tensor& targets, const BatchDraws& draws,
+              cudaStream_t stream);
   // Runs every layer on `b`. Returns the output (device memory).
   const float* forward(const DeviceBatch& b);
   // Queues the loss of `b` (and its gradient into `grad`, if non-null) and the copy of its sums
@@ -220,7 +225,7 @@ GpuBackend::GpuBackend(proto::Job::Reader job, const Shape& input, int device) :
     const LayerOp& op = model.op(i);
     if (!op.gpu) throw JobError("the GPU has no kernel for op " + op.math.name);
     DeviceLayer d;
-    d.op = op.gpu({jobLayers[model.jobLayer(i)], model.inputShape(i)});
+    d.op = op.gpu({jobLayers[model.jobLayer(i)], model.inputShape(i), model.jobLayer(i)});
     d.inPerSample = numel(model.inputShape(i));
     d.outPerSample = numel(model.layers()[i]->outputShape());
     // Parameters are handed over in the order of params(): backward's reports (announceFinal)
@@ -237,13 +242,17 @@ GpuBackend::GpuBackend(proto::Job::Reader job, const Shape& input, int device) :
 }
 
 void GpuBackend::upload(DeviceBatch& b, const Tensor& x, const Tensor& targets,
-                        cudaStream_t stream) {
+                        const BatchDraws& draws, cudaStream_t stream) {
   // The pinned buffer is free once its last copy up is done (at once, in practice: that batch
   // has been trained on since).
   cuda::check(cudaEventSynchronize(b.uploaded.get()), "wait for the last copy up");
-  b.reserve(static_cast<size_t>(x.size()), static_cast<size_t>(targets.size()));
+  const size_t n = draws.training ? static_cast<size_t>(x.dim(0)) : 0;
+  b.reserve(static_cast<size_t>(x.size()), static_cast<size_t>(targets.size()), n);
   std::memcpy(b.host.get(), x.data(), x.size() * sizeof(float));
   std::memcpy(b.host.get() + x.size(), targets.data(), targets.size() * sizeof(float));
+  float* hostSamples = b.host.get() + x.size() + targets.size();
+  static_assert(sizeof(float) == sizeof(uint32_t));
+  if (n) std::memcpy(hostSamples, draws.samples, n * sizeof(uint32_t));
   // The device buffers are free once the kernels that read them last are done.
   cuda::check(cudaStreamWaitEvent(stream, b.consumed.get(), 0), "wait for the last reader");
   cuda::check(cudaMemcpyAsync(b.x.data.get(), b.host.get(), x.size() * sizeof(float),
@@ -252,6 +261,12 @@ void GpuBackend::upload(DeviceBatch& b, const Tensor& x, const Tensor& targets,
   cuda::check(cudaMemcpyAsync(b.targets.data.get(), b.host.get() + x.size(),
                               targets.size() * sizeof(float), cudaMemcpyHostToDevice, stream),
               "copy the targets to the device");
+  if (n)
+    cuda::check(cudaMemcpyAsync(b.samples.data.get(), hostSamples, n * sizeof(uint32_t),
+                                cudaMemcpyHostToDevice, stream),
+                "copy the sample indices to the device");
+  b.draws = draws;
+  b.draws.samples = n ? b.samples.data.get() : nullptr;
   cuda::check(cudaEventRecord(b.uploaded.get(), stream), "cudaEventRecord");
   b.n = static_cast<int>(x.dim(0));
 }
@@ -260,7 +275,7 @@ void GpuBackend::reserve(int64_t samples, int64_t targetsPerSample) {
   const size_t n = static_cast<size_t>(samples);
   for (int slot = 0; slot < 2; ++slot)
     batches_[slot].reserve(n * static_cast<size_t>(layers_.front().inPerSample),
-                           n * static_cast<size_t>(targetsPerSample));
+                           n * static_cast<size_t>(targetsPerSample), n);
   size_t widest = 0;
   for (size_t i = 0; i < layers_.size(); ++i) {
     DeviceLayer& d = layers_[i];
@@ -274,8 +289,8 @@ void GpuBackend::reserve(int64_t samples, int64_t targetsPerSample) {
   cuda::reserveLoss(static_cast<int>(n), static_cast<int>(layers_.back().outPerSample));
 }
 
-void GpuBackend::stage(const Tensor& x, const Tensor& targets) {
-  upload(batches_[nextSlot_], x, targets, copies_.get());
+void GpuBackend::stage(const Tensor& x, const Tensor& targets, const BatchDraws& draws) {
+  upload(batches_[nextSlot_], x, targets, draws, copies_.get());
   staged_ = nextSlot_;
   nextSlot_ = 1 - nextSlot_;
 }
@@ -286,6 +301,7 @@ const float* GpuBackend::forward(const DeviceBatch& b) {
   for (size_t i = 0; i < layers_.size(); ++i) {
     DeviceLayer& d = layers_[i];
     float* y = acts_[i].reserve(static_cast<size_t>(n * d.outPerSample));
+    d.op->setDraws(b.draws);
     d.op->forward(*blas_, n, from, y);
     from = y;
   }
@@ -334,7 +350,7 @@ LossSums GpuBackend::trainedLoss() {
 
 LossSums GpuBackend::evaluate(const Tensor& x, const Tensor& targets) {
   DeviceBatch& b = batches_[2];
-  upload(b, x, targets, nullptr);
+  upload(b, x, targets, BatchDraws{}, nullptr);
   loss(b, forward(b), nullptr);
   cuda::check(cudaEventRecord(b.consumed.get()), "cudaEventRecord");
   return trainedLoss();

@@ -31,8 +31,11 @@ std::vector<OpGradientCheck> checkGradients(proto::Job::Reader job, const Data& 
   Tensor x, t, dpred;
   data.train.gather(indices.data(), n, x, t);
   const bool classes = job.getLoss() == proto::Loss::SOFTMAX_CROSS_ENTROPY;
+  // A training forward, as backprop's: dropout drops what it drops for these samples in epoch 0,
+  // the same elements at every evaluation of the loss.
+  const BatchDraws draws{true, job.getSeed(), 0, indices.data()};
   auto meanLoss = [&](Tensor* gradient) {
-    const Tensor& pred = model.forward(x);
+    const Tensor& pred = model.forward(x, draws);
     const LossSums sums = classes ? softmaxCrossEntropy(pred, t, gradient) : mse(pred, t, gradient);
     return sums.loss / static_cast<double>(n);
   };

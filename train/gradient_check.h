@@ -24,7 +24,8 @@ struct OpGradientCheck {
 // Checks the `perParameter` elements of each parameter tensor whose gradients are largest, on up
 // to the first 8 samples, with a step of h = 10⁻³·max(1, |w|) each way. Relu and max pooling hold
 // the branches the unperturbed forward took (Model::holdBranches), so a step that would cross a
-// kink still measures the slope of the piece that backpropagation differentiated.
+// kink still measures the slope of the piece that backpropagation differentiated. The forward is a
+// training one: dropout drops the elements it drops for those samples in epoch 0, at every step.
 std::vector<OpGradientCheck> checkGradients(proto::Job::Reader job, const Data& data,
                                             proto::ParameterState::Reader state,
                                             int perParameter = 8);

@@ -137,8 +137,9 @@ void Trainer::stageStep(uint64_t stepInEpoch) {
   const auto [lo, hi] = rankSlice(std::min(b, n - first), comm_.rank(), comm_.worldSize());
   stagedStep_ = static_cast<int64_t>(stepInEpoch);
   if (hi <= lo) return;  // more ranks than samples: nothing for this one
-  data_.train.gather(order_.data() + first + lo, hi - lo, x_, t_);
-  backend_->stage(x_, t_);
+  const uint32_t* samples = order_.data() + first + lo;
+  data_.train.gather(samples, hi - lo, x_, t_);
+  backend_->stage(x_, t_, {true, job_.getSeed(), epoch_, samples});
 }
 
 StepReport Trainer::step() {
