@@ -30,7 +30,7 @@ std::string padded(const std::string& text, size_t width, bool right = false) {
 }  // namespace
 
 std::string checkText(proto::Job::Reader job, const Data& data) {
-  const ModelMath m = modelMath(job, data.train.sampleShape());
+  const ModelMath m = modelMath(job, data.train.sampleShape(), data.train.size());
   std::string out = shown(job.getName()) + ": valid\n";
   out += "data: " + dataSourceName(job.getData()) + ", " + grouped(data.train.size()) +
          " training samples of " + dimsText(data.train.sampleShape()) +
@@ -56,11 +56,15 @@ std::string checkText(proto::Job::Reader job, const Data& data) {
   }
   out += "loss " + m.loss->name + ": " + m.loss->forward + "\n";
   out += "optimizer " + m.optimizer->name + ": " + m.optimizerRule + "\n";
+  out += "learning rate: \\eta_t = \\eta\\, f(t),\\ " + m.schedule->name + ": " +
+         m.schedule->forward + ",\\ " + m.scheduleSettings + "\n";
+  if (m.clip)
+    out += "clip " + m.clip->name + ": " + m.clip->forward + ",\\ " + m.clipSettings + "\n";
   return out;
 }
 
 nlohmann::json checkJson(proto::Job::Reader job, const Data& data) {
-  const ModelMath m = modelMath(job, data.train.sampleShape());
+  const ModelMath m = modelMath(job, data.train.sampleShape(), data.train.size());
   nlohmann::json ops = nlohmann::json::array();
   for (const auto& op : m.ops) {
     nlohmann::json params = nlohmann::json::array();
@@ -89,7 +93,15 @@ nlohmann::json checkJson(proto::Job::Reader job, const Data& data) {
           {"ops", ops},
           {"parameters", m.parameters},
           {"loss", {{"name", m.loss->name}, {"rule", m.loss->forward}}},
-          {"optimizer", {{"name", m.optimizer->name}, {"rule", m.optimizerRule}}}};
+          {"optimizer", {{"name", m.optimizer->name}, {"rule", m.optimizerRule}}},
+          {"schedule",
+           {{"name", m.schedule->name},
+            {"rule", m.schedule->forward},
+            {"settings", m.scheduleSettings}}},
+          {"clip", m.clip ? nlohmann::json{{"name", m.clip->name},
+                                           {"rule", m.clip->forward},
+                                           {"settings", m.clipSettings}}
+                          : nlohmann::json()}};
 }
 
 }  // namespace tfmath::cli

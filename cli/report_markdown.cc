@@ -85,6 +85,12 @@ std::string modelSection(const ModelMath& m) {
          mathBlock(m.loss->forward) + "\n";
   out += "**Optimizer**, " + m.optimizer->name + ", with this job's hyperparameters:\n\n" +
          mathBlock(m.optimizerRule) + "\n";
+  out += "**Learning rate**, " + m.schedule->name + " (" + m.schedule->summary +
+         "): update t uses the rate " + inlineMath("\\eta\\, f(t)") + " with\n\n" +
+         mathBlock(m.schedule->forward + ",\\quad " + m.scheduleSettings) + "\n";
+  if (m.clip)
+    out += "**Clipping**, " + m.clip->name + " (" + m.clip->summary + "):\n\n" +
+           mathBlock(m.clip->forward + ",\\quad " + m.clipSettings) + "\n";
   return out;
 }
 
@@ -207,7 +213,7 @@ std::string checkSection(const ReportInputs& in, proto::Job::Reader job) {
 std::map<std::string, std::string> markdownReport(const ReportInputs& in) {
   const auto job = in.state.getJob();
   std::map<std::string, std::string> files;
-  const ModelMath m = modelMath(job, in.data->train.sampleShape());
+  const ModelMath m = modelMath(job, in.data->train.sampleShape(), in.data->train.size());
   std::string md = "# " + escaped(shown(job.getName())) + "\n\n";
   md += "A report by tfmath " + std::string(kTfmathVersion) + " of " + escaped(shown(in.source)) +
         ": the job, its math with the job's shapes, its results, and the math checked against "

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "ops/model_math.h"
 #include "ops/pool.h"
 
 #ifdef TFMATH_HAVE_CUDA
@@ -41,6 +42,12 @@ const LayerOp& averagePool2dOp() {
         auto m = a.layer.getAveragePool2d();
         return pooledShape(a.input, m.getPoolSize(), strideOf(m), field, p);
       },
+      .settings =
+          [](proto::Layer::Reader l) {
+            auto m = l.getAveragePool2d();
+            return "k = " + std::to_string(m.getPoolSize()) +
+                   ",\\ s = " + std::to_string(strideOf(m));
+          },
       .cpu = [](const LayerArgs& a) -> std::unique_ptr<Layer> {
         auto m = a.layer.getAveragePool2d();
         return std::make_unique<AveragePool2d>(a.input, m.getPoolSize(), strideOf(m));

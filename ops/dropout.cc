@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "base/assert.h"
+#include "ops/model_math.h"
 
 #ifdef TFMATH_HAVE_CUDA
 #include "kernels/dropout.cuh"
@@ -37,6 +38,8 @@ const LayerOp& dropoutOp() {
       .outputShape = [](const LayerArgs& a, const std::string&, Problems&) -> Shape {
         return a.input;
       },
+      .settings =
+          [](proto::Layer::Reader l) { return "r = " + latexNumber(l.getDropout().getRate()); },
       .cpu = [](const LayerArgs& a) -> std::unique_ptr<Layer> {
         return std::make_unique<Dropout>(a.input, a.layer.getDropout().getRate(), a.index);
       },

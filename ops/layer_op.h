@@ -44,6 +44,9 @@ struct LayerOp {
   // The activation that the layer's own `activation` field puts after it (dense, conv2d); the
   // model builds it as the next op. Null for ops without that field.
   proto::Activation (*fusedActivation)(proto::Layer::Reader layer) = nullptr;
+  // The layer's own settings as LaTeX for its rule ("r = 0.2"); null for an op whose rule has
+  // no symbol that the job sets.
+  std::string (*settings)(proto::Layer::Reader layer) = nullptr;
   // For an activation: the weights of the layer before it start He normal, σ = √(2/fan_in),
   // instead of Glorot uniform (relu).
   bool heInitBefore = false;

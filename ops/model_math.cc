@@ -11,7 +11,9 @@
 
 #include "base/assert.h"
 #include "ops/model.h"
+#include "ops/optimizer.h"
 #include "ops/registry.h"
+#include "ops/schedule.h"
 
 namespace tfmath {
 
@@ -95,7 +97,7 @@ std::string latexNumber(double value) {
   return mantissa == "1" ? power : mantissa + "\\cdot " + power;
 }
 
-ModelMath modelMath(proto::Job::Reader job, const Shape& sampleShape) {
+ModelMath modelMath(proto::Job::Reader job, const Shape& sampleShape, int64_t trainingSamples) {
   ModelMath out;
   out.batch = job.getBatchSize();
   const Model model(job.getModel(), sampleShape);
@@ -110,6 +112,7 @@ ModelMath modelMath(proto::Job::Reader job, const Shape& sampleShape) {
     // An op's gradient rules name its parameters first, in the order it lays them out.
     TFMATH_ASSERT(op.math->gradients.size() >= end - first, op.math->name);
     std::string given = "X\\in" + latexSpace(op.input, out.batch);
+    if (model.op(i).settings) given += ",\\; " + model.op(i).settings(job.getModel()[jobLayer]);
     for (size_t p = first; p < end; ++p) {
       const Param& param = model.params()[p];
       const std::string symbol = op.math->gradients[p - first].first;
@@ -139,6 +142,30 @@ ModelMath modelMath(proto::Job::Reader job, const Shape& sampleShape) {
           substitute(out.optimizerRule, symbol, latexNumber(settings.get(field).as<double>()));
   }
   TFMATH_ASSERT(out.optimizer, "a validated job names an optimizer");
+
+  const uint64_t batch = job.getBatchSize(), samples = static_cast<uint64_t>(trainingSamples);
+  const uint64_t total = (samples + batch - 1) / batch * job.getEpochs();
+  auto schedule = job.getSchedule();
+  const std::string run = "T = " + std::to_string(total);
+  if (schedule.isStepDecay()) {
+    out.schedule = &stepDecayMath();
+    out.scheduleSettings = "\\gamma = " + latexNumber(schedule.getStepDecay().getFactor()) +
+                           ",\\ k = " + std::to_string(schedule.getStepDecay().getEvery()) +
+                           ",\\ " + run;
+  } else if (schedule.isCosineDecay()) {
+    out.schedule = &cosineDecayMath();
+    out.scheduleSettings =
+        "w = " + std::to_string(schedule.getCosineDecay().getWarmupSteps()) +
+        ",\\ \\varphi = " + latexNumber(schedule.getCosineDecay().getFinalFraction()) + ",\\ " +
+        run;
+  } else {
+    out.schedule = &constantScheduleMath();
+    out.scheduleSettings = run;
+  }
+  if (job.getClipGlobalNorm() > 0) {
+    out.clip = &clipGlobalNormMath();
+    out.clipSettings = "c = " + latexNumber(job.getClipGlobalNorm());
+  }
   return out;
 }
 

@@ -1,6 +1,7 @@
 // model_math.h: a job's model as math, before any training: each op's forward rule with the job's
 // shapes put in, its parameters with their shapes, counts and initialisation, then the loss's rule
-// and the optimizer's update with the job's hyperparameters put in. `tfmath check` prints it.
+// and the optimizer's update with the job's hyperparameters put in, the learning-rate schedule and
+// the clip. `tfmath check` prints it.
 #pragma once
 
 #include <cstdint>
@@ -36,11 +37,18 @@ struct ModelMath {
   const OpMath* loss = nullptr;
   const OpMath* optimizer = nullptr;
   std::string optimizerRule;  // LaTeX: the update with the job's hyperparameters put in
+  // The learning-rate schedule, and its settings and T as LaTeX ("w = 500,\ \varphi = 0.05,\ T =
+  // 7504").
+  const OpMath* schedule = nullptr;
+  std::string scheduleSettings;
+  // Clipping by the global norm and its c; null and empty when the job does not clip.
+  const OpMath* clip = nullptr;
+  std::string clipSettings;
 };
 
 // The math of a job whose fields and data passed their checks (jobs/data_check.h), for samples of
-// `sampleShape`.
-ModelMath modelMath(proto::Job::Reader job, const Shape& sampleShape);
+// `sampleShape` and a training set of `trainingSamples` (the schedule's T).
+ModelMath modelMath(proto::Job::Reader job, const Shape& sampleShape, int64_t trainingSamples);
 
 // "\mathbb{R}^{128\times 784}": the LaTeX set of a tensor of `shape`, after `batch` samples
 // (none when 0).

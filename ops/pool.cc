@@ -2,6 +2,7 @@
 #include "ops/pool.h"
 
 #include "base/assert.h"
+#include "ops/model_math.h"
 
 #ifdef TFMATH_HAVE_CUDA
 #include "kernels/pool.cuh"
@@ -50,6 +51,12 @@ const LayerOp& maxPool2dOp() {
         auto m = a.layer.getMaxPool2d();
         return pooledShape(a.input, m.getPoolSize(), strideOf(m), field, p);
       },
+      .settings =
+          [](proto::Layer::Reader l) {
+            auto m = l.getMaxPool2d();
+            return "k = " + std::to_string(m.getPoolSize()) +
+                   ",\\ s = " + std::to_string(strideOf(m));
+          },
       .cpu = [](const LayerArgs& a) -> std::unique_ptr<Layer> {
         auto m = a.layer.getMaxPool2d();
         return std::make_unique<MaxPool2d>(a.input, m.getPoolSize(), strideOf(m));

@@ -36,7 +36,7 @@ const std::string kLinear = "data = (linear = (samples = 20, weights = [1.0], bi
 const std::string kSgd = "optimizer = (sgd = (learningRate = 0.1)),";
 
 TEST(JobFile, ExamplesParseAndValidate) {
-  for (const char* name : {"linreg", "fashion_mlp", "fashion_cnn"}) {
+  for (const char* name : {"linreg", "fashion_mlp", "fashion_cnn", "fashion_cnn_dropout"}) {
     EXPECT_EQ(problemWith(std::string(TFMATH_SOURCE_DIR) + "/examples/" + name + ".capnp"), "")
         << name;
   }
