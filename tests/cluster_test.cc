@@ -56,16 +56,9 @@ TEST(Cluster, LinregOnTwoWorkersRecoversWeightAndBias) {
 TEST(Cluster, MatchesTheSingleProcessRunForOneTwoAndThreeWorkers) {
   Cluster c(3);
   TempDir dir;
-  const std::string jobs[] = {
-      testing::linregJob() + "epochs = 1,", testing::fashionMlpJob(1000, 200, 100) + "epochs = 1,",
-      "seed = 5," + testing::fashionData(300, 50) +
-          "model = [(conv2d = (filters = 4, kernelSize = 3, padding = same, activation = relu)),"
-          "(averagePool2d = (poolSize = 2)), (dropout = (rate = 0.3)),"
-          "(conv2d = (filters = 6, kernelSize = 3, activation = relu)),"
-          "(globalAveragePool2d = void), (dropout = (rate = 0.2)), (dense = (units = 10))],"
-          "loss = softmaxCrossEntropy, optimizer = (adamW = (learningRate = 0.001)),"
-          "schedule = (cosineDecay = (warmupSteps = 3, finalFraction = 0.1)),"
-          "clipGlobalNorm = 0.5, batchSize = 50, epochs = 2,"};
+  const std::string jobs[] = {testing::linregJob() + "epochs = 1,",
+                              testing::fashionMlpJob(1000, 200, 100) + "epochs = 1,",
+                              testing::fashionCnnWithAidsJob() + "epochs = 2,"};
   for (size_t j = 0; j < 3; ++j) {
     const std::string single = dir.path() + "/single" + std::to_string(j) + ".params";
     const std::string base =

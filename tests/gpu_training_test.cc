@@ -1,7 +1,8 @@
-// gpu_training_test.cc: training on the GPU (train/gpu_backend.cc) against the CPU: linreg and an
-// MLP on a Fashion-MNIST subset after one epoch, within 1e-3 relative (the GEMMs sum in another
-// order, and the difference grows over the steps); and a GPU checkpoint resumed on the CPU. The
-// device errors run everywhere; the rest skips without a CUDA device.
+// gpu_training_test.cc: training on the GPU (train/gpu_backend.cc) against the CPU: linreg, an MLP
+// on a Fashion-MNIST subset and a CNN with dropout, average pooling, AdamW, a schedule and a clip,
+// after one epoch, within 1e-3 relative (the GEMMs sum in another order, and the difference grows
+// over the steps); and a GPU checkpoint resumed on the CPU. The device errors run everywhere; the
+// rest skips without a CUDA device.
 #include <gtest/gtest.h>
 
 #include "kernels/cuda_check.cuh"
@@ -12,7 +13,8 @@ namespace {
 
 using testing::TempDir;
 
-const std::string kJobs[] = {testing::linregJob(), testing::fashionMlpJob(1000, 200, 100)};
+const std::string kJobs[] = {testing::linregJob(), testing::fashionMlpJob(1000, 200, 100),
+                             testing::fashionCnnWithAidsJob()};
 
 TEST(Devices, UnknownDevicesAreRefusedByName) {
   TempDir dir;
@@ -77,7 +79,7 @@ class GpuTraining : public ::testing::Test {
 };
 
 TEST_F(GpuTraining, MatchesTheCpuAfterAnEpoch) {
-  for (int j = 0; j < 2; ++j) {
+  for (int j = 0; j < 3; ++j) {
     const std::string n = std::to_string(j);
     const std::string cpu = train("cpu" + n, kJobs[j], 1, "cpu");
     const std::string gpu = train("gpu" + n, kJobs[j], 1, "gpu:0");

@@ -116,6 +116,20 @@ inline std::string fashionMlpJob(int limit, int testLimit, int batch) {
          std::to_string(batch) + ",";
 }
 
+// A small CNN on a Fashion-MNIST subset with every training aid: average and global average
+// pooling, dropout, AdamW, a cosine schedule with warm-up and a clip by the global norm; the global
+// batch of 50 splits unevenly over 3 workers. Ends with a comma; add epochs.
+inline std::string fashionCnnWithAidsJob() {
+  return "seed = 5," + fashionData(300, 50) +
+         "model = [(conv2d = (filters = 4, kernelSize = 3, padding = same, activation = relu)),"
+         "(averagePool2d = (poolSize = 2)), (dropout = (rate = 0.3)),"
+         "(conv2d = (filters = 6, kernelSize = 3, activation = relu)),"
+         "(globalAveragePool2d = void), (dropout = (rate = 0.2)), (dense = (units = 10))],"
+         "loss = softmaxCrossEntropy, optimizer = (adamW = (learningRate = 0.001)),"
+         "schedule = (cosineDecay = (warmupSteps = 3, finalFraction = 0.1)),"
+         "clipGlobalNorm = 0.5, batchSize = 50,";
+}
+
 // The Debian package scripts/package.sh built (build-deb/), or "" when there is none.
 inline std::string builtPackage() {
   const std::string dir = std::string(TFMATH_SOURCE_DIR) + "/build-deb";
