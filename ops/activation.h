@@ -8,6 +8,7 @@
 #include "base/assert.h"
 #include "ops/layer.h"
 #include "ops/layer_op.h"
+#include "ops/parallel.h"
 
 namespace tfmath {
 
@@ -35,7 +36,9 @@ class Activation final : public Layer {
         return;
       }
     }
-    for (int64_t i = 0; i < n; ++i) out[i] = F::f(in[i]);
+    parallelChunks(n, kGrain, [&](int64_t begin, int64_t end) {
+      for (int64_t i = begin; i < end; ++i) out[i] = F::f(in[i]);
+    });
   }
   void holdBranches(const Tensor& y) override {
     if constexpr (F::kKinked) {
@@ -51,11 +54,14 @@ class Activation final : public Layer {
     const int64_t n = x.size();
     const float *out = y.data(), *g = dy.data();
     float* d = dx->data();
-    for (int64_t i = 0; i < n; ++i) d[i] = F::dfFromY(out[i], g[i]);
+    parallelChunks(n, kGrain, [&](int64_t begin, int64_t end) {
+      for (int64_t i = begin; i < end; ++i) d[i] = F::dfFromY(out[i], g[i]);
+    });
   }
 
  private:
-  std::vector<uint8_t> held_;  // per element while held: its branch; empty otherwise
+  static constexpr int64_t kGrain = 16384;  // elements a thread is worth waking for
+  std::vector<uint8_t> held_;               // per element while held: its branch; empty otherwise
 };
 
 }  // namespace tfmath

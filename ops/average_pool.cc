@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "ops/model_math.h"
+#include "ops/parallel.h"
 #include "ops/pool.h"
 
 #ifdef TFMATH_HAVE_CUDA
@@ -105,21 +106,23 @@ void AveragePool2d::forward(const Tensor& x, Tensor& y) {
   const int64_t n = x.dim(0), oh = outputShape_[0], ow = outputShape_[1];
   const float area = static_cast<float>(pool_ * pool_);
   y.resize(batched(n));
-  float* out = y.data();
-  for (int64_t s = 0; s < n; ++s) {
-    const float* img = x.data() + s * h_ * w_ * c_;
-    for (int64_t i = 0; i < oh; ++i) {
-      for (int64_t j = 0; j < ow; ++j, out += c_) {
-        std::fill_n(out, c_, 0.0f);
-        for (int64_t p = 0; p < pool_; ++p)
-          for (int64_t q = 0; q < pool_; ++q) {
-            const float* at = img + ((i * stride_ + p) * w_ + j * stride_ + q) * c_;
-            for (int64_t c = 0; c < c_; ++c) out[c] += at[c];
-          }
-        for (int64_t c = 0; c < c_; ++c) out[c] /= area;
+  parallelChunks(n, 1, [&](int64_t first, int64_t end) {
+    float* out = y.data() + first * oh * ow * c_;
+    for (int64_t s = first; s < end; ++s) {
+      const float* img = x.data() + s * h_ * w_ * c_;
+      for (int64_t i = 0; i < oh; ++i) {
+        for (int64_t j = 0; j < ow; ++j, out += c_) {
+          std::fill_n(out, c_, 0.0f);
+          for (int64_t p = 0; p < pool_; ++p)
+            for (int64_t q = 0; q < pool_; ++q) {
+              const float* at = img + ((i * stride_ + p) * w_ + j * stride_ + q) * c_;
+              for (int64_t c = 0; c < c_; ++c) out[c] += at[c];
+            }
+          for (int64_t c = 0; c < c_; ++c) out[c] /= area;
+        }
       }
     }
-  }
+  });
 }
 
 void AveragePool2d::backward(const Tensor& x, const Tensor&, const Tensor& dy, Tensor* dx) {
@@ -127,19 +130,22 @@ void AveragePool2d::backward(const Tensor& x, const Tensor&, const Tensor& dy, T
   const int64_t n = x.dim(0), oh = outputShape_[0], ow = outputShape_[1];
   const float area = static_cast<float>(pool_ * pool_);
   dx->resize(x.shape());
-  dx->setZero();
-  const float* grad = dy.data();
-  for (int64_t s = 0; s < n; ++s) {
-    float* img = dx->data() + s * h_ * w_ * c_;
-    for (int64_t i = 0; i < oh; ++i)
-      for (int64_t j = 0; j < ow; ++j, grad += c_)
-        for (int64_t p = 0; p < pool_; ++p)
-          for (int64_t q = 0; q < pool_; ++q) {
-            float* at = img + ((i * stride_ + p) * w_ + j * stride_ + q) * c_;
-            for (int64_t c = 0; c < c_; ++c) at[c] += grad[c];
-          }
-  }
-  for (int64_t e = 0; e < dx->size(); ++e) (*dx)[e] /= area;
+  const int64_t perIn = h_ * w_ * c_;
+  parallelChunks(n, 1, [&](int64_t first, int64_t end) {
+    std::fill(dx->data() + first * perIn, dx->data() + end * perIn, 0.0f);
+    const float* grad = dy.data() + first * oh * ow * c_;
+    for (int64_t s = first; s < end; ++s) {
+      float* img = dx->data() + s * perIn;
+      for (int64_t i = 0; i < oh; ++i)
+        for (int64_t j = 0; j < ow; ++j, grad += c_)
+          for (int64_t p = 0; p < pool_; ++p)
+            for (int64_t q = 0; q < pool_; ++q) {
+              float* at = img + ((i * stride_ + p) * w_ + j * stride_ + q) * c_;
+              for (int64_t c = 0; c < c_; ++c) at[c] += grad[c];
+            }
+    }
+    for (int64_t e = first * perIn; e < end * perIn; ++e) (*dx)[e] /= area;
+  });
 }
 
 GlobalAveragePool2d::GlobalAveragePool2d(const Shape& input)

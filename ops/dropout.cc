@@ -6,6 +6,7 @@
 
 #include "base/assert.h"
 #include "ops/model_math.h"
+#include "ops/parallel.h"
 
 #ifdef TFMATH_HAVE_CUDA
 #include "kernels/dropout.cuh"
@@ -69,17 +70,19 @@ void Dropout::forward(const Tensor& x, Tensor& y) {
   }
   TFMATH_ASSERT(draws_.samples != nullptr, "a training forward names its samples");
   keep_.resize(static_cast<size_t>(x.size()));
-  for (int64_t s = 0; s < n; ++s) {
-    const uint32_t sample = draws_.samples[s];
-    for (int64_t e = 0; e < per; ++e) {
-      const int64_t at = s * per + e;
-      const bool keep = dropoutKeeps(
-          drawBits(draws_.seed, layer_, draws_.epoch, sample, static_cast<uint32_t>(e)),
-          threshold_);
-      keep_[static_cast<size_t>(at)] = keep;
-      y[at] = keep ? x[at] * scale_ : 0.0f;
+  parallelChunks(n, 1, [&](int64_t first, int64_t end) {
+    for (int64_t s = first; s < end; ++s) {
+      const uint32_t sample = draws_.samples[s];
+      for (int64_t e = 0; e < per; ++e) {
+        const int64_t at = s * per + e;
+        const bool keep = dropoutKeeps(
+            drawBits(draws_.seed, layer_, draws_.epoch, sample, static_cast<uint32_t>(e)),
+            threshold_);
+        keep_[static_cast<size_t>(at)] = keep;
+        y[at] = keep ? x[at] * scale_ : 0.0f;
+      }
     }
-  }
+  });
 }
 
 void Dropout::backward(const Tensor& x, const Tensor&, const Tensor& dy, Tensor* dx) {
@@ -89,8 +92,10 @@ void Dropout::backward(const Tensor& x, const Tensor&, const Tensor& dy, Tensor*
     std::copy_n(dy.data(), dy.size(), dx->data());
     return;
   }
-  for (int64_t at = 0; at < dy.size(); ++at)
-    (*dx)[at] = keep_[static_cast<size_t>(at)] ? dy[at] * scale_ : 0.0f;
+  parallelChunks(dy.size(), 16384, [&](int64_t begin, int64_t end) {
+    for (int64_t at = begin; at < end; ++at)
+      (*dx)[at] = keep_[static_cast<size_t>(at)] ? dy[at] * scale_ : 0.0f;
+  });
 }
 
 }  // namespace tfmath

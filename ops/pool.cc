@@ -3,6 +3,7 @@
 
 #include "base/assert.h"
 #include "ops/model_math.h"
+#include "ops/parallel.h"
 
 #ifdef TFMATH_HAVE_CUDA
 #include "kernels/pool.cuh"
@@ -89,42 +90,47 @@ void MaxPool2d::forward(const Tensor& x, Tensor& y) {
     return;
   }
   argmax_.resize(static_cast<size_t>(y.size()));
-  float* out = y.data();
-  int32_t* arg = argmax_.data();
-  for (int64_t s = 0; s < n; ++s) {
-    const float* img = x.data() + s * h_ * w_ * c_;
-    for (int64_t i = 0; i < oh; ++i) {
-      for (int64_t j = 0; j < ow; ++j, out += c_, arg += c_) {
-        const int64_t first = (i * stride_ * w_ + j * stride_) * c_;
-        for (int64_t c = 0; c < c_; ++c) {
-          out[c] = img[first + c];
-          arg[c] = static_cast<int32_t>(first + c);
-        }
-        for (int64_t p = 0; p < pool_; ++p) {
-          for (int64_t q = 0; q < pool_; ++q) {
-            const int64_t at = ((i * stride_ + p) * w_ + j * stride_ + q) * c_;
-            for (int64_t c = 0; c < c_; ++c) {
-              if (img[at + c] > out[c]) {
-                out[c] = img[at + c];
-                arg[c] = static_cast<int32_t>(at + c);
+  const int64_t perOut = oh * ow * c_;
+  parallelChunks(n, 1, [&](int64_t first, int64_t end) {
+    float* out = y.data() + first * perOut;
+    int32_t* arg = argmax_.data() + first * perOut;
+    for (int64_t s = first; s < end; ++s) {
+      const float* img = x.data() + s * h_ * w_ * c_;
+      for (int64_t i = 0; i < oh; ++i) {
+        for (int64_t j = 0; j < ow; ++j, out += c_, arg += c_) {
+          const int64_t first = (i * stride_ * w_ + j * stride_) * c_;
+          for (int64_t c = 0; c < c_; ++c) {
+            out[c] = img[first + c];
+            arg[c] = static_cast<int32_t>(first + c);
+          }
+          for (int64_t p = 0; p < pool_; ++p) {
+            for (int64_t q = 0; q < pool_; ++q) {
+              const int64_t at = ((i * stride_ + p) * w_ + j * stride_ + q) * c_;
+              for (int64_t c = 0; c < c_; ++c) {
+                if (img[at + c] > out[c]) {
+                  out[c] = img[at + c];
+                  arg[c] = static_cast<int32_t>(at + c);
+                }
               }
             }
           }
         }
       }
     }
-  }
+  });
 }
 
 void MaxPool2d::backward(const Tensor& x, const Tensor& y, const Tensor& dy, Tensor* dx) {
   if (!dx) return;
   const int64_t n = x.dim(0), perOut = y.size() / n, perIn = h_ * w_ * c_;
   dx->resize(x.shape());
-  dx->setZero();
-  for (int64_t s = 0; s < n; ++s) {
-    float* grad = dx->data() + s * perIn;
-    for (int64_t o = s * perOut; o < (s + 1) * perOut; ++o) grad[argmax_[o]] += dy[o];
-  }
+  parallelChunks(n, 1, [&](int64_t first, int64_t end) {
+    std::fill(dx->data() + first * perIn, dx->data() + end * perIn, 0.0f);
+    for (int64_t s = first; s < end; ++s) {
+      float* grad = dx->data() + s * perIn;
+      for (int64_t o = s * perOut; o < (s + 1) * perOut; ++o) grad[argmax_[o]] += dy[o];
+    }
+  });
 }
 
 }  // namespace tfmath

@@ -1,12 +1,15 @@
 // conv_engines_test.cc: conv2d through oneDNN against the im2col + GEMM reference, element by
 // element, on every shape of conv_cases.h; the same inputs give the same bits on every call,
 // whatever batch size came between; and training on two threads ends where one thread does.
+#include <capnp/message.h>
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <cmath>
 
 #include "ops/conv2d.h"
+#include "ops/model.h"
+#include "ops/threads.h"
 #include "tests/cluster_fixture.h"
 #include "tests/conv_cases.h"
 #include "tests/layer_params.h"
@@ -114,6 +117,48 @@ TEST(Threads, TwoThreadsTrainTheCnnAsOneDoes) {
   const auto r = testing::tfmath("run " + job + " --threads 0");
   EXPECT_EQ(r.exitCode, 2) << r.output;
   EXPECT_NE(r.output.find("--threads"), std::string::npos) << r.output;
+}
+
+// The element-wise passes split their samples or elements over the threads, each chunk written as
+// one thread writes it: the same bits for 1, 2 and 3 threads, forward and backward, layer by layer.
+TEST(Threads, ElementWisePassesGiveTheSameBitsOnAnyCount) {
+  capnp::MallocMessageBuilder message;
+  auto layers = message.initRoot<proto::Job>().initModel(5);
+  layers[0].setActivation(proto::Activation::RELU);
+  layers[1].initMaxPool2d().setPoolSize(2);
+  layers[2].initDropout().setRate(0.3);
+  layers[3].initAveragePool2d().setPoolSize(2);
+  layers[4].setActivation(proto::Activation::TANH);
+  Rng rng(12);
+  const int64_t n = 37;  // chunks of unequal size
+  const Tensor x = testing::randomTensor({n, 14, 14, 2}, rng);
+  std::vector<uint32_t> samples(n);
+  for (int64_t s = 0; s < n; ++s) samples[static_cast<size_t>(s)] = static_cast<uint32_t>(3 * s);
+  std::vector<float> first;
+  for (int threads : {1, 2, 3}) {
+    setComputeThreads(threads);
+    Model model(layers.asReader(), {14, 14, 2});
+    std::vector<Tensor> outs(model.layers().size()), grads(model.layers().size());
+    std::vector<float> bits;
+    const Tensor* in = &x;
+    for (size_t i = 0; i < model.layers().size(); ++i) {
+      model.layers()[i]->setDraws({true, 8, 1, samples.data()});
+      model.layers()[i]->forward(*in, outs[i]);
+      bits.insert(bits.end(), outs[i].data(), outs[i].data() + outs[i].size());
+      in = &outs[i];
+    }
+    for (size_t i = model.layers().size(); i-- > 0;) {
+      Tensor dy = outs[i];
+      for (int64_t e = 0; e < dy.size(); ++e) dy[e] = 0.01f * static_cast<float>(e % 17) - 0.08f;
+      model.layers()[i]->backward(i ? outs[i - 1] : x, outs[i], dy, &grads[i]);
+      bits.insert(bits.end(), grads[i].data(), grads[i].data() + grads[i].size());
+    }
+    if (threads == 1)
+      first = bits;
+    else
+      EXPECT_EQ(bits, first) << threads << " threads";
+  }
+  setComputeThreads(1);
 }
 
 }  // namespace
