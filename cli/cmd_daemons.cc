@@ -59,9 +59,9 @@ void addDataRootOption(CLI::App* command, std::vector<std::string>& roots) {
 void addThreadsOption(CLI::App* command, int& threads) {
   command
       ->add_option("--threads", threads,
-                   "Threads for the GEMMs and convolutions of training; the result does not depend "
-                   "on it beyond the order of float sums")
-      ->capture_default_str()
+                   "Threads for the GEMMs, convolutions and element-wise passes of training "
+                   "(default: OMP_NUM_THREADS if set, else the CPUs this process may run on); the "
+                   "result does not depend on it beyond the order of float sums")
       ->check(CLI::Range(1, 1024));
 }
 
@@ -171,7 +171,7 @@ Command addWorkerCommand(CLI::App& app) {
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
   addDataRootOption(cmd, o->dataRoots);
-  auto threads = std::make_shared<int>(1);
+  auto threads = std::make_shared<int>(defaultComputeThreads());
   addThreadsOption(cmd, *threads);
   cmd->add_option("--memory-limit", o->memoryLimit,
                   "Bytes a job may take on this worker (its estimate: data, parameters, gradients, "

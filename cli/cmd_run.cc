@@ -27,7 +27,7 @@ namespace {
 struct RunOptions {
   std::string job, save, resume, initFrom, report, device = "cpu";
   std::vector<std::string> overrides;
-  int threads = 1;
+  int threads = defaultComputeThreads();
 };
 
 int run(const RunOptions& o) {
@@ -50,11 +50,12 @@ int run(const RunOptions& o) {
                 static_cast<unsigned long long>(trainer.globalStep()));
   }
   const bool classification = job.getLoss() == proto::Loss::SOFTMAX_CROSS_ENTROPY;
-  std::printf("%s: %lld training samples%s, %zu parameters, batch %u, %u epochs, on %s\n",
+  const std::string device = trainer.backend().device();
+  std::printf("%s: %lld training samples%s, %zu parameters, batch %u, %u epochs, on %s%s\n",
               job.getName().cStr(), static_cast<long long>(data.train.size()),
               data.test ? (", " + std::to_string(data.test->size()) + " test").c_str() : "",
-              trainer.backend().size(), job.getBatchSize(), job.getEpochs(),
-              trainer.backend().device().c_str());
+              trainer.backend().size(), job.getBatchSize(), job.getEpochs(), device.c_str(),
+              device == "cpu" ? (" with " + std::to_string(o.threads) + " thread(s)").c_str() : "");
   const std::string save = o.save.empty() ? std::string(job.getName().cStr()) + ".params" : o.save;
   // The metrics history goes beside the parameters (tfmath metrics prints it); a resumed run
   // continues it.

@@ -16,6 +16,7 @@
 #include "cli/signals.h"
 #include "cli/ssh_launcher.h"
 #include "net/curve_keys.h"
+#include "ops/threads.h"
 #include "train/backend.h"
 
 namespace tfmath::cli {
@@ -24,6 +25,7 @@ namespace {
 
 struct UpOptions {
   int workers = -1;   // -1: one per core, or none with a hostfile or --gpus
+  int threads = -1;   // per local CPU worker; -1: defaultComputeThreads() shared out among them
   bool gpus = false;  // one more worker per visible GPU
   std::string stateDir, workerEndpoint = "tcp://127.0.0.1:*";
   std::vector<std::string> dataRoots;  // none given: defaultDataRoots()
@@ -83,10 +85,9 @@ int up(UpOptions o) {
                  "a build without CUDA)\n");
     return 1;
   }
-  if (o.workers < 0)
-    o.workers = !o.hostfile.hostfile.empty() || o.gpus
-                    ? 0
-                    : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  if (o.workers < 0) o.workers = !o.hostfile.hostfile.empty() || o.gpus ? 0 : cores;
+  if (o.threads < 0) o.threads = std::max(1, defaultComputeThreads() / std::max(1, o.workers));
   if (o.stateDir.empty()) {
     const char* home = std::getenv("HOME");
     o.stateDir = std::string(home ? home : ".") + "/.local/state/tfmath";
@@ -130,8 +131,9 @@ int up(UpOptions o) {
     }
   }
   for (int i = 0; i < o.workers; ++i)
-    children.push_back(spawn(
-        with({"tfmath", "worker", "--coordinator", workerEndpoint, "--keys", keys}, rootArgs)));
+    children.push_back(spawn(with({"tfmath", "worker", "--coordinator", workerEndpoint, "--keys",
+                                   keys, "--threads", std::to_string(o.threads)},
+                                  rootArgs)));
   for (int i = 0; i < gpus; ++i)
     children.push_back(spawn(with({"tfmath", "worker", "--coordinator", workerEndpoint, "--keys",
                                    keys, "--device", "gpu:" + std::to_string(i)},
@@ -140,12 +142,13 @@ int up(UpOptions o) {
   std::string roots;
   for (const auto& root : o.dataRoots) roots += (roots.empty() ? "" : ", ") + root;
   std::fprintf(stderr,
-               "tfmath up: a coordinator, %d local CPU, %d local GPU and %d remote worker(s); "
-               "state in %s; your jobs read data anywhere, other users' only in %s\n"
+               "tfmath up: a coordinator, %d local CPU worker(s) of %d thread(s), %d local GPU and "
+               "%d remote worker(s); state in %s; your jobs read data anywhere, other users' only "
+               "in %s\n"
                "  submit:  tfmath submit JOB.capnp --wait   (after the export line below)\n"
                "  watch:   tfmath status\n"
                "  stop:    Ctrl-C\n",
-               o.workers, gpus, remote ? remote->running() : 0, o.stateDir.c_str(),
+               o.workers, o.threads, gpus, remote ? remote->running() : 0, o.stateDir.c_str(),
                roots.empty() ? "no folder" : roots.c_str());
   std::printf("export TFMATH_COORDINATOR=%s\n", client.c_str());
   std::fflush(stdout);
@@ -180,6 +183,10 @@ Command addUpCommand(CLI::App& app) {
   cmd->add_option("--workers", o->workers,
                   "Local CPU workers to start (default: one per core; none with --hostfile or "
                   "--gpus)");
+  cmd->add_option("--threads", o->threads,
+                  "Threads of each local CPU worker (default: OMP_NUM_THREADS if set, else the "
+                  "CPUs this process may run on, shared out among the workers)")
+      ->check(CLI::Range(1, 1024));
   cmd->add_flag("--gpus", o->gpus, "Start one worker per visible GPU");
   cmd->add_option("--state-dir", o->stateDir, "State directory (default ~/.local/state/tfmath)");
   cmd->add_option("--worker-endpoint", o->workerEndpoint, "Where workers connect")

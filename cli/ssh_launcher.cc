@@ -125,8 +125,14 @@ struct SshLauncher::Host {
     if (ssh_userauth_publickey_auto(session, nullptr, nullptr) != SSH_AUTH_SUCCESS)
       throw std::runtime_error("authentication failed: it accepted no key of ssh-agent or " +
                                (s.options.sshDir.empty() ? "~/.ssh" : s.options.sshDir));
-    const std::string command = "exec " + s.options.remoteTfmath + " worker --coordinator " +
-                                s.workerEndpoint + " --keys-on-stdin";
+    // Several slots share the host's cores: each takes its share of what nproc counts there (its
+    // CPUs, or OMP_NUM_THREADS), at least one.
+    const std::string share = entry.slots > 1 ? "t=$(( $(nproc) / " + std::to_string(entry.slots) +
+                                                    " )); [ \"$t\" -ge 1 ] || t=1; "
+                                              : "";
+    const std::string command = share + "exec " + s.options.remoteTfmath +
+                                " worker --coordinator " + s.workerEndpoint + " --keys-on-stdin" +
+                                (entry.slots > 1 ? " --threads $t" : "");
     for (int i = 0; i < entry.slots; ++i) {
       Worker w;
       const std::string logPath =

@@ -1,7 +1,12 @@
-// threads.cc: one process-wide count, pushed to OpenBLAS and to the OpenMP runtime oneDNN uses.
+// threads.cc: one process-wide count, pushed to OpenBLAS and to the OpenMP runtime oneDNN uses,
+// and the default count.
 #include "ops/threads.h"
 
+#include <sched.h>
+
+#include <algorithm>
 #include <atomic>
+#include <cstdlib>
 
 #include "base/assert.h"
 
@@ -22,6 +27,18 @@ std::atomic<int> openblasThreads{0};  // what OpenBLAS was last told; 0: nothing
 }  // namespace
 
 int computeThreads() { return wanted.load(); }
+
+int defaultComputeThreads() {
+  if (const char* env = std::getenv("OMP_NUM_THREADS")) {
+    char* end = nullptr;
+    const long n = std::strtol(env, &end, 10);
+    if (end != env && *end == '\0' && n >= 1 && n <= 1024) return static_cast<int>(n);
+  }
+  cpu_set_t cpus;
+  CPU_ZERO(&cpus);
+  if (sched_getaffinity(0, sizeof cpus, &cpus) == 0) return std::max(1, CPU_COUNT(&cpus));
+  return 1;
+}
 
 void setComputeThreads(int n) {
   TFMATH_ASSERT(n >= 1, n);

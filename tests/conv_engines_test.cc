@@ -1,8 +1,10 @@
 // conv_engines_test.cc: conv2d through oneDNN against the im2col + GEMM reference, element by
 // element, on every shape of conv_cases.h; the same inputs give the same bits on every call,
-// whatever batch size came between; and training on two threads ends where one thread does.
+// whatever batch size came between; training on two threads ends where one thread does; the
+// element-wise passes give the same bits on any thread count; and the default thread count.
 #include <capnp/message.h>
 #include <gtest/gtest.h>
+#include <sched.h>
 
 #include <algorithm>
 #include <cmath>
@@ -117,6 +119,33 @@ TEST(Threads, TwoThreadsTrainTheCnnAsOneDoes) {
   const auto r = testing::tfmath("run " + job + " --threads 0");
   EXPECT_EQ(r.exitCode, 2) << r.output;
   EXPECT_NE(r.output.find("--threads"), std::string::npos) << r.output;
+}
+
+// Without --threads a tfmath computes with OMP_NUM_THREADS threads when it holds a count, else
+// with the CPUs its affinity mask allows; `tfmath run` says how many.
+TEST(Threads, TheDefaultIsOmpNumThreadsElseTheCpusThisProcessMayUse) {
+  cpu_set_t cpus;
+  CPU_ZERO(&cpus);
+  ASSERT_EQ(sched_getaffinity(0, sizeof cpus, &cpus), 0);
+  const int allowed = CPU_COUNT(&cpus);
+  const char* before = std::getenv("OMP_NUM_THREADS");
+  const std::string saved = before ? before : "";
+  setenv("OMP_NUM_THREADS", "3", 1);
+  EXPECT_EQ(defaultComputeThreads(), 3);
+  for (const char* ignored : {"0", "x", "2x", "-4", ""}) {
+    setenv("OMP_NUM_THREADS", ignored, 1);
+    EXPECT_EQ(defaultComputeThreads(), allowed) << "'" << ignored << "'";
+  }
+  unsetenv("OMP_NUM_THREADS");
+  EXPECT_EQ(defaultComputeThreads(), allowed);
+  if (before) setenv("OMP_NUM_THREADS", saved.c_str(), 1);
+  testing::TempDir dir;
+  const auto r =
+      testing::tfmath("run " + std::string(TFMATH_SOURCE_DIR) +
+                      "/examples/linreg.capnp --set epochs=1 --save " + dir.path() + "/l.params");
+  EXPECT_NE(r.output.find("on cpu with " + std::to_string(defaultComputeThreads()) + " thread(s)"),
+            std::string::npos)
+      << r.output;
 }
 
 // The element-wise passes split their samples or elements over the threads, each chunk written as

@@ -178,10 +178,11 @@ TEST(Deploy, SiteYmlSetsUpAClusterThatTrainsAJobSubmittedOverSsh) {
   const std::string common = "all:\n  vars:\n" + hosts.connection() + "    tfmath_deb: " + deb +
                              "\n    tfmath_without_systemd: true\n"
                              "    tfmath_writable_paths: [/var/tmp]\n  children:\n";
-  // head trains too; node1 starts with two CPU slots, then goes down to one.
+  // head trains too, on the one thread it is given; node1 starts with two CPU slots, which share
+  // its cores, then goes down to one.
   const auto workersWith = [&](int nodeSlots) {
     return "    tfmath_workers:\n      hosts:\n        head: {" + hosts.hostVars(0) +
-           "}\n        node1: {" + hosts.hostVars(1) +
+           ", tfmath_worker_threads: 1}\n        node1: {" + hosts.hostVars(1) +
            ", tfmath_worker_slots: " + std::to_string(nodeSlots) + "}\n";
   };
   const std::string workers = workersWith(1);
@@ -210,6 +211,14 @@ TEST(Deploy, SiteYmlSetsUpAClusterThatTrainsAJobSubmittedOverSsh) {
   EXPECT_NE(r.output.find("\n" + bobKey + " bob\n"), std::string::npos) << r.output;
   r = hosts.on(1, "root", "cat /etc/systemd/system/tfmath-worker@.service.d/folders.conf");
   EXPECT_NE(r.output.find("\nReadWritePaths=/var/tmp\n"), std::string::npos) << r.output;
+  // The threads: head's from the inventory, node1's two slots a half of its cores each.
+  r = hosts.on(1, "root", "nproc");
+  const int cores = std::atoi(r.output.c_str());
+  EXPECT_NE(hosts.on(0, "root", "cat /etc/tfmath/worker.conf").output.find("\nthreads = 1\n"),
+            std::string::npos);
+  EXPECT_NE(hosts.on(1, "root", "cat /etc/tfmath/worker.conf")
+                .output.find("\nthreads = " + std::to_string(std::max(1, cores / 2)) + "\n"),
+            std::string::npos);
   // verify prints what it finds wrong (an unknown key, a bad value) and still exits 0.
   r = hosts.on(0, "root",
                "systemd-analyze verify tfmath-coordinator.service tfmath-worker@cpu.service");
