@@ -22,36 +22,20 @@ job() {
   echo "$tmp/mlp$1.capnp"
 }
 
-# Samples/s of one run on a fresh local cluster of W workers.
-run_cluster() {
-  local w=$1 state=$tmp/state$1-$RANDOM
-  "$tfmath" up --workers "$w" --state-dir "$state" >"$state.out" 2>"$state.log" &
-  up=$!
-  for _ in $(seq 100); do grep -q '^export' "$state.out" 2>/dev/null && break; sleep 0.1; done
-  local endpoint
-  endpoint=$(sed -n 's/^export TFMATH_COORDINATOR=//p' "$state.out")
-  local id
-  id=$("$tfmath" submit "$(job "$w")" --wait --coordinator "$endpoint" 2>/dev/null | head -1)
-  "$tfmath" result "$id" --json --coordinator "$endpoint" |
-    /usr/bin/python3 -c 'import json,sys; print(round(json.load(sys.stdin)["metrics"]["samples_per_s"]))'
-  kill "$up"; wait "$up" 2>/dev/null || true; up=
-}
+source "$here/cluster_lib.sh"
 
 run_pytorch() {
   /usr/bin/python3 "$anchor" --model mlp --batch 128 --epochs 1 --threads 1 --world "$1" 2>/dev/null |
     /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["samples_per_s"])'
 }
 
-median() { printf '%s\n' "$@" | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
-
 declare -a t1 t2 p1 p2
 for ((r = 1; r <= repeats; r++)); do
-  t1+=("$(run_cluster 1)"); t2+=("$(run_cluster 2)")
+  t1+=("$(run_cluster "$(job 1)" 1 1)"); t2+=("$(run_cluster "$(job 2)" 2 1)")
   p1+=("$(run_pytorch 1)"); p2+=("$(run_pytorch 2)")
   echo "run $r: tfmath 1 worker ${t1[-1]}, 2 workers ${t2[-1]}; pytorch 1 process ${p1[-1]}, DDP 2 ${p2[-1]} samples/s"
 done
 T1=$(median "${t1[@]}") T2=$(median "${t2[@]}") P1=$(median "${p1[@]}") P2=$(median "${p2[@]}")
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2fx", a / b }'; }
 echo
 echo "medians of $repeats: tfmath 1 worker $T1, 2 workers $T2; pytorch 1 process $P1, DDP 2 processes $P2 samples/s"
 echo "tfmath 2 workers / PyTorch DDP 2:      $(ratio "$T2" "$P2")   (target >= 2.0x)"
