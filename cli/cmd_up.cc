@@ -24,7 +24,7 @@ namespace tfmath::cli {
 namespace {
 
 struct UpOptions {
-  int workers = -1;   // -1: one per core, or none with a hostfile or --gpus
+  int workers = -1;   // -1: one using every core, or none with a hostfile or --gpus
   int threads = -1;   // per local CPU worker; -1: defaultComputeThreads() shared out among them
   bool gpus = false;  // one more worker per visible GPU
   std::string stateDir, workerEndpoint = "tcp://127.0.0.1:*";
@@ -85,8 +85,9 @@ int up(UpOptions o) {
                  "a build without CUDA)\n");
     return 1;
   }
-  const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  if (o.workers < 0) o.workers = !o.hostfile.hostfile.empty() || o.gpus ? 0 : cores;
+  // One worker computing on every core trains faster than one worker per core: those spend a
+  // core's worth on the loopback allreduce (docs/performance.md).
+  if (o.workers < 0) o.workers = !o.hostfile.hostfile.empty() || o.gpus ? 0 : 1;
   if (o.threads < 0) o.threads = std::max(1, defaultComputeThreads() / std::max(1, o.workers));
   if (o.stateDir.empty()) {
     const char* home = std::getenv("HOME");
@@ -180,9 +181,10 @@ int up(UpOptions o) {
 Command addUpCommand(CLI::App& app) {
   auto* cmd = app.add_subcommand("up", "Start a local cluster: a coordinator and N workers");
   auto o = std::make_shared<UpOptions>();
-  cmd->add_option("--workers", o->workers,
-                  "Local CPU workers to start (default: one per core; none with --hostfile or "
-                  "--gpus)");
+  cmd->add_option(
+      "--workers", o->workers,
+      "Local CPU workers to start, sharing the cores (default: one; none with --hostfile or "
+      "--gpus)");
   cmd->add_option("--threads", o->threads,
                   "Threads of each local CPU worker (default: OMP_NUM_THREADS if set, else the "
                   "CPUs this process may run on, shared out among the workers)")

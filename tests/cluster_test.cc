@@ -158,6 +158,36 @@ TEST(Cluster, SubmitFromStdinAndFindTheCoordinatorInAConfigFile) {
   EXPECT_NE(out.find("<stdin>"), std::string::npos) << out;
 }
 
+// Without --workers, up starts one worker that computes on every core (OMP_NUM_THREADS, when set,
+// counts them, as for every tfmath); --workers N shares them out, and --threads overrides that.
+TEST(Cluster, UpStartsOneWorkerOnEveryCoreOrSharesThemOut) {
+  const char* before = std::getenv("OMP_NUM_THREADS");
+  const std::string saved = before ? before : "";
+  setenv("OMP_NUM_THREADS", "4", 1);
+  const std::pair<std::vector<std::string>, std::string> cases[] = {
+      {{}, "1 local CPU worker(s) of 4 thread(s)"},
+      {{"--workers", "2"}, "2 local CPU worker(s) of 2 thread(s)"},
+      {{"--workers", "3", "--threads", "1"}, "3 local CPU worker(s) of 1 thread(s)"}};
+  for (const auto& [flags, says] : cases) {
+    TempDir dir;
+    std::vector<std::string> args{"up", "--state-dir", dir.path()};
+    args.insert(args.end(), flags.begin(), flags.end());
+    const pid_t up = testing::spawnTfmath(args, dir.path() + "/up.log");
+    std::string log;
+    for (int i = 0; i < 100 && log.find("export TFMATH_COORDINATOR") == std::string::npos; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      log = Cluster::slurp(dir.path() + "/up.log");
+    }
+    EXPECT_NE(log.find(says), std::string::npos) << log;
+    kill(up, SIGTERM);
+    waitpid(up, nullptr, 0);
+  }
+  if (before)
+    setenv("OMP_NUM_THREADS", saved.c_str(), 1);
+  else
+    unsetenv("OMP_NUM_THREADS");
+}
+
 // `tfmath up` runs its user's jobs wherever their data is; stopped, it takes its processes with it,
 // a job in training included, within the 3 s a stopping daemon may take (docs/protocol.md §4), not
 // at the collective timeout.

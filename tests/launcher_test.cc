@@ -2,6 +2,7 @@
 // started over SSH that train and leave no orphans, and hosts that fail (unreachable, unknown host
 // key, refused key) named while the others start, or aborting all with --all-or-nothing.
 #include <gtest/gtest.h>
+#include <sched.h>
 
 #include <nlohmann/json.hpp>
 #include <set>
@@ -143,6 +144,13 @@ TEST(Launcher, StartsWorkersOverSshThatTrainAndLeaveNoOrphans) {
   ASSERT_TRUE(up.waitForWorkers(2)) << up.log() << server.log();
   const std::string endpoint = up.workerEndpoint();
   EXPECT_EQ(processesWith({"--keys-on-stdin", endpoint}).size(), 2u);
+  // The two slots share the host's cores: each takes half of what nproc counts there (sshd passes
+  // no OMP_NUM_THREADS, so all the CPUs).
+  cpu_set_t cpus;
+  CPU_ZERO(&cpus);
+  ASSERT_EQ(sched_getaffinity(0, sizeof cpus, &cpus), 0);
+  const std::string half = std::to_string(std::max(1, CPU_COUNT(&cpus) / 2));
+  EXPECT_EQ(processesWith({"--keys-on-stdin", endpoint, "--threads " + half + " "}).size(), 2u);
   // The key went over stdin, never onto a command line.
   const std::string secret =
       configValue(Cluster::slurp(up.dir().path() + "/keys/worker.key"), "secret-key");
