@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Benchmarks tfmath against PyTorch on Fashion-MNIST over several epochs (one thread each) and prints
+# Benchmarks tfmath against PyTorch on Fashion-MNIST over several epochs (THREADS threads each, 1 by default) and prints
 # the first epoch's speed and the steady state's apart, with the ratios.
 #
 # Set-up (once, as root; not part of CI):  bench/setup.sh, which runs
@@ -17,8 +17,10 @@
 #   REPEATS   runs of each system per model (default 3); the table shows the medians
 #   MODELS    which of "mlp cnn" to run (default both); mlp uses batch 128, cnn batch 64
 #   LIMIT     train on only the first LIMIT samples, for a quick smoke test (default: all 60000)
+#   THREADS   threads of every system (default 1)
 #
-# Every system runs in one process with one thread (OPENBLAS_NUM_THREADS=1, torch.set_num_threads(1)).
+# Every system runs in one process with THREADS threads (OMP_NUM_THREADS and OPENBLAS_NUM_THREADS,
+# which tfmath takes as its default, and torch.set_num_threads).
 # Runs rotate between the systems, starting one later every repeat, so that drift in the machine's
 # speed favours none. "first" is the first epoch's training samples/s; "steady" is the samples/s of
 # epochs 2..EPOCHS together (their samples over their time). tfmath reports each epoch's speed on its
@@ -36,6 +38,7 @@ epochs=${EPOCHS:-3}
 repeats=${REPEATS:-3}
 models=${MODELS:-mlp cnn}
 limit=${LIMIT:-}
+threads=${THREADS:-1}
 anchor=$repo/../shared/anchors/pytorch_fashion.py
 tfmath=$build/cli/tfmath
 python=/usr/bin/python3
@@ -63,7 +66,8 @@ trap 'rm -rf "$tmp"' EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-export OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1
+[[ $threads =~ ^[1-9][0-9]*$ ]] || die "THREADS must be a positive integer, not '$threads'"
+export OPENBLAS_NUM_THREADS=$threads OMP_NUM_THREADS=$threads
 
 # Writes a copy of examples/fashion_MODEL.capnp with $2 epochs (and LIMIT, if set); prints its path.
 make_job() {
@@ -121,7 +125,7 @@ run_tfmath() {
 
 # Prints "FIRST STEADY ACCURACY%" for PyTorch under Python $1 on model $2 with batch $3.
 run_pytorch() {
-  local out args=(--anchor "$anchor" --model "$2" --batch "$3" --epochs "$epochs")
+  local out args=(--anchor "$anchor" --model "$2" --batch "$3" --epochs "$epochs" --threads "$threads")
   [[ -n $limit ]] && args+=(--limit "$limit")
   if ! out=$("$1" "$here/pytorch_epochs.py" "${args[@]}" 2>"$tmp/pytorch.err"); then
     tail -n 20 "$tmp/pytorch.err" >&2

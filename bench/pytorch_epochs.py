@@ -1,8 +1,8 @@
 #!/usr/bin/python3
 """The PyTorch reference (../shared/anchors/pytorch_fashion.py) timed epoch by epoch.
 
-Same data, model, optimizer, batch and sample order as the anchor, one process, one thread; each
-epoch is timed on its own, so the first epoch and the steady state after it can be told apart.
+Same data, model, optimizer, batch and sample order as the anchor, one process, --threads threads
+(default 1); each epoch is timed on its own, so the first epoch and the steady state after it can be told apart.
 Prints one JSON line: samples/s of every epoch, test accuracy, the torch version.
 
   python3 bench/pytorch_epochs.py --anchor ../shared/anchors/pytorch_fashion.py --model mlp \
@@ -14,13 +14,14 @@ p = argparse.ArgumentParser()
 p.add_argument('--anchor', required=True); p.add_argument('--model', default='mlp')
 p.add_argument('--batch', type=int, default=128); p.add_argument('--epochs', type=int, default=3)
 p.add_argument('--limit', type=int, default=0); p.add_argument('--seed', type=int, default=0)
+p.add_argument('--threads', type=int, default=1)
 a = p.parse_args()
 
 spec = importlib.util.spec_from_file_location('anchor', a.anchor)
 anchor = importlib.util.module_from_spec(spec); spec.loader.exec_module(anchor)
 torch, nn = anchor.torch, anchor.nn
 
-torch.set_num_threads(1)
+torch.set_num_threads(a.threads)
 torch.manual_seed(a.seed)
 x, y = anchor.load('train'); xt, yt = anchor.load('t10k')
 if a.limit: x, y = x[:a.limit], y[:a.limit]
