@@ -61,6 +61,28 @@ std::vector<float> download(const cuda::DeviceArray<float>& d, size_t n) {
   return cuda::toHost(d.get(), n);
 }
 
+// A parameterless layer's forward and backward on both devices, on x and a random dy: the CPU's
+// y and dx, and the GPU's downloaded.
+struct BothDevices {
+  Tensor y, dx;
+  std::vector<float> gpuY, gpuDx;
+};
+BothDevices runOnBoth(Layer& cpu, cuda::GpuLayer& gpu, const Tensor& x, Rng& rng) {
+  BothDevices out;
+  cpu.forward(x, out.y);
+  const Tensor dy = randomTensor(out.y.shape(), rng);
+  cpu.backward(x, out.y, dy, &out.dx);
+  cuda::Blas blas;
+  const int n = static_cast<int>(x.dim(0));
+  auto gx = cuda::toDevice(asVector(x)), gdy = cuda::toDevice(asVector(dy));
+  auto gy = cuda::deviceArray<float>(out.y.size()), gdx = cuda::deviceArray<float>(x.size());
+  gpu.forward(blas, n, gx.get(), gy.get());
+  gpu.backward(blas, n, gx.get(), gy.get(), gdy.get(), gdx.get());
+  out.gpuY = download(gy, out.y.size());
+  out.gpuDx = download(gdx, x.size());
+  return out;
+}
+
 TEST_F(Gpu, DenseMatchesTheCpu) {
   Rng rng(1);
   const int n = 37, d = 53, u = 19;
@@ -179,18 +201,9 @@ TEST_F(Gpu, AveragePoolsMatchTheCpu) {
     std::unique_ptr<Layer> cpu = op.cpu({layer.asReader(), input});
     std::unique_ptr<cuda::GpuLayer> gpu = op.gpu({layer.asReader(), input});
     Rng rng(8);
-    const int n = 5;
-    Tensor x = randomTensor({n, 9, 8, 3}, rng), y, dx;
-    cpu->forward(x, y);
-    Tensor dy = randomTensor(y.shape(), rng);
-    cpu->backward(x, y, dy, &dx);
-    cuda::Blas blas;
-    auto gx = cuda::toDevice(asVector(x)), gdy = cuda::toDevice(asVector(dy));
-    auto gy = cuda::deviceArray<float>(y.size()), gdx = cuda::deviceArray<float>(x.size());
-    gpu->forward(blas, n, gx.get(), gy.get());
-    gpu->backward(blas, n, gx.get(), gy.get(), gdy.get(), gdx.get());
-    EXPECT_LE(relativeError(download(gy, y.size()), y.data(), y.size()), 1e-5) << which;
-    EXPECT_LE(relativeError(download(gdx, x.size()), dx.data(), x.size()), 1e-5) << which;
+    const BothDevices r = runOnBoth(*cpu, *gpu, randomTensor({5, 9, 8, 3}, rng), rng);
+    EXPECT_LE(relativeError(r.gpuY, r.y.data(), r.y.size()), 1e-5) << which;
+    EXPECT_LE(relativeError(r.gpuDx, r.dx.data(), r.dx.size()), 1e-5) << which;
   }
 }
 
@@ -210,17 +223,9 @@ TEST_F(Gpu, DropoutMatchesTheCpuBitForBit) {
   for (bool training : {true, false}) {
     cpu->setDraws({training, 21, 3, samples.data()});
     gpu->setDraws({training, 21, 3, gsamples.get()});
-    Tensor x = randomTensor({n, 7, 5, 3}, rng), y, dx;
-    cpu->forward(x, y);
-    Tensor dy = randomTensor(y.shape(), rng);
-    cpu->backward(x, y, dy, &dx);
-    cuda::Blas blas;
-    auto gx = cuda::toDevice(asVector(x)), gdy = cuda::toDevice(asVector(dy));
-    auto gy = cuda::deviceArray<float>(y.size()), gdx = cuda::deviceArray<float>(x.size());
-    gpu->forward(blas, n, gx.get(), gy.get());
-    gpu->backward(blas, n, gx.get(), gy.get(), gdy.get(), gdx.get());
-    EXPECT_EQ(download(gy, y.size()), asVector(y)) << "training " << training;
-    EXPECT_EQ(download(gdx, x.size()), asVector(dx)) << "training " << training;
+    const BothDevices r = runOnBoth(*cpu, *gpu, randomTensor({n, 7, 5, 3}, rng), rng);
+    EXPECT_EQ(r.gpuY, asVector(r.y)) << "training " << training;
+    EXPECT_EQ(r.gpuDx, asVector(r.dx)) << "training " << training;
   }
 }
 
@@ -236,18 +241,9 @@ TEST_F(Gpu, ActivationsAndFlattenMatchTheCpu) {
     Rng rng(4);
     std::unique_ptr<Layer> layer = op->cpu({proto::Layer::Reader(), perSample});
     std::unique_ptr<cuda::GpuLayer> gpu = op->gpu({proto::Layer::Reader(), perSample});
-    const int n = 7;
-    Tensor x = randomTensor({n, 101}, rng), y, dx;
-    layer->forward(x, y);
-    Tensor dy = randomTensor(y.shape(), rng);
-    layer->backward(x, y, dy, &dx);
-    cuda::Blas blas;
-    auto gx = cuda::toDevice(asVector(x)), gdy = cuda::toDevice(asVector(dy));
-    auto gy = cuda::deviceArray<float>(y.size()), gdx = cuda::deviceArray<float>(x.size());
-    gpu->forward(blas, n, gx.get(), gy.get());
-    gpu->backward(blas, n, gx.get(), gy.get(), gdy.get(), gdx.get());
-    EXPECT_LE(relativeError(download(gy, y.size()), y.data(), y.size()), 1e-5) << op->math.name;
-    EXPECT_LE(relativeError(download(gdx, x.size()), dx.data(), x.size()), 1e-5) << op->math.name;
+    const BothDevices r = runOnBoth(*layer, *gpu, randomTensor({7, 101}, rng), rng);
+    EXPECT_LE(relativeError(r.gpuY, r.y.data(), r.y.size()), 1e-5) << op->math.name;
+    EXPECT_LE(relativeError(r.gpuDx, r.dx.data(), r.dx.size()), 1e-5) << op->math.name;
   }
   EXPECT_EQ(checked, 4);  // relu, sigmoid, tanh, flatten
 }

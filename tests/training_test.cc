@@ -4,6 +4,7 @@
 
 #include <cmath>
 #include <cstring>
+#include <functional>
 
 #include "jobs/data_check.h"
 #include "jobs/job_error.h"
@@ -29,6 +30,31 @@ FloatBuffer train(proto::Job::Reader job) {
   Quiet quiet;
   trainer.run(quiet);
   return trainer.parameters();
+}
+
+// Trains `job` by hand, without the trainer's staging ahead: each epoch's permutation, batch by
+// batch, through a CpuBackend; `update(backend, step, count)` makes each step's update of a batch
+// of `count`. Returns the parameters.
+FloatBuffer trainByHand(proto::Job::Reader job, const Data& data,
+                        const std::function<void(CpuBackend&, uint64_t, int64_t)>& update) {
+  CpuBackend backend(job, data.train.sampleShape());
+  const int64_t n = data.train.size(), b = job.getBatchSize();
+  uint64_t step = 0;
+  Tensor x, t;
+  for (uint32_t epoch = 0; epoch < job.getEpochs(); ++epoch) {
+    const auto order = epochPermutation(job.getSeed(), epoch, static_cast<uint32_t>(n));
+    for (int64_t first = 0; first < n; first += b) {
+      const int64_t count = std::min(b, n - first);
+      data.train.gather(order.data() + first, count, x, t);
+      backend.zeroGradients();
+      backend.stage(x, t, {true, job.getSeed(), epoch, order.data() + first});
+      backend.train(nullptr);
+      update(backend, ++step, count);
+    }
+  }
+  FloatBuffer values(backend.size());
+  backend.read(-1, values.data());
+  return values;
 }
 
 TEST(Training, LinregRecoversWeightAndBias) {
@@ -118,23 +144,10 @@ TEST(Training, TrainsOnEachEpochsPermutationInOrder) {
   const Data data = validateJob(f.job());
   const FloatBuffer trained = train(f.job());
 
-  CpuBackend backend(f.job(), data.train.sampleShape());
-  const int64_t n = data.train.size(), b = f.job().getBatchSize();
-  uint64_t step = 0;
-  Tensor x, t;
-  for (uint32_t epoch = 0; epoch < 2; ++epoch) {
-    const auto order = epochPermutation(f.job().getSeed(), epoch, static_cast<uint32_t>(n));
-    for (int64_t first = 0; first < n; first += b) {
-      const int64_t count = std::min(b, n - first);
-      data.train.gather(order.data() + first, count, x, t);
-      backend.zeroGradients();
-      backend.stage(x, t, {true, f.job().getSeed(), epoch, order.data() + first});
-      backend.train(nullptr);
-      backend.update(1.0f / static_cast<float>(count), ++step, 1.0);
-    }
-  }
-  FloatBuffer byHand(backend.size());
-  backend.read(-1, byHand.data());
+  const FloatBuffer byHand =
+      trainByHand(f.job(), data, [](CpuBackend& backend, uint64_t step, int64_t count) {
+        backend.update(1.0f / static_cast<float>(count), step, 1.0);
+      });
   ASSERT_EQ(byHand.size(), trained.size());
   EXPECT_EQ(std::memcmp(byHand.data(), trained.data(), trained.size() * sizeof(float)), 0);
 }
@@ -155,33 +168,19 @@ TEST(Training, ScheduleAndClipFollowTheirFormulas) {
   const Data data = validateJob(f.job());
   const FloatBuffer trained = train(f.job());
 
-  CpuBackend backend(f.job(), data.train.sampleShape());
-  const int64_t n = data.train.size(), b = f.job().getBatchSize();
-  uint64_t step = 0;
   int clipped = 0;
-  Tensor x, t;
-  for (uint32_t epoch = 0; epoch < 2; ++epoch) {
-    const auto order = epochPermutation(f.job().getSeed(), epoch, static_cast<uint32_t>(n));
-    for (int64_t first = 0; first < n; first += b) {
-      const int64_t count = std::min(b, n - first);
-      data.train.gather(order.data() + first, count, x, t);
-      backend.zeroGradients();
-      backend.stage(x, t, {true, f.job().getSeed(), epoch, order.data() + first});
-      backend.train(nullptr);
-      double squares = 0;
-      for (float g : backend.gradients(Memory::host)) squares += static_cast<double>(g) * g;
-      float scale = 1.0f / static_cast<float>(count);
-      if (std::sqrt(squares) / static_cast<double>(count) > 0.5) {
-        scale = static_cast<float>(0.5 / std::sqrt(squares));
-        ++clipped;
-      }
-      ++step;
-      backend.update(scale, step, std::pow(0.5, static_cast<double>((step - 1) / 3)));
-    }
-  }
+  const FloatBuffer byHand =
+      trainByHand(f.job(), data, [&](CpuBackend& backend, uint64_t step, int64_t count) {
+        double squares = 0;
+        for (float g : backend.gradients(Memory::host)) squares += static_cast<double>(g) * g;
+        float scale = 1.0f / static_cast<float>(count);
+        if (std::sqrt(squares) / static_cast<double>(count) > 0.5) {
+          scale = static_cast<float>(0.5 / std::sqrt(squares));
+          ++clipped;
+        }
+        backend.update(scale, step, std::pow(0.5, static_cast<double>((step - 1) / 3)));
+      });
   EXPECT_GT(clipped, 0);
-  FloatBuffer byHand(backend.size());
-  backend.read(-1, byHand.data());
   ASSERT_EQ(byHand.size(), trained.size());
   EXPECT_EQ(std::memcmp(byHand.data(), trained.data(), trained.size() * sizeof(float)), 0);
   const FloatBuffer free = train(unclipped.job());
