@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # demo.sh: the README's first command: install, build, bring up a local cluster (`tfmath up`: a
-# coordinator and one worker per core), submit examples/linreg.capnp and examples/fashion_mlp.capnp,
+# coordinator and two workers), submit examples/linreg.capnp and examples/fashion_mlp.capnp,
 # print their results, and take the cluster down.
 set -euo pipefail
 cd "$(dirname "$0")/.."
