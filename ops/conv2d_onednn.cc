@@ -1,8 +1,7 @@
 // conv2d_onednn.cc: the oneDNN primitives of one convolution, made once per batch size.
 #include "ops/conv2d_onednn.h"
 
-#include <dnnl.hpp>
-
+#include "ops/onednn.h"
 #include "ops/threads.h"
 
 namespace tfmath {
@@ -13,14 +12,9 @@ using Tag = dnnl::memory::format_tag;
 using Dims = dnnl::memory::dims;
 constexpr auto kF32 = dnnl::memory::data_type::f32;
 
-dnnl::engine& cpuEngine() {
-  static dnnl::engine engine(dnnl::engine::kind::cpu, 0);
-  return engine;
-}
-
 // A memory object over caller-owned floats; its pointer is set before each use.
 dnnl::memory userMemory(const dnnl::memory::desc& desc) {
-  return dnnl::memory(desc, cpuEngine(), DNNL_MEMORY_NONE);
+  return dnnl::memory(desc, onednnEngine(), DNNL_MEMORY_NONE);
 }
 
 // Where the primitive wants `wanted` and tfmath keeps `user`: a buffer of the primitive's layout
@@ -30,7 +24,7 @@ struct Relayout {
   dnnl::reorder reorder;
   Relayout(const dnnl::memory::desc& wanted, dnnl::memory& user, bool toUser) {
     if (wanted == user.get_desc()) return;
-    inner = dnnl::memory(wanted, cpuEngine());
+    inner = dnnl::memory(wanted, onednnEngine());
     reorder = toUser ? dnnl::reorder(inner, user) : dnnl::reorder(user, inner);
   }
 };
@@ -38,7 +32,7 @@ struct Relayout {
 }  // namespace
 
 struct OneDnnConv2d::Passes {
-  dnnl::stream stream{cpuEngine()};
+  dnnl::stream stream{onednnEngine()};
   dnnl::memory x, y, kernel, bias, dy, dx, dKernel, dBias;  // tfmath's buffers
   dnnl::convolution_forward forward;
   dnnl::convolution_backward_weights backwardWeights;
@@ -66,18 +60,18 @@ struct OneDnnConv2d::Passes {
     const dnnl::convolution_forward::primitive_desc forwardPd(
         {dnnl::prop_kind::forward_training, algorithm, image, anyKernel, biasDesc, out, strides,
          before, after},
-        cpuEngine());
+        onednnEngine());
     forward = dnnl::convolution_forward(forwardPd);
     forwardKernel = std::make_unique<Relayout>(forwardPd.weights_desc(), kernel, false);
 
     const dnnl::convolution_backward_weights::primitive_desc weightsPd(
-        {algorithm, image, anyKernel, biasDesc, out, strides, before, after}, cpuEngine(),
+        {algorithm, image, anyKernel, biasDesc, out, strides, before, after}, onednnEngine(),
         forwardPd);
     backwardWeights = dnnl::convolution_backward_weights(weightsPd);
     weightsGradient = std::make_unique<Relayout>(weightsPd.diff_weights_desc(), dKernel, true);
 
     const dnnl::convolution_backward_data::primitive_desc dataPd(
-        {algorithm, image, anyKernel, out, strides, before, after}, cpuEngine(), forwardPd);
+        {algorithm, image, anyKernel, out, strides, before, after}, onednnEngine(), forwardPd);
     backwardData = dnnl::convolution_backward_data(dataPd);
     backwardKernel = std::make_unique<Relayout>(dataPd.weights_desc(), kernel, false);
   }

@@ -1,9 +1,14 @@
-// pool.cc: max pooling; forward records each window's arg-max for backward.
+// pool.cc: max pooling: the reference window search, which records each window's arg-max for
+// backward, and the choice of oneDNN where the build has it.
 #include "ops/pool.h"
 
 #include "base/assert.h"
 #include "ops/model_math.h"
 #include "ops/parallel.h"
+
+#ifdef TFMATH_ONEDNN
+#include "ops/pool_onednn.h"
+#endif
 
 #ifdef TFMATH_HAVE_CUDA
 #include "kernels/pool.cuh"
@@ -75,20 +80,66 @@ const LayerOp& maxPool2dOp() {
   return op;
 }
 
-MaxPool2d::MaxPool2d(const Shape& input, int64_t pool, int64_t stride)
-    : h_(input.at(0)), w_(input.at(1)), c_(input.at(2)), pool_(pool), stride_(stride) {
-  outputShape_ = {poolAxis(h_, pool, stride), poolAxis(w_, pool, stride), c_};
+PoolEngine fastestPoolEngine() {
+#ifdef TFMATH_ONEDNN
+  return PoolEngine::onednn;
+#else
+  return PoolEngine::reference;
+#endif
 }
 
+MaxPool2d::MaxPool2d(const Shape& input, int64_t pool, int64_t stride, PoolEngine engine)
+    : h_(input.at(0)), w_(input.at(1)), c_(input.at(2)), pool_(pool), stride_(stride) {
+  outputShape_ = {poolAxis(h_, pool, stride), poolAxis(w_, pool, stride), c_};
+#ifdef TFMATH_ONEDNN
+  // Only where windows do not overlap: where they do, oneDNN adds an element's gradients from its
+  // windows in another order than the reference and the GPU (within 1.2e-7, not bit for bit).
+  if (engine == PoolEngine::onednn && stride_ >= pool_) {
+    onednn_ = std::make_unique<OneDnnMaxPool2d>(
+        PoolGeometry{h_, w_, c_, pool_, stride_, outputShape_[0], outputShape_[1]});
+    if (!onednn_->usable()) onednn_.reset();
+  }
+#else
+  (void)engine;
+#endif
+}
+
+MaxPool2d::~MaxPool2d() = default;
+
 void MaxPool2d::forward(const Tensor& x, Tensor& y) {
-  const int64_t n = x.dim(0), oh = outputShape_[0], ow = outputShape_[1];
+  const int64_t n = x.dim(0);
   y.resize(batched(n));
+  lastX_ = &x;
   if (held_) {
     TFMATH_ASSERT(static_cast<int64_t>(argmax_.size()) == y.size());
     const int64_t perOut = y.size() / n, perIn = h_ * w_ * c_;
     for (int64_t o = 0; o < y.size(); ++o) y[o] = x[o / perOut * perIn + argmax_[o]];
     return;
   }
+#ifdef TFMATH_ONEDNN
+  if (onednn_) {
+    onednn_->forward(n, x.data(), y.data());
+    argmaxOfLastForward_ = false;
+    return;
+  }
+#endif
+  searchWindows(x, y);
+}
+
+void MaxPool2d::holdBranches(const Tensor&) {
+  // oneDNN keeps its arg-maxes to itself: search the last forward's windows for the same ones.
+  if (!argmaxOfLastForward_) {
+    TFMATH_ASSERT(lastX_ != nullptr, "holdBranches follows a forward");
+    Tensor y;
+    searchWindows(*lastX_, y);
+  }
+  held_ = true;
+}
+
+void MaxPool2d::searchWindows(const Tensor& x, Tensor& y) {
+  const int64_t n = x.dim(0), oh = outputShape_[0], ow = outputShape_[1];
+  y.resize(batched(n));
+  argmaxOfLastForward_ = true;
   argmax_.resize(static_cast<size_t>(y.size()));
   const int64_t perOut = oh * ow * c_;
   parallelChunks(n, 1, [&](int64_t first, int64_t end) {
@@ -124,6 +175,9 @@ void MaxPool2d::backward(const Tensor& x, const Tensor& y, const Tensor& dy, Ten
   if (!dx) return;
   const int64_t n = x.dim(0), perOut = y.size() / n, perIn = h_ * w_ * c_;
   dx->resize(x.shape());
+#ifdef TFMATH_ONEDNN
+  if (onednn_ && !argmaxOfLastForward_) return onednn_->backward(n, dy.data(), dx->data());
+#endif
   parallelChunks(n, 1, [&](int64_t first, int64_t end) {
     std::fill(dx->data() + first * perIn, dx->data() + end * perIn, 0.0f);
     for (int64_t s = first; s < end; ++s) {

@@ -11,6 +11,7 @@
 
 #include "ops/conv2d.h"
 #include "ops/model.h"
+#include "ops/pool.h"
 #include "ops/threads.h"
 #include "tests/cluster_fixture.h"
 #include "tests/conv_cases.h"
@@ -99,6 +100,42 @@ TEST(ConvEngines, TheSameInputsGiveTheSameBitsAndGradientsAccumulate) {
   for (size_t i = 0; i < once.size(); ++i)  // the second pass added `once` again
     EXPECT_NEAR(p.grads[0][i] - beforeSecond[i], once[i], 1e-5 * (1 + std::abs(beforeSecond[i])))
         << i;
+}
+
+// Max pooling through oneDNN against the reference window search, bit for bit, on inputs full of
+// ties (values from {-1, 0, 1}): both must take the first maximum in row-major window order, so
+// that backward routes each gradient to the same element. Disjoint and non-dividing windows, a
+// batch size after another; overlapping windows, which stay on the reference, too.
+TEST(PoolEngines, OneDnnMatchesTheReferenceTiesIncluded) {
+  if (fastestPoolEngine() != PoolEngine::onednn) GTEST_SKIP() << "built without oneDNN";
+  struct Case {
+    int64_t n, h, w, c, pool, stride;
+  };
+  for (const Case& k : {Case{4, 8, 8, 3, 2, 2}, Case{3, 9, 7, 5, 3, 2}, Case{2, 5, 5, 16, 2, 2},
+                        Case{64, 28, 28, 16, 2, 2}, Case{5, 6, 6, 2, 3, 1}}) {
+    MaxPool2d fast({k.h, k.w, k.c}, k.pool, k.stride, PoolEngine::onednn);
+    MaxPool2d reference({k.h, k.w, k.c}, k.pool, k.stride, PoolEngine::reference);
+    Rng rng(13);
+    for (int64_t n : {k.n, int64_t{1}}) {
+      Tensor x = testing::randomTensor({n, k.h, k.w, k.c}, rng), yFast, yRef, dxFast, dxRef;
+      for (int64_t i = 0; i < x.size(); ++i) x[i] = std::round(x[i]);
+      fast.forward(x, yFast);
+      reference.forward(x, yRef);
+      const Tensor dy = testing::randomTensor(yRef.shape(), rng);
+      fast.backward(x, yFast, dy, &dxFast);
+      reference.backward(x, yRef, dy, &dxRef);
+      const std::string what = std::to_string(n) + "x" + std::to_string(k.h) + "x" +
+                               std::to_string(k.w) + "x" + std::to_string(k.c) + " pool " +
+                               std::to_string(k.pool) + " stride " + std::to_string(k.stride);
+      ASSERT_EQ(yFast.shape(), yRef.shape()) << what;
+      EXPECT_EQ(std::vector<float>(yFast.data(), yFast.data() + yFast.size()),
+                std::vector<float>(yRef.data(), yRef.data() + yRef.size()))
+          << what;
+      EXPECT_EQ(std::vector<float>(dxFast.data(), dxFast.data() + dxFast.size()),
+                std::vector<float>(dxRef.data(), dxRef.data() + dxRef.size()))
+          << what;
+    }
+  }
 }
 
 // `tfmath run --threads N`: two threads end where one does, up to the order of float sums (the
