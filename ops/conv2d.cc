@@ -3,6 +3,7 @@
 #include "ops/conv2d.h"
 
 #include <algorithm>
+#include <string_view>
 
 #include "base/assert.h"
 #include "ops/gemm.h"
@@ -182,6 +183,23 @@ void Conv2d::forward(const Tensor& x, Tensor& y) {
   gemm(false, false, m, filters_, patch, 1.0f, col_.data(), patch, kernel_.value, filters_, 0.0f,
        y.data(), filters_);
   MatrixMap(y.data(), m, filters_).rowwise() += ConstVectorMap(bias_.value, filters_).transpose();
+}
+
+bool Conv2d::fusesNext(const char* next) const {
+#ifdef TFMATH_ONEDNN
+  return onednn_ && std::string_view(next) == "relu";
+#else
+  (void)next;
+  return false;
+#endif
+}
+
+void Conv2d::forwardFused(const Tensor& x, Tensor& y) {
+  TFMATH_ASSERT(fusesNext("relu"), "forwardFused follows fusesNext");
+#ifdef TFMATH_ONEDNN
+  y.resize(batched(x.dim(0)));
+  onednn_->forward(x.dim(0), x.data(), kernel_.value, bias_.value, y.data(), true);
+#endif
 }
 
 void Conv2d::backward(const Tensor& x, const Tensor&, const Tensor& dy, Tensor* dx) {

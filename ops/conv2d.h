@@ -38,6 +38,9 @@ class Conv2d : public Layer {
   void bindParams(std::vector<Param> params) override;
   // x: N×H×W×C, y: N×OH×OW×F.
   void forward(const Tensor& x, Tensor& y) override;
+  // On oneDNN, a relu after the convolution runs as its post-op.
+  bool fusesNext(const char* next) const override;
+  void forwardFused(const Tensor& x, Tensor& y) override;
   void backward(const Tensor& x, const Tensor& y, const Tensor& dy, Tensor* dx) override;
   // The per-sample input [H, W, C], the filters, kernel and stride, and the output along each axis.
   Shape input() const { return {h_, w_, c_}; }

@@ -34,10 +34,10 @@ struct Relayout {
 struct OneDnnConv2d::Passes {
   dnnl::stream stream{onednnEngine()};
   dnnl::memory x, y, kernel, bias, dy, dx, dKernel, dBias;  // tfmath's buffers
-  dnnl::convolution_forward forward;
+  dnnl::convolution_forward forward, forwardRelu;           // forwardRelu: relu as a post-op
   dnnl::convolution_backward_weights backwardWeights;
   dnnl::convolution_backward_data backwardData;
-  std::unique_ptr<Relayout> forwardKernel, weightsGradient, backwardKernel;
+  std::unique_ptr<Relayout> forwardKernel, forwardReluKernel, weightsGradient, backwardKernel;
 
   Passes(const ConvGeometry& g, int64_t n) {
     const dnnl::memory::desc image({n, g.c, g.h, g.w}, kF32, Tag::nhwc),
@@ -57,12 +57,19 @@ struct OneDnnConv2d::Passes {
     dBias = userMemory(biasDesc);
 
     const auto algorithm = dnnl::algorithm::convolution_direct;
-    const dnnl::convolution_forward::primitive_desc forwardPd(
-        {dnnl::prop_kind::forward_training, algorithm, image, anyKernel, biasDesc, out, strides,
-         before, after},
-        onednnEngine());
+    const dnnl::convolution_forward::desc forwardDesc(dnnl::prop_kind::forward_training, algorithm,
+                                                      image, anyKernel, biasDesc, out, strides,
+                                                      before, after);
+    const dnnl::convolution_forward::primitive_desc forwardPd(forwardDesc, onednnEngine());
     forward = dnnl::convolution_forward(forwardPd);
     forwardKernel = std::make_unique<Relayout>(forwardPd.weights_desc(), kernel, false);
+    dnnl::post_ops relu;
+    relu.append_eltwise(1.0f, dnnl::algorithm::eltwise_relu, 0.0f, 0.0f);
+    dnnl::primitive_attr withRelu;
+    withRelu.set_post_ops(relu);
+    const dnnl::convolution_forward::primitive_desc reluPd(forwardDesc, withRelu, onednnEngine());
+    forwardRelu = dnnl::convolution_forward(reluPd);
+    forwardReluKernel = std::make_unique<Relayout>(reluPd.weights_desc(), kernel, false);
 
     const dnnl::convolution_backward_weights::primitive_desc weightsPd(
         {algorithm, image, anyKernel, biasDesc, out, strides, before, after}, onednnEngine(),
@@ -97,17 +104,18 @@ OneDnnConv2d::Passes& OneDnnConv2d::passes(int64_t n) {
 // The data handles are set on the memory objects made once; oneDNN only reads through the const
 // ones.
 void OneDnnConv2d::forward(int64_t n, const float* x, const float* kernel, const float* bias,
-                           float* y) {
+                           float* y, bool relu) {
   Passes& p = passes(n);
   p.x.set_data_handle(const_cast<float*>(x));
   p.kernel.set_data_handle(const_cast<float*>(kernel));
   p.bias.set_data_handle(const_cast<float*>(bias));
   p.y.set_data_handle(y);
-  const dnnl::memory weights = p.kernelFor(*p.forwardKernel);
-  p.forward.execute(p.stream, {{DNNL_ARG_SRC, p.x},
-                               {DNNL_ARG_WEIGHTS, weights},
-                               {DNNL_ARG_BIAS, p.bias},
-                               {DNNL_ARG_DST, p.y}});
+  const dnnl::memory weights = p.kernelFor(relu ? *p.forwardReluKernel : *p.forwardKernel);
+  (relu ? p.forwardRelu : p.forward)
+      .execute(p.stream, {{DNNL_ARG_SRC, p.x},
+                          {DNNL_ARG_WEIGHTS, weights},
+                          {DNNL_ARG_BIAS, p.bias},
+                          {DNNL_ARG_DST, p.y}});
   p.stream.wait();
 }
 

@@ -21,8 +21,10 @@ class OneDnnConv2d {
  public:
   explicit OneDnnConv2d(const ConvGeometry& g);
   ~OneDnnConv2d();
-  // y (n×OH×OW×F) = conv(x (n×H×W×C), kernel) + bias.
-  void forward(int64_t n, const float* x, const float* kernel, const float* bias, float* y);
+  // y (n×OH×OW×F) = conv(x (n×H×W×C), kernel) + bias, and then max(0, ·) when `relu` (oneDNN's
+  // eltwise post-op).
+  void forward(int64_t n, const float* x, const float* kernel, const float* bias, float* y,
+               bool relu = false);
   // dKernel and dBias written (=), from the x of forward and dy.
   void backwardWeights(int64_t n, const float* x, const float* dy, float* dKernel, float* dBias);
   // dx written (=).

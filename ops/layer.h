@@ -55,6 +55,12 @@ class Layer {
   // backward differentiates. Release returns to the plain forward. Smooth ops ignore both.
   virtual void holdBranches(const Tensor& /*y*/) {}
   virtual void releaseBranches() {}
+  // Whether forwardFused() computes this op and the element-wise op named `next` after it in one
+  // pass, with the same bits as the two forwards (a convolution with relu as oneDNN's post-op).
+  // The model then skips the next op's forward, except while branches are held.
+  virtual bool fusesNext(const char* /*next*/) const { return false; }
+  // y = next(this(x)) for the `next` that fusesNext() accepts, written as next's forward would.
+  virtual void forwardFused(const Tensor& x, Tensor& y) { forward(x, y); }
   // What the next forward draws from (base/draws.h); the model sets it before each forward. Only
   // stochastic ops (dropout) use it.
   virtual void setDraws(const BatchDraws& /*draws*/) {}

@@ -47,6 +47,11 @@ Model::Model(capnp::List<proto::Layer>::Reader layers, const Shape& input) {
     }
     if (!mine.empty()) layers_[li]->bindParams(std::move(mine));
   }
+  // An op and its own activation after it may run as one pass (a convolution and its relu).
+  fusedWithNext_.assign(layers_.size(), false);
+  for (size_t i = 0; i + 1 < layers_.size(); ++i)
+    fusedWithNext_[i] =
+        jobLayer_[i] == jobLayer_[i + 1] && layers_[i]->fusesNext(layers_[i + 1]->op());
   acts_.resize(layers_.size());
   firstTrainable_ = params_.empty() ? layers_.size() : paramLayer_.front();
 }
@@ -91,12 +96,24 @@ const Tensor& Model::forward(const Tensor& x, const BatchDraws& draws) {
   input_ = &x;
   for (size_t i = 0; i < layers_.size(); ++i) {
     layers_[i]->setDraws(draws);
+    if (fusedWithNext_[i] && !holding_) {
+      // The fused pair writes the second op's output. The first's keeps its shape, which the
+      // second's backward reads (relu's derivative needs only its own output).
+      Shape shape{x.dim(0)};
+      const Shape& per = layers_[i]->outputShape();
+      shape.insert(shape.end(), per.begin(), per.end());
+      acts_[i].resize(shape);
+      layers_[i]->forwardFused(inputOf(i), acts_[i + 1]);
+      ++i;
+      continue;
+    }
     layers_[i]->forward(inputOf(i), acts_[i]);
   }
   return acts_.back();
 }
 
 void Model::holdBranches(bool hold) {
+  holding_ = hold;
   for (size_t i = 0; i < layers_.size(); ++i) {
     if (hold)
       layers_[i]->holdBranches(acts_[i]);

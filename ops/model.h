@@ -67,6 +67,8 @@ class Model {
   std::vector<std::unique_ptr<Layer>> layers_;
   std::vector<const LayerOp*> ops_;  // per layer
   std::vector<uint32_t> jobLayer_;   // per layer
+  std::vector<bool> fusedWithNext_;  // per layer: its forwardFused() does the next op's forward too
+  bool holding_ = false;             // branches held: every op runs its own forward
   std::vector<Shape> inputs_;        // per layer
   std::vector<ParamSpec> specs_;     // per param, parallel to params_
   std::vector<size_t> paramLayer_;   // per param: the layer that owns it

@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "ops/activation.h"
 #include "ops/conv2d.h"
 #include "ops/model.h"
 #include "ops/pool.h"
@@ -72,6 +73,26 @@ TEST_P(ConvEngines, OneDnnMatchesTheIm2colReference) {
                         static_cast<int64_t>(fast.dKernel.size())),
             1e-5);
   EXPECT_LE(relativeGap(fast.dBias.data(), reference.dBias.data(), k.filters), 1e-5);
+}
+
+// relu as oneDNN's post-op gives the bits of the convolution followed by relu's own forward: the
+// model fuses them in training and runs them apart while a gradient check holds relu's branches.
+TEST_P(ConvEngines, ReluAsAPostOpGivesTheSameBitsAsTheTwoForwards) {
+  const ConvCase k = GetParam();
+  Conv2d layer({k.h, k.w, k.c}, k.filters, k.kernel, k.stride, k.same, ConvEngine::onednn);
+  ASSERT_TRUE(layer.fusesNext("relu"));
+  EXPECT_FALSE(layer.fusesNext("tanh"));
+  Rng rng(5);
+  Params p(layer, rng);
+  const Tensor x = randomTensor({3, k.h, k.w, k.c}, rng);
+  Tensor fused, plain, relued;
+  layer.forwardFused(x, fused);
+  layer.forward(x, plain);
+  auto relu = reluOp().cpu({proto::Layer::Reader(), layer.outputShape()});
+  relu->forward(plain, relued);
+  ASSERT_EQ(fused.shape(), relued.shape());
+  EXPECT_EQ(std::vector<float>(fused.data(), fused.data() + fused.size()),
+            std::vector<float>(relued.data(), relued.data() + relued.size()));
 }
 
 INSTANTIATE_TEST_SUITE_P(Shapes, ConvEngines, ::testing::ValuesIn(testing::kConvCases));
