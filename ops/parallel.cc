@@ -18,7 +18,8 @@ void parallelChunks(int64_t n, int64_t grain, const std::function<void(int64_t, 
   }
 #ifdef _OPENMP
   applyComputeThreads();
-#pragma omp parallel for num_threads(static_cast <int>(chunks)) schedule(static, 1)
+  const int team = static_cast<int>(chunks);
+#pragma omp parallel for num_threads(team) schedule(static, 1)
   for (int64_t c = 0; c < chunks; ++c) body(n * c / chunks, n * (c + 1) / chunks);
 #else
   body(0, n);
