@@ -17,11 +17,15 @@ void ProgressPrinter::onStep(const StepReport& r) {
   const auto every = live_ ? std::chrono::milliseconds(100) : std::chrono::milliseconds(10000);
   if (last ? !live_ : now - lastPrint_ < every) return;  // a log gets the epoch line instead
   lastPrint_ = now;
-  std::fprintf(out_, "%sepoch %u/%u  step %llu/%llu  loss %.4f  lr %.4g  %.0f samples/s  ETA %s%s",
-               live_ ? "\r\033[K" : "", r.epoch + 1, epochs_,
-               static_cast<unsigned long long>(r.stepInEpoch),
-               static_cast<unsigned long long>(r.stepsPerEpoch), r.loss, r.learningRate,
-               r.samplesPerSecond, cli::formatDuration(r.etaSeconds).c_str(), live_ ? "" : "\n");
+  // With clipGlobalNorm set, the mean gradient's norm before clipping.
+  char norm[48] = "";
+  if (!std::isnan(r.gradientNorm))
+    std::snprintf(norm, sizeof norm, "  grad norm %.4g", r.gradientNorm);
+  std::fprintf(
+      out_, "%sepoch %u/%u  step %llu/%llu  loss %.4f  lr %.4g%s  %.0f samples/s  ETA %s%s",
+      live_ ? "\r\033[K" : "", r.epoch + 1, epochs_, static_cast<unsigned long long>(r.stepInEpoch),
+      static_cast<unsigned long long>(r.stepsPerEpoch), r.loss, r.learningRate, norm,
+      r.samplesPerSecond, cli::formatDuration(r.etaSeconds).c_str(), live_ ? "" : "\n");
   std::fflush(out_);
 }
 

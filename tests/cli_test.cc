@@ -11,6 +11,7 @@
 #include "base/durable_file.h"
 #include "jobs/params_file.h"
 #include "ops/registry.h"
+#include "tests/cluster_fixture.h"
 #include "tests/test_util.h"
 
 namespace tfmath {
@@ -62,6 +63,18 @@ TEST(Cli, RunLinregPrintsLearnedValuesAndSavesParameters) {
   ParameterStateFile state(dir.path() + "/out.params");
   EXPECT_EQ(state.state().getStep(), 100u);
   EXPECT_EQ(std::string(state.state().getJob().getName()), "linreg");
+  // The progress line (a log gets the first step's) shows the step's learning rate, and with a clip
+  // the gradient's norm; a clip far above that norm changes no bit.
+  EXPECT_TRUE(std::regex_search(r.output, std::regex("step 1/10  loss [0-9.]+  lr 0.1  ")))
+      << r.output;
+  const testing::CommandResult clipped = testing::tfmath(
+      "run " + std::string(TFMATH_SOURCE_DIR) +
+      "/examples/linreg.capnp --set clipGlobalNorm=1e6 --save " + dir.path() + "/clipped.params");
+  ASSERT_EQ(clipped.exitCode, 0) << clipped.output;
+  EXPECT_TRUE(std::regex_search(clipped.output, std::regex("lr 0.1  grad norm [0-9.e+-]+  ")))
+      << clipped.output;
+  EXPECT_EQ(testing::relativeDistance(dir.path() + "/clipped.params", dir.path() + "/out.params"),
+            0.0);
 }
 
 TEST(Cli, BadJobExitsTwoWithTheFieldAndTrainsNothing) {
