@@ -6,10 +6,11 @@
 #include <oneapi/dnnl/dnnl.h>
 
 #include <algorithm>
-#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <vector>
+
+#include "bench/median_micros.h"
 
 namespace {
 
@@ -31,21 +32,6 @@ const Shape kShapes[] = {
     {"cnn dense dX", false, true, 64, 1568, 10},
 };
 
-template <typename Call>
-double medianMicros(Call call, int repeats) {
-  std::vector<double> t;
-  for (int r = 0; r < repeats; ++r) {
-    for (int i = 0; i < 20; ++i) call();  // warm
-    const auto t0 = std::chrono::steady_clock::now();
-    for (int i = 0; i < 200; ++i) call();
-    t.push_back(
-        std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0).count() /
-        200);
-  }
-  std::sort(t.begin(), t.end());
-  return t[t.size() / 2];
-}
-
 }  // namespace
 
 int main() {
@@ -65,13 +51,13 @@ int main() {
                         s.transB ? CblasTrans : CblasNoTrans, s.m, s.n, s.k, 1.0f, a.data(), colsA,
                         b.data(), colsB, 0.0f, c.data(), s.n);
           },
-          repeats);
+          repeats, 200);
       const double dnnl = medianMicros(
           [&] {
             dnnl_sgemm(s.transA ? 'T' : 'N', s.transB ? 'T' : 'N', s.m, s.n, s.k, 1.0f, a.data(),
                        colsA, b.data(), colsB, 0.0f, c.data(), s.n);
           },
-          repeats);
+          repeats, 200);
       std::printf("%-18s %8d %12.1f %12.1f %7.2fx\n", s.what, threads, blas, dnnl, blas / dnnl);
     }
   }

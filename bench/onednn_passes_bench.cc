@@ -3,14 +3,15 @@
 // the same convolution followed by tfmath's relu pass, and (2) oneDNN's max pooling (forward with
 // its workspace, and backward) against tfmath's reference window search. Prints µs per call, the
 // median of REPEATS (default 5) timings of 100 calls each. Usage: onednn_passes_bench
+#include <dnnl.hpp>
+
 #include <algorithm>
-#include <chrono>
 #include <cstdio>
 #include <cstdlib>
-#include <dnnl.hpp>
 #include <memory>
 #include <vector>
 
+#include "bench/median_micros.h"
 #include "ops/activation.h"
 #include "ops/pool.h"
 #include "ops/threads.h"
@@ -21,21 +22,6 @@ using tfmath::Shape;
 using tfmath::Tensor;
 using Tag = dnnl::memory::format_tag;
 constexpr auto kF32 = dnnl::memory::data_type::f32;
-
-template <typename Call>
-double medianMicros(Call call, int repeats) {
-  std::vector<double> t;
-  for (int r = 0; r < repeats; ++r) {
-    for (int i = 0; i < 10; ++i) call();  // warm
-    const auto t0 = std::chrono::steady_clock::now();
-    for (int i = 0; i < 100; ++i) call();
-    t.push_back(
-        std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0).count() /
-        100);
-  }
-  std::sort(t.begin(), t.end());
-  return t[t.size() / 2];
-}
 
 // Values in [-1, 1) without ties in a pooling window, the same on every run.
 Tensor filled(const Shape& shape) {
@@ -81,7 +67,7 @@ void convWithRelu(dnnl::engine& engine, dnnl::stream& stream, const Conv& k, int
         stream.wait();
         reluLayer->forward(y, relued);
       },
-      repeats);
+      repeats, 100);
   const double together = medianMicros(
       [&] {
         fused.execute(
@@ -89,7 +75,7 @@ void convWithRelu(dnnl::engine& engine, dnnl::stream& stream, const Conv& k, int
             {{DNNL_ARG_SRC, xm}, {DNNL_ARG_WEIGHTS, fk}, {DNNL_ARG_BIAS, bm}, {DNNL_ARG_DST, ym}});
         stream.wait();
       },
-      repeats);
+      repeats, 100);
   std::printf("conv %lldx%lldx%lld -> %lld + relu   separate %8.1f   post-op %8.1f   (%.2fx)\n",
               static_cast<long long>(k.h), static_cast<long long>(k.w), static_cast<long long>(k.c),
               static_cast<long long>(k.filters), separate, together, separate / together);
@@ -119,7 +105,7 @@ void maxPool(dnnl::engine& engine, dnnl::stream& stream, const Conv& k, int repe
                         {{DNNL_ARG_SRC, xm}, {DNNL_ARG_DST, ym}, {DNNL_ARG_WORKSPACE, workspace}});
         stream.wait();
       },
-      repeats);
+      repeats, 100);
   const double oneDnnBackward = medianMicros(
       [&] {
         backward.execute(
@@ -127,11 +113,11 @@ void maxPool(dnnl::engine& engine, dnnl::stream& stream, const Conv& k, int repe
             {{DNNL_ARG_DIFF_DST, dym}, {DNNL_ARG_DIFF_SRC, dxm}, {DNNL_ARG_WORKSPACE, workspace}});
         stream.wait();
       },
-      repeats);
+      repeats, 100);
   tfmath::MaxPool2d pool({k.h, k.w, k.c}, 2, 2, tfmath::PoolEngine::reference);
   Tensor ty, tdx;
-  const double ownForward = medianMicros([&] { pool.forward(x, ty); }, repeats);
-  const double ownBackward = medianMicros([&] { pool.backward(x, ty, dy, &tdx); }, repeats);
+  const double ownForward = medianMicros([&] { pool.forward(x, ty); }, repeats, 100);
+  const double ownBackward = medianMicros([&] { pool.backward(x, ty, dy, &tdx); }, repeats, 100);
   std::printf(
       "maxPool2d %lldx%lldx%lld   tfmath fwd %7.1f bwd %7.1f   oneDNN fwd %7.1f bwd %7.1f   "
       "(tfmath/oneDNN %.2fx)\n",
