@@ -1,7 +1,7 @@
 // replay_main.cc: a harness's main without libFuzzer, for the normal build: runs
 // LLVMFuzzerTestOneInput on every file given, and on every file of every folder given, in name
 // order. A test replays the committed corpus this way, so every input a fuzzer ever kept runs in
-// CI; a crash or an escaped exception fails it.
+// CI; a crash, an escaped exception or a file descriptor left open fails it.
 #include <algorithm>
 #include <cstdint>
 #include <cstdio>
@@ -24,6 +24,12 @@ int main(int argc, char** argv) {
     }
   }
   std::sort(inputs.begin(), inputs.end());
+  // Descriptors open now, for the count after: a daemon that leaks one per input runs out.
+  auto openDescriptors = [] {
+    return std::distance(std::filesystem::directory_iterator("/proc/self/fd"),
+                         std::filesystem::directory_iterator());
+  };
+  const auto before = openDescriptors();
   for (const auto& path : inputs) {
     std::ifstream in(path, std::ios::binary);
     if (!in) {
@@ -34,5 +40,10 @@ int main(int argc, char** argv) {
     LLVMFuzzerTestOneInput(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size());
   }
   std::printf("replayed %zu input(s)\n", inputs.size());
+  if (const auto after = openDescriptors(); after != before) {
+    std::fprintf(stderr, "%ld file descriptor(s) left open after the replay\n",
+                 static_cast<long>(after - before));
+    return 1;
+  }
   return inputs.empty() ? 1 : 0;  // an empty corpus proves nothing
 }
