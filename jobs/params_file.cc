@@ -2,6 +2,7 @@
 #include "jobs/params_file.h"
 
 #include "base/durable_file.h"
+#include "jobs/job_check.h"
 #include "jobs/job_error.h"
 
 namespace tfmath {
@@ -22,7 +23,22 @@ ParameterStateFile::ParameterStateFile(const std::string& path) {
   }
   try {
     message_ = std::make_unique<MessageBytes>(bytes.data(), bytes.size());
-    state().getTensors();  // touch it, so a corrupt file fails here and not mid-training
+    // Read all that a resume, an init-from or a report reads, twice, so a corrupt file fails here,
+    // with its name, and not mid-training: on a pointer of the wrong kind, or on the reader's
+    // traversal limit, which a file whose pointers share their data reaches on a later pass. Its
+    // readers then start on a fresh limit, which two such passes fit.
+    auto touch = [](proto::Tensor::Reader tensor) {
+      tensor.getName();
+      tensor.getShape();
+      tensor.getData();
+    };
+    for (int pass = 0; pass < 2; ++pass) {
+      for (auto tensor : state().getTensors()) touch(tensor);
+      for (auto slot : state().getOptimizerSlots()) touch(slot);
+      state().getMetrics();
+      (void)checkJobFields(state().getJob());
+    }
+    message_ = std::make_unique<MessageBytes>(bytes.data(), bytes.size());
     const uint32_t version = state().getFormatVersion();
     if (version != 0 && version != proto::PARAMETER_STATE_VERSION)
       throw JobError(path + ": a parameter-state file of format version " +
