@@ -3,11 +3,10 @@
 // the same convolution followed by tfmath's relu pass, and (2) oneDNN's max pooling (forward with
 // its workspace, and backward) against tfmath's reference window search. Prints µs per call, the
 // median of REPEATS (default 5) timings of 100 calls each. Usage: onednn_passes_bench
-#include <dnnl.hpp>
-
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
+#include <dnnl.hpp>
 #include <memory>
 #include <vector>
 
