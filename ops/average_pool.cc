@@ -55,12 +55,7 @@ const LayerOp& averagePool2dOp() {
       },
       .gpu = TFMATH_GPU_FACTORY([](const LayerArgs& a) {
         auto m = a.layer.getAveragePool2d();
-        const int64_t k = m.getPoolSize(), s = strideOf(m);
-        return cuda::makeAveragePool2dLayer(
-            {0, static_cast<int>(a.input.at(0)), static_cast<int>(a.input.at(1)),
-             static_cast<int>(a.input.at(2)), static_cast<int>(k), static_cast<int>(s),
-             static_cast<int>(poolAxis(a.input[0], k, s)),
-             static_cast<int>(poolAxis(a.input[1], k, s))});
+        return cuda::makeAveragePool2dLayer(gpuPoolShape(a.input, m.getPoolSize(), strideOf(m)));
       }),
   };
   return op;

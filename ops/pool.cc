@@ -10,10 +10,6 @@
 #include "ops/pool_onednn.h"
 #endif
 
-#ifdef TFMATH_HAVE_CUDA
-#include "kernels/pool.cuh"
-#endif
-
 namespace tfmath {
 
 namespace {
@@ -23,6 +19,19 @@ int64_t strideOf(proto::MaxPool2d::Reader m) {
 }
 
 }  // namespace
+
+#ifdef TFMATH_HAVE_CUDA
+cuda::PoolShape gpuPoolShape(const Shape& input, int64_t k, int64_t s) {
+  return {0,
+          static_cast<int>(input.at(0)),
+          static_cast<int>(input.at(1)),
+          static_cast<int>(input.at(2)),
+          static_cast<int>(k),
+          static_cast<int>(s),
+          static_cast<int>(poolAxis(input[0], k, s)),
+          static_cast<int>(poolAxis(input[1], k, s))};
+}
+#endif
 
 Shape pooledShape(const Shape& input, int64_t k, int64_t s, const std::string& field, Problems& p) {
   if (!p.check(input.size() == 3, field,
@@ -69,12 +78,7 @@ const LayerOp& maxPool2dOp() {
       },
       .gpu = TFMATH_GPU_FACTORY([](const LayerArgs& a) {
         auto m = a.layer.getMaxPool2d();
-        const int64_t k = m.getPoolSize(), s = strideOf(m);
-        return cuda::makeMaxPool2dLayer(
-            {0, static_cast<int>(a.input.at(0)), static_cast<int>(a.input.at(1)),
-             static_cast<int>(a.input.at(2)), static_cast<int>(k), static_cast<int>(s),
-             static_cast<int>(poolAxis(a.input[0], k, s)),
-             static_cast<int>(poolAxis(a.input[1], k, s))});
+        return cuda::makeMaxPool2dLayer(gpuPoolShape(a.input, m.getPoolSize(), strideOf(m)));
       }),
   };
   return op;

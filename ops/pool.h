@@ -8,6 +8,10 @@
 #include "ops/layer.h"
 #include "ops/layer_op.h"
 
+#ifdef TFMATH_HAVE_CUDA
+#include "kernels/pool.cuh"
+#endif
+
 namespace tfmath {
 
 const LayerOp& maxPool2dOp();
@@ -22,6 +26,12 @@ inline int64_t poolAxis(int64_t in, int64_t pool, int64_t stride) {
 // window that fits it give OH×OW×C; otherwise a problem is recorded and {} returned.
 Shape pooledShape(const Shape& input, int64_t pool, int64_t stride, const std::string& field,
                   Problems& problems);
+
+#ifdef TFMATH_HAVE_CUDA
+// The GPU kernels' shape of a pooling of `input` by pool×pool windows every `stride` (its n is set
+// per batch), for both poolings' registry entries.
+cuda::PoolShape gpuPoolShape(const Shape& input, int64_t pool, int64_t stride);
+#endif
 
 // Who runs max pooling: the window search below (the reference), or oneDNN (pool_onednn.h), which
 // takes the same first maximum in row-major window order. oneDNN runs only windows that do not
