@@ -7,6 +7,8 @@
 #include <numeric>
 #include <vector>
 
+#include "base/draws.h"
+
 namespace tfmath {
 
 class Rng {
@@ -21,12 +23,7 @@ class Rng {
 
   uint64_t state() const { return state_; }
 
-  uint64_t next() {
-    uint64_t z = (state_ += 0x9e3779b97f4a7c15ULL);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
-  }
+  uint64_t next() { return mixBits(state_ += 0x9e3779b97f4a7c15ULL); }
   // Uniform in [0, 1), 53 random bits.
   double uniform() { return static_cast<double>(next() >> 11) * 0x1.0p-53; }
   double uniform(double lo, double hi) { return lo + (hi - lo) * uniform(); }
