@@ -35,6 +35,10 @@ struct ParameterState {
   formatVersion @8 :UInt32;
   # The layout's version: parameterStateVersion when written. A reader refuses a version it does
   # not know; 0 (a file written before this field) reads as 1.
+
+  epochLossSum @9 :Float64;
+  # The sum of the per-sample losses over the steps of the current epoch done so far: a run resumed
+  # mid-epoch ends the epoch with the mean loss an unbroken run reports.
 }
 
 struct Tensor {

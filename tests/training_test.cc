@@ -187,8 +187,9 @@ TEST(Training, ScheduleAndClipFollowTheirFormulas) {
   EXPECT_NE(std::memcmp(free.data(), trained.data(), trained.size() * sizeof(float)), 0);
 }
 
-// A checkpoint in the middle of a run with a cosine schedule, AdamW and a clip: the resumed run
-// continues the schedule from the saved step and ends on the same bits as the run without a stop.
+// A checkpoint in the middle of a run's last epoch with a cosine schedule, AdamW and a clip: the
+// resumed run continues the schedule from the saved step and ends on the same bits as the run
+// without a stop, and reports the same mean loss for that epoch.
 TEST(Training, ResumeMidRunContinuesTheScheduleBitForBit) {
   TempDir dir;
   JobFile f = JobFile::load(dir.write(
@@ -199,23 +200,26 @@ TEST(Training, ResumeMidRunContinuesTheScheduleBitForBit) {
                        "optimizer = (adamW = (learningRate = 0.01, weightDecay = 0.1)),"
                        "schedule = (cosineDecay = (warmupSteps = 3, finalFraction = 0.05)),"
                        "clipGlobalNorm = 1.0, batchSize = 64, epochs = 3")));
-  const FloatBuffer straight = train(f.job());
   const Data data = validateJob(f.job());
   LocalCommunicator local;
+  Quiet quiet;
+  Trainer unbroken(f.job(), data, local);
+  unbroken.run(quiet);
+  const FloatBuffer straight = unbroken.parameters();
   capnp::MallocMessageBuilder message;
   {
     Trainer first(f.job(), data, local);
-    for (int i = 0; i < 6; ++i) first.step();  // into the second epoch, past the warm-up
+    for (int i = 0; i < 10; ++i) first.step();  // two steps into the last of 3 × 4, past warm-up
     first.saveState(message.initRoot<proto::ParameterState>(), Evaluation{});
   }
   Trainer resumed(f.job(), data, local);
   resumed.resume(message.getRoot<proto::ParameterState>().asReader());
-  EXPECT_EQ(resumed.globalStep(), 6u);
-  Quiet quiet;
+  EXPECT_EQ(resumed.globalStep(), 10u);
   resumed.run(quiet);
   const FloatBuffer values = resumed.parameters();
   ASSERT_EQ(values.size(), straight.size());
   EXPECT_EQ(std::memcmp(values.data(), straight.data(), straight.size() * sizeof(float)), 0);
+  EXPECT_EQ(resumed.trainLoss(), unbroken.trainLoss());
 }
 
 TEST(Training, ResumeRefusesAStateOfAnotherModel) {

@@ -125,6 +125,9 @@ void Trainer::resume(proto::ParameterState::Reader state) {
   rng_ = Rng(state.getRngState());
   lastEpochLoss_ = state.getMetrics().getTrainLoss();
   startEpoch();
+  // Mid-epoch, every step so far took a full global batch (only an epoch's last may be short).
+  epochLossSum_ = state.getEpochLossSum();
+  epochSamples_ = static_cast<int64_t>(stepInEpoch_) * job_.getBatchSize();
 }
 
 void Trainer::initFrom(proto::ParameterState::Reader state) {
@@ -310,6 +313,7 @@ void Trainer::saveState(proto::ParameterState::Builder state, const Evaluation& 
       writeTensor(slots[k++], p.name + "/" + names[s], p.shape, host.data() + p.offset);
   }
   state.setRngState(rng_.state());
+  state.setEpochLossSum(epochLossSum_);
   auto m = state.initMetrics();
   m.setTrainLoss(lastEpochLoss_);
   m.setTestLoss(eval.loss);
