@@ -64,6 +64,9 @@ std::vector<std::string> checkJobFields(proto::Job::Reader job) {
   p.check(job.getBatchSize() > 0, "batchSize", "must be > 0");
   p.check(job.getEpochs() > 0, "epochs", "must be > 0");
   p.check(job.getWorkers() > 0, "workers", "must be > 0");
+  p.check(job.getMinWorkers() > 0 && job.getMinWorkers() <= job.getWorkers(), "minWorkers",
+          "must be in [1, workers = " + std::to_string(job.getWorkers()) + "], not " +
+              std::to_string(job.getMinWorkers()));
   p.check(job.getModel().size() > 0, "model", "must have at least one layer");
   for (uint32_t i = 0; i < job.getModel().size(); ++i) checkLayerFields(job.getModel()[i], i, p);
   auto opt = job.getOptimizer();

@@ -51,6 +51,19 @@ struct Job {
   # together, g, becomes g · min(1, clipGlobalNorm / ‖g‖₂) before the update. Computed after the
   # gradients are summed over the workers, so every worker clips alike. 0 (the default) never
   # clips; a negative value is refused.
+
+  elasticWaitSeconds @13 :UInt32 = 30;
+  # After the job loses a worker and goes back to PENDING, how long it waits for `workers` idle
+  # workers before it resumes on fewer (at least minWorkers). The global batch, and so the math,
+  # stays the same on any number of workers.
+
+  minWorkers @14 :UInt32 = 1;
+  # The fewest workers a requeued job resumes on once elasticWaitSeconds have passed. Must be > 0
+  # and at most `workers`. Set it to `workers` to resume only on as many as it asked for.
+
+  maxRestarts @15 :UInt32 = 3;
+  # How often the job may be requeued after losing a worker. One more loss FAILS it, with every
+  # loss in its reason. 0: the first lost worker fails the job.
 }
 
 enum Device {
