@@ -135,6 +135,7 @@ Command addCoordinatorCommand(CLI::App& app) {
                 remote = launchHostfile(
                     *hostfile, coordinator.workerEndpoint(),
                     o->keysFolder.empty() ? o->stateDir + "/keys" : o->keysFolder, o->stateDir);
+              ignoreBrokenPipes();
               coordinator.run(stopOnSignals());
               return 0;
             } catch (const std::exception& e) {
@@ -199,6 +200,7 @@ Command addWorkerCommand(CLI::App& app) {
                     "admits only workers with the cluster's worker key");
               }
               WorkerDaemon worker(*o);
+              ignoreBrokenPipes();
               if (!worker.run(stopOnSignals())) {
                 std::fflush(nullptr);
                 std::_Exit(0);  // a training thread still waits in a collective: leave it

@@ -1,4 +1,4 @@
-// signals.cc: the stop flag.
+// signals.cc: the stop flag, and SIGPIPE ignored.
 #include "cli/signals.h"
 
 #include <csignal>
@@ -18,5 +18,7 @@ const std::atomic<bool>& stopOnSignals() {
   sigaction(SIGTERM, &sa, nullptr);
   return stopRequested;
 }
+
+void ignoreBrokenPipes() { std::signal(SIGPIPE, SIG_IGN); }
 
 }  // namespace tfmath::cli
