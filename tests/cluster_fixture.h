@@ -29,14 +29,17 @@
 
 namespace tfmath::testing {
 
-// Starts `tfmath ARGS` with its output in `logPath`; or, given `shellCommand`, runs that with sh
-// instead (for commands that need a prefix such as `ip netns exec`).
 // Starts `tfmath ARGS` with its output in `logPath`, run through `prefix` (such as
-// {"ip", "netns", "exec", "NS"}) when one is given.
+// {"ip", "netns", "exec", "NS"}) when one is given, with `env` ("NAME=VALUE") added to its
+// environment. Each runs in a session of its own, as a service manager starts a daemon: a daemon
+// frozen by SIGSTOP is then never sent SIGHUP when the test's process group is orphaned.
 inline pid_t spawnTfmath(const std::vector<std::string>& args, const std::string& logPath,
-                         const std::vector<std::string>& prefix = {}) {
+                         const std::vector<std::string>& prefix = {},
+                         const std::vector<std::string>& env = {}) {
   const pid_t pid = fork();
   if (pid != 0) return pid;
+  setsid();
+  for (const auto& e : env) putenv(const_cast<char*>(e.c_str()));
   FILE* log = std::fopen(logPath.c_str(), "a");
   dup2(fileno(log), 1);
   dup2(fileno(log), 2);
@@ -94,15 +97,17 @@ class Cluster {
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }
   }
-  // Starts one more worker, with `extraArgs` after the usual ones.
-  void addWorker(const std::vector<std::string>& extraArgs = {}) {
+  // Starts one more worker, with `extraArgs` after the usual ones and `env` added to its
+  // environment.
+  void addWorker(const std::vector<std::string>& extraArgs = {},
+                 const std::vector<std::string>& env = {}) {
     std::vector<std::string> args{"worker", "--coordinator", workerEndpoint_,
                                   "--keys", keysDir(),       "--collective-timeout",
                                   "5"};
     args.insert(args.end(), rootArgs_.begin(), rootArgs_.end());
     args.insert(args.end(), extraArgs.begin(), extraArgs.end());
-    workers_.push_back(
-        spawnTfmath(args, dir_.path() + "/worker" + std::to_string(workers_.size()) + ".log"));
+    workers_.push_back(spawnTfmath(
+        args, dir_.path() + "/worker" + std::to_string(workers_.size()) + ".log", {}, env));
   }
   // Waits until `n` workers are registered (by asking status).
   void waitForWorkers(int n) {
@@ -125,6 +130,8 @@ class Cluster {
   void killWorker(size_t i) { stop(workers_.at(i), true); }
   // SIGSTOP: the worker's sockets stay open but it says nothing (killed at teardown).
   void freezeWorker(size_t i) { ::kill(workers_.at(i), SIGSTOP); }
+  // SIGCONT: a frozen worker runs on from where it stopped.
+  void thawWorker(size_t i) { ::kill(workers_.at(i), SIGCONT); }
 
   // Runs a CLI command against this cluster.
   CommandResult run(const std::string& args) const {
