@@ -123,6 +123,8 @@ nlohmann::json toJson(proto::JobInfo::Reader i) {
   for (auto r : i.getRanks()) ranks.push_back(std::string(r.cStr()));
   nlohmann::json losses = nlohmann::json::array();
   for (float l : i.getRecentLosses()) losses.push_back(jsonNumber(l));
+  nlohmann::json failures = nlohmann::json::array();
+  for (auto f : i.getFailures()) failures.push_back(std::string(f.cStr()));
   return {{"id", i.getId().cStr()},
           {"user", i.getUser().cStr()},
           {"name", i.getName().cStr()},
@@ -141,7 +143,11 @@ nlohmann::json toJson(proto::JobInfo::Reader i) {
           {"started_ms", i.getStartedMs()},
           {"finished_ms", i.getFinishedMs()},
           {"ranks", ranks},
-          {"recent_losses", losses}};
+          {"recent_losses", losses},
+          {"attempt", i.getAttempt()},
+          {"steps_lost", i.getStepsLost()},
+          {"checkpoint_step", i.getCheckpointStep()},
+          {"failures", failures}};
 }
 
 nlohmann::json toJson(proto::WorkerInfo::Reader w) {

@@ -301,6 +301,12 @@ void Coordinator::rankFinished(Job& job, uint32_t rank, bool ok, const std::stri
 void Coordinator::apply(Job& job, const JobEffects& e) {
   if (!e.note.empty()) log("job " + job.id() + ": " + e.note);
   if (!e.releaseStore.empty()) releaseStoreWaits(job, e.releaseStore);
+  // A requeued job's sessions stay, so that a stale rank hears that its attempt is over.
+  if (e.ended) workerApi_->forgetSessions(job.id());
+  if (e.requeued) {
+    requeue(job);
+    return schedule();
+  }
   if (e.stopRanks) {
     for (uint32_t r = 0; r < job.rankWorkers.size(); ++r) {
       Worker* w = workers_.byId(job.rankWorkers[r]);
@@ -313,7 +319,10 @@ void Coordinator::apply(Job& job, const JobEffects& e) {
   if (!e.ended) return;
   auto info = job.info();
   const std::string state = wire::jobStateName(publicState(job.life.phase()));
-  const std::string& reason = job.life.reason();
+  std::string reason = job.life.reason();
+  if (reason.empty() && info.getAttempt() > 0)  // §5.6: a completed job says what recovery cost
+    reason = "after " + std::to_string(info.getAttempt()) + " restart(s); " +
+             std::to_string(info.getStepsLost()) + " step(s) redone";
   info.setState(publicState(job.life.phase()));
   info.setReason(reason);
   info.setFinishedMs(clock_.wallMs());
@@ -349,7 +358,7 @@ void Coordinator::schedule() {
   do {
     scheduleAgain_ = false;
     std::vector<Job*> changed, never;
-    const auto placed = placeJobs(jobs_, workers_, changed, never);
+    const auto placed = placeJobs(jobs_, workers_, clock_.wallMs(), changed, never);
     for (Job* job : changed) save(*job);
     for (Job* job : never) apply(*job, job->life.cancelPending("DependencyNeverSatisfied"));
     if (!never.empty()) {
@@ -361,23 +370,41 @@ void Coordinator::schedule() {
 }
 
 void Coordinator::start(Job& job, const std::vector<std::string>& workerIds) {
+  auto info = job.info();
+  const uint32_t attempt = info.getAttempt();
+  // A requeued job resumes from its latest checkpoint (§5.6); without one it starts afresh.
+  std::unique_ptr<ParameterStateFile> resume;
+  if (attempt > 0 && state_.hasCheckpoint(job.id())) {
+    try {
+      resume = std::make_unique<ParameterStateFile>(state_.checkpointPath(job.id()));
+    } catch (const JobError& e) {
+      return apply(job, job.life.failPending(std::string("resume: ") + e.what()));
+    }
+  }
   // The parameters it starts from: another job's (the scheduler started it only once that job
   // COMPLETED, which stored them), or those sent with it. Unreadable: it can never run.
   std::unique_ptr<ParameterStateFile> initial;
   try {
-    if (const std::string from = job.info().getInitFrom().cStr(); !from.empty())
+    if (resume) {
+      // the checkpoint holds the parameters, trained further
+    } else if (const std::string from = info.getInitFrom().cStr(); !from.empty()) {
       initial = std::make_unique<ParameterStateFile>(state_.checkpointPath(from));
-    else if (std::filesystem::exists(state_.initialPath(job.id())))  // sent with the job
+    } else if (std::filesystem::exists(state_.initialPath(job.id()))) {  // sent with the job
       initial = std::make_unique<ParameterStateFile>(state_.initialPath(job.id()));
+    }
   } catch (const JobError& e) {
     return apply(job, job.life.cancelPending(std::string("init-from: ") + e.what()));
   }
   const auto want = static_cast<uint32_t>(workerIds.size());
+  const uint32_t before = info.getRanks().size();
+  const uint64_t from = resume ? resume->state().getStep() : 0;
   job.rankWorkers = workerIds;
   job.life.start(want);
-  auto info = job.info();
+  job.stepReached = from;
+  info.setStep(from);  // until the first progress of this attempt
   info.setState(publicState(job.life.phase()));
   info.setReason("");
+  info.setRequeued("");
   info.setStartedMs(clock_.wallMs());
   auto ranks = info.initRanks(want);
   for (uint32_t r = 0; r < want; ++r) {
@@ -393,12 +420,24 @@ void Coordinator::start(Job& job, const std::vector<std::string>& workerIds) {
     a.setRank(r);
     a.setWorldSize(want);
     a.setOwnUserJob(options_.trustOwnUser && ownUser_ == job.info().getUser().cStr());
+    a.setAttempt(attempt);
+    if (resume) a.setResume(resume->state());
     if (initial) a.initInitial().setTensors(initial->state().getTensors());
     sendToWorker(w, b);
   }
+  std::string line = "started on " + std::to_string(want) + " worker(s)";
+  if (attempt > 0) {
+    line = "resumed on " + std::to_string(want) + " worker(s) at step " + std::to_string(from) +
+           " (attempt " + std::to_string(attempt) + ")";
+    if (before != want)
+      line += "; the world size changed from " + std::to_string(before) + " to " +
+              std::to_string(want) + ", the global batch did not";
+    info.setReason("resumed at step " + std::to_string(from) + " after " + std::to_string(attempt) +
+                   " restart(s); " + std::to_string(info.getStepsLost()) + " step(s) redone");
+  }
   save(job);
-  state_.appendLog(job.id(), timestamp() + " started on " + std::to_string(want) + " worker(s)\n");
-  log("job " + job.id() + " started on " + std::to_string(want) + " worker(s)");
+  state_.appendLog(job.id(), timestamp() + " " + line + "\n");
+  log("job " + job.id() + " " + line);
 }
 
 void Coordinator::sendToWorker(Worker& w, capnp::MallocMessageBuilder& message) {
@@ -413,6 +452,15 @@ void Coordinator::liveness() {
   // earns a heartbeat.
   for (const auto& id : workers_.silent())
     loseWorker(id, "missed " + std::to_string(wire::kHeartbeatLiveness) + " heartbeats");
+  // §5.6: a requeued job's elastic wait runs out with no event to mark it.
+  if (clock_.now() - lastElasticCheck_ >= std::chrono::seconds(1)) {
+    lastElasticCheck_ = clock_.now();
+    for (auto& job : jobs_)
+      if (job->life.phase() == JobPhase::pending && job->info().getAttempt() > 0) {
+        schedule();
+        break;
+      }
+  }
   for (Worker* w : workers_.dueHeartbeat()) {
     capnp::MallocMessageBuilder b;
     wire::start(b).setHeartbeat();
@@ -427,9 +475,52 @@ void Coordinator::loseWorker(const std::string& workerId, const std::string& why
   if (w->jobId.empty()) return;
   Job* job = findJob(w->jobId);
   if (!job) return;
-  const std::string reason = "worker " + workerId + " (rank " + std::to_string(w->rank) +
-                             ") lost at step " + std::to_string(job->info().getStep()) + ": " + why;
-  apply(*job, job->life.rankLost(w->rank, reason, state_.hasCheckpoint(job->id())));
+  const std::string rank = "worker " + workerId + " (rank " + std::to_string(w->rank) + ")";
+  const uint64_t step = std::max(job->stepReached, job->info().getStep());
+  std::string reason = rank + " lost at step " + std::to_string(step) + ": " + why;
+  state_.appendLog(job->id(), timestamp() + " lost " + reason + "\n");
+  // §5.6: while restarts remain, the job is requeued; past them it fails, listing every loss.
+  const uint32_t restarts = job->info().getAttempt(), allowed = job->job().getMaxRestarts();
+  const bool mayRequeue = restarts < allowed;
+  if (!mayRequeue && restarts > 0) {
+    std::string all;
+    for (auto f : job->info().getFailures()) all += std::string(f.cStr()) + "; ";
+    reason = "lost a worker " + std::to_string(restarts + 1) +
+             " times, past maxRestarts = " + std::to_string(allowed) + ": " + all + reason;
+  }
+  if (job->lostRank.empty()) job->lostRank = rank, job->lostWhy = why;
+  apply(*job, job->life.rankLost(w->rank, reason, state_.hasCheckpoint(job->id()), mayRequeue));
+}
+
+void Coordinator::requeue(Job& job) {
+  // §5.6: every rank of the attempt has stopped. The next resumes from the latest checkpoint (or
+  // starts afresh without one) on the same global batch, so the math is unchanged.
+  auto info = job.info();
+  const uint64_t from = state_.hasCheckpoint(job.id()) ? info.getCheckpointStep() : 0;
+  const uint64_t reached = std::max(job.stepReached, info.getStep());
+  const uint64_t redo = reached > from ? reached - from : 0;
+  const std::string loss =
+      job.lostRank + " lost at step " + std::to_string(reached) + ": " + job.lostWhy;
+  const std::string note = "requeued: " + loss + "; resumes at step " + std::to_string(from);
+  auto failures = info.getFailures();
+  auto more = info.initFailures(failures.size() + 1);  // orphans the old list: small, and rare
+  for (unsigned i = 0; i < failures.size(); ++i) more.set(i, failures[i]);
+  more.set(failures.size(), loss);
+  info.setAttempt(info.getAttempt() + 1);
+  info.setStepsLost(info.getStepsLost() + redo);
+  info.setState(publicState(job.life.phase()));
+  info.setReason(note);
+  info.setRequeued(note);
+  info.setRequeuedMs(clock_.wallMs());
+  job.store = RendezvousStore();
+  job.lostRank.clear();
+  job.lostWhy.clear();
+  save(job);
+  state_.appendLog(job.id(), timestamp() + " " + note + "; " + std::to_string(redo) +
+                                 " step(s) to redo (restart " + std::to_string(info.getAttempt()) +
+                                 " of at most " + std::to_string(job.job().getMaxRestarts()) +
+                                 ")\n");
+  log("job " + job.id() + " " + note);
 }
 
 }  // namespace tfmath

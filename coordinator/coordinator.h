@@ -94,6 +94,8 @@ class Coordinator : private JobControl {
   // Carries out what the job's state machine decided.
   void apply(Job& job, const JobEffects& effects);
   void releaseStoreWaits(Job& job, const std::string& why);
+  // A job whose ranks all stopped after a lost worker goes back to PENDING (§5.6).
+  void requeue(Job& job);
   void start(Job& job, const std::vector<std::string>& workerIds);
   // A new PENDING job under `id`, not yet kept: journal() keeps it once its record is complete.
   std::unique_ptr<Job> newJob(const std::string& id, const std::string& user,
@@ -128,7 +130,7 @@ class Coordinator : private JobControl {
   std::string clientEndpoint_, workerEndpoint_;
   std::string ownUser_;  // the user this coordinator runs as
   std::unique_ptr<MetricsServer> metricsServer_;
-  Clock::time_point lastPublished_{};
+  Clock::time_point lastPublished_{}, lastElasticCheck_{};
   std::vector<std::unique_ptr<Job>> jobs_;  // submission order
   uint64_t nextId_ = 1;
   bool scheduling_ = false, scheduleAgain_ = false;  // schedule() is running; it must run again

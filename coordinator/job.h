@@ -30,6 +30,10 @@ struct Job {
   std::unique_ptr<MetricsFileWriter> metrics;  // its metrics history, opened at the first point
   std::deque<float> recentLosses;              // rank 0's latest window losses, for status
   double samplesTrained = 0;                   // from rank 0's windows (its samples are global)
+  // The furthest step its ranks reported, by progress or by their end (Finished.step).
+  uint64_t stepReached = 0;
+  // The first worker this attempt lost, "worker W (rank R)", and why; empty while none is.
+  std::string lostRank, lostWhy;
 };
 
 }  // namespace tfmath

@@ -26,6 +26,8 @@ const char* jobPhaseName(JobPhase phase) {
       return "CANCELLING";
     case JobPhase::failing:
       return "FAILING";
+    case JobPhase::requeueing:
+      return "REQUEUEING";
     case JobPhase::completed:
       return "COMPLETED";
     case JobPhase::failed:
@@ -43,6 +45,7 @@ proto::JobState publicState(JobPhase phase) {
     case JobPhase::running:
     case JobPhase::cancelling:
     case JobPhase::failing:
+    case JobPhase::requeueing:
       return proto::JobState::RUNNING;
     case JobPhase::completed:
       return proto::JobState::COMPLETED;
@@ -88,7 +91,8 @@ JobEffects JobLifecycle::cancel() {
   switch (phase_) {
     case JobPhase::pending:
       return end(JobPhase::cancelled, "cancelled while pending");
-    case JobPhase::running: {
+    case JobPhase::running:
+    case JobPhase::requeueing: {
       // §5.5: every rank is told; they agree on a step to stop at, so none waits in a collective.
       phase_ = JobPhase::cancelling;
       JobEffects e;
@@ -103,6 +107,10 @@ JobEffects JobLifecycle::cancel() {
 
 JobEffects JobLifecycle::cancelPending(const std::string& reason) {
   return phase_ == JobPhase::pending ? end(JobPhase::cancelled, reason) : JobEffects{};
+}
+
+JobEffects JobLifecycle::failPending(const std::string& reason) {
+  return phase_ == JobPhase::pending ? end(JobPhase::failed, reason) : JobEffects{};
 }
 
 JobEffects JobLifecycle::rankFinished(uint32_t rank, bool ok, const std::string& reason,
@@ -120,25 +128,31 @@ JobEffects JobLifecycle::rankFinished(uint32_t rank, bool ok, const std::string&
       // A failure after the cancel is the cancel's doing (a store get it released, a collective
       // it cut short): the job still ends CANCELLED.
       e.note = "after the cancel: " + reason;
+    } else if (phase_ == JobPhase::requeueing) {
+      e.note = "stopped for the requeue: " + reason;  // mostly the lost peer's collective errors
     }
   }
   return merged(e, endIfAllDone(hasResult));
 }
 
-JobEffects JobLifecycle::rankLost(uint32_t rank, const std::string& reason, bool hasResult) {
+JobEffects JobLifecycle::rankLost(uint32_t rank, const std::string& reason, bool hasResult,
+                                  bool mayRequeue) {
   if (!markDone(rank)) return {};
   JobEffects e;
   if (phase_ == JobPhase::running) {
-    phase_ = JobPhase::failing;
     e.stopRanks = true;
-    e.releaseStore = "a rank failed";
+    e.releaseStore = "a worker was lost";
   }
-  if (phase_ == JobPhase::failing && !lostWorker_) {
-    // A lost worker is the root cause when its peers' collectives failed first: its reason wins.
+  if (phase_ == JobPhase::running || (phase_ == JobPhase::failing && !lostWorker_)) {
+    // A lost worker is the root cause when its peers' collectives failed first: its reason wins,
+    // and the job is requeued rather than failed while restarts remain.
+    phase_ = mayRequeue ? JobPhase::requeueing : JobPhase::failing;
     reason_ = reason;
     lostWorker_ = true;
   } else if (phase_ == JobPhase::cancelling) {
     e.note = "after the cancel: " + reason;
+  } else if (phase_ == JobPhase::requeueing || phase_ == JobPhase::failing) {
+    e.note = "also " + reason;
   }
   return merged(e, endIfAllDone(hasResult));
 }
@@ -165,6 +179,17 @@ JobEffects JobLifecycle::endIfAllDone(bool hasResult) {
       return end(JobPhase::cancelled, "cancelled by the user");
     case JobPhase::failing:
       return end(JobPhase::failed, reason_);
+    case JobPhase::requeueing: {
+      // Every rank has stopped, so none of this attempt can touch the store or the checkpoint:
+      // the next attempt starts clean.
+      phase_ = JobPhase::pending;
+      done_.clear();
+      lostWorker_ = false;
+      JobEffects e;
+      e.requeued = true;
+      e.releaseStore = "requeued";
+      return e;
+    }
     case JobPhase::running:
       return hasResult ? end(JobPhase::completed, "")
                        : end(JobPhase::failed, "rank 0 finished without storing a result");

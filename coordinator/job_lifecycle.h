@@ -12,9 +12,19 @@
 
 namespace tfmath {
 
-// PENDING and RUNNING are Slurm's; CANCELLING and FAILING are RUNNING jobs whose ranks are being
-// stopped (clients see RUNNING); COMPLETED, FAILED and CANCELLED are final.
-enum class JobPhase { pending, running, cancelling, failing, completed, failed, cancelled };
+// PENDING and RUNNING are Slurm's; CANCELLING, FAILING and REQUEUEING are RUNNING jobs whose ranks
+// are being stopped (clients see RUNNING), REQUEUEING to go back to PENDING once they all have;
+// COMPLETED, FAILED and CANCELLED are final.
+enum class JobPhase {
+  pending,
+  running,
+  cancelling,
+  failing,
+  requeueing,
+  completed,
+  failed,
+  cancelled
+};
 
 const char* jobPhaseName(JobPhase phase);
 // The state clients see (JobInfo.state).
@@ -26,7 +36,10 @@ struct JobEffects {
   bool stopRanks = false;    // send `cancel` to every rank that has not finished
   std::string releaseStore;  // non-empty: answer every waiting store get with an error, this why
   bool ended = false;        // the job reached a final state: record it, free its workers
-  std::string note;          // a line for the coordinator's log, when non-empty
+  // Every rank stopped after a lost worker: the job is PENDING again, to resume from its latest
+  // checkpoint as its next attempt; reason() says which worker was lost.
+  bool requeued = false;
+  std::string note;  // a line for the coordinator's log, when non-empty
 };
 
 class JobLifecycle {
@@ -50,10 +63,14 @@ class JobLifecycle {
   // A PENDING job that can never run (what it depends on ended the wrong way): CANCELLED with
   // `reason`. No effects for a job past PENDING.
   JobEffects cancelPending(const std::string& reason);
+  // A PENDING job that cannot resume (its checkpoint is unreadable): FAILED with `reason`.
+  JobEffects failPending(const std::string& reason);
   // A rank sent `finished`. `hasResult`: a checkpoint is stored (asked only when it matters).
   JobEffects rankFinished(uint32_t rank, bool ok, const std::string& reason, bool hasResult);
   // The worker of a rank was lost (§4, §5.1); its reason outranks the peers' collective errors.
-  JobEffects rankLost(uint32_t rank, const std::string& reason, bool hasResult);
+  // With `mayRequeue` (restarts remain) the job stops its ranks to be requeued (§5.6); without,
+  // it fails with `reason`.
+  JobEffects rankLost(uint32_t rank, const std::string& reason, bool hasResult, bool mayRequeue);
   // A job that was RUNNING when the coordinator stopped (§7): RUNNING → FAILED.
   JobEffects coordinatorRestarted();
 

@@ -69,8 +69,8 @@ void setReason(Job& job, const std::string& reason, std::vector<Job*>& changed) 
 }  // namespace
 
 std::vector<Placement> placeJobs(const std::vector<std::unique_ptr<Job>>& jobs,
-                                 const WorkerRegistry& workers, std::vector<Job*>& changed,
-                                 std::vector<Job*>& never) {
+                                 const WorkerRegistry& workers, int64_t nowMs,
+                                 std::vector<Job*>& changed, std::vector<Job*>& never) {
   std::vector<Placement> placed;
   std::set<std::string> taken;  // workers placed by this call
   std::map<std::string, Job*> byId;
@@ -100,19 +100,30 @@ std::vector<Placement> placeJobs(const std::vector<std::unique_ptr<Job>>& jobs,
     std::vector<std::string> idle;
     for (auto& [id, w] : workers.all())
       if (w->jobId.empty() && !taken.count(id) && fits(*w, device)) idle.push_back(id);
-    if (blocked || idle.size() < want) {
+    // A requeued job takes fewer workers once its elastic wait is over.
+    const std::string requeued = info.getRequeued().cStr();
+    const uint32_t fewest = job.job().getMinWorkers();
+    const int64_t waitMs = int64_t{job.job().getElasticWaitSeconds()} * 1000;
+    const bool elastic = !requeued.empty() && nowMs - info.getRequeuedMs() >= waitMs;
+    const uint32_t need = elastic ? std::min(fewest, want) : want;
+    if (blocked || idle.size() < need) {
       const std::string kind = device == proto::Device::GPU   ? "GPU "
                                : device == proto::Device::CPU ? "CPU "
                                                               : "";
-      const std::string reason = blocked
-                                     ? "waiting behind an earlier job"
-                                     : "needs " + std::to_string(want) + " " + kind +
-                                           "worker(s), " + std::to_string(idle.size()) + " idle";
+      std::string reason = blocked ? "waiting behind an earlier job"
+                                   : "needs " + std::to_string(need) + " " + kind + "worker(s), " +
+                                         std::to_string(idle.size()) + " idle";
+      if (!requeued.empty()) {
+        if (!blocked && !elastic && fewest < want)
+          reason += "; takes " + std::to_string(fewest) + " after " +
+                    std::to_string(job.job().getElasticWaitSeconds()) + " s";
+        reason = requeued + "; " + reason;
+      }
       setReason(job, reason, changed);
       blocked = true;
       continue;
     }
-    idle.resize(want);
+    idle.resize(std::min<size_t>(idle.size(), want));
     taken.insert(idle.begin(), idle.end());
     ++arrayRunning[arrayOf(job)];
     placed.push_back({&job, std::move(idle)});

@@ -131,26 +131,62 @@ void WorkerApi::notePoint(Job& job, proto::MetricsPoint::Reader point) {
   if (job.recentLosses.size() > kRecentLosses) job.recentLosses.pop_front();
 }
 
+void WorkerApi::forgetSessions(const std::string& jobId) {
+  std::erase_if(sessionByPeer_, [&](const auto& entry) { return entry.second.jobId == jobId; });
+}
+
+Job* WorkerApi::liveJobOf(const std::string& peer, const Session& s, proto::Message::Which which) {
+  Job* job = jobs_.findJob(s.jobId);
+  if (!job) {
+    loop_.replyError(loop_.workers(), peer, "no such job");
+    return nullptr;
+  }
+  // §5.6: a rank of an earlier attempt (frozen past its liveness, then woken), or one already
+  // counted as lost, may change nothing: not the store, the checkpoint or the progress.
+  const uint32_t attempt = job->info().getAttempt();
+  std::string why;
+  if (s.attempt != attempt)
+    why = "attempt " + std::to_string(s.attempt) + " of job " + s.jobId + " is over (now " +
+          std::to_string(attempt) + ")";
+  else if (job->life.phase() == JobPhase::pending || job->life.rankDone(s.rank))
+    why = "rank " + std::to_string(s.rank) + " of job " + s.jobId + " has ended";
+  if (why.empty()) return job;
+  // Messages that have no answer are dropped in silence; the others hear why.
+  if (which != proto::Message::PROGRESS && which != proto::Message::METRICS_POINT)
+    loop_.replyError(loop_.workers(), peer, why);
+  return nullptr;
+}
+
 void WorkerApi::onSession(const std::string& peer, proto::Message::Reader m) {
   auto& sock = loop_.workers();
   if (m.isAttach()) {
-    Job* job = jobs_.findJob(m.getAttach().getJobId());
-    const uint32_t rank = m.getAttach().getRank();
+    auto a = m.getAttach();
+    Job* job = jobs_.findJob(a.getJobId());
+    const uint32_t rank = a.getRank();
     if (!job || job->info().getState() != proto::JobState::RUNNING ||
         rank >= job->rankWorkers.size())
       return loop_.replyError(sock, peer,
-                              "attach: no running job " +
-                                  std::string(m.getAttach().getJobId().cStr()) + " with rank " +
-                                  std::to_string(rank));
-    sessionByPeer_[peer] = {job->id(), rank};
+                              "attach: no running job " + std::string(a.getJobId().cStr()) +
+                                  " with rank " + std::to_string(rank));
+    const Session s{job->id(), rank, a.getAttempt()};
+    if (!liveJobOf(peer, s, m.which())) return;
+    sessionByPeer_[peer] = s;
     return loop_.replyOk(sock, peer);
   }
   auto s = sessionByPeer_.find(peer);
   // §5.3: every job-session message comes after attach.
   if (s == sessionByPeer_.end()) return loop_.replyError(sock, peer, "not attached to a job");
-  Job* job = jobs_.findJob(s->second.first);
-  const uint32_t rank = s->second.second;
-  if (!job) return loop_.replyError(sock, peer, "no such job");
+  const uint32_t rank = s->second.rank;
+  Job* job = liveJobOf(peer, s->second, m.which());
+  if (!job) return;
+  if (m.isStoreSet() || m.isStoreGet()) {
+    const std::string key = m.isStoreSet() ? m.getStoreSet().getKey() : m.getStoreGet();
+    const std::string prefix = wire::storeKeyPrefix(s->second.attempt);
+    if (!key.starts_with(prefix))
+      return loop_.replyError(
+          sock, peer,
+          "store key " + key + ": must start with " + prefix + ", the session's attempt");
+  }
   switch (m.which()) {
     case proto::Message::STORE_SET: {
       const std::string key = m.getStoreSet().getKey();
@@ -172,6 +208,7 @@ void WorkerApi::onSession(const std::string& peer, proto::Message::Reader m) {
     case proto::Message::PROGRESS: {
       auto p = m.getProgress();
       auto info = job->info();
+      job->stepReached = std::max(job->stepReached, p.getStep());
       info.setEpoch(p.getEpoch());
       info.setStep(p.getStep());
       info.setStepsTotal(p.getStepsTotal());
@@ -203,6 +240,7 @@ void WorkerApi::onSession(const std::string& peer, proto::Message::Reader m) {
         return loop_.replyError(sock, peer, "checkpoint: only rank 0 sends checkpoints");
       try {
         state_.saveCheckpoint(job->id(), m.getCheckpoint());
+        job->info().setCheckpointStep(m.getCheckpoint().getStep());
         state_.saveRecord(job->info().asReader());
         return loop_.replyOk(sock, peer);
       } catch (const std::exception& e) {
@@ -213,6 +251,7 @@ void WorkerApi::onSession(const std::string& peer, proto::Message::Reader m) {
     case proto::Message::FINISHED:
       loop_.replyOk(sock, peer);
       sessionByPeer_.erase(peer);
+      job->stepReached = std::max(job->stepReached, m.getFinished().getStep());
       return jobs_.rankFinished(*job, rank, m.getFinished().getOk(),
                                 "rank " + std::to_string(rank) + " on worker " +
                                     job->rankWorkers[rank] + ": " +

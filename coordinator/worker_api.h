@@ -22,6 +22,8 @@ class WorkerApi {
             EventLoop::Log log);
   // Handles one message from the worker socket.
   void handle(const std::string& peer, const zmq::message_t& frame);
+  // Forgets every session of the job, which has ended.
+  void forgetSessions(const std::string& jobId);
 
  private:
   void registerWorker(const std::string& peer, proto::Register::Reader reg);
@@ -38,7 +40,15 @@ class WorkerApi {
   WorkerRegistry& workers_;
   const StateDir& state_;
   EventLoop::Log log_;
-  std::map<std::string, std::pair<std::string, uint32_t>> sessionByPeer_;  // → (job, rank)
+  // What a job session attached as (§5.3).
+  struct Session {
+    std::string jobId;
+    uint32_t rank = 0, attempt = 0;
+  };
+  // The job of a session that may still act on it: its attempt is the job's current one and its
+  // rank has not ended (§5.6). Else null, and the peer has been answered with the error.
+  Job* liveJobOf(const std::string& peer, const Session& s, proto::Message::Which which);
+  std::map<std::string, Session> sessionByPeer_;
 };
 
 }  // namespace tfmath

@@ -26,6 +26,11 @@ constexpr int64_t kMaxMessageBytes = 64 << 20;
 // How long a client waits for an answer before it says the coordinator is not answering.
 constexpr std::chrono::milliseconds kClientTimeout{15000};
 
+// §5.6: every key of a job's rendezvous store starts with its attempt's prefix, "attempt-N/".
+inline std::string storeKeyPrefix(uint32_t attempt) {
+  return "attempt-" + std::to_string(attempt) + "/";
+}
+
 // A message that breaks the framing rules: not Cap'n Proto, too big, wrong version.
 class ProtocolError : public std::runtime_error {
  public:

@@ -153,6 +153,10 @@ struct Assign {
   # The job belongs to the coordinator's own user, and the coordinator trusts that user's paths
   # (`tfmath coordinator --trust-own-user`, which `tfmath up` sets): the worker reads its data with
   # its own rights, not only inside its data roots.
+  attempt @7 :UInt32;
+  # How often the job was requeued before this start (0 at first). The worker carries it in its
+  # attach and in every rendezvous key, and the coordinator refuses what a rank of another attempt
+  # sends, so a rank that outlived its attempt (frozen, then woken) can change nothing.
 }
 
 struct Attach {
@@ -161,6 +165,8 @@ struct Attach {
   # The job the session trains.
   rank @1 :UInt32;
   # The rank it trains as.
+  attempt @2 :UInt32;
+  # The assignment's attempt; a session of any other attempt than the job's current one is refused.
 }
 
 struct Progress {
@@ -185,6 +191,9 @@ struct Finished {
   # True when it trained to the end (or stopped on a cancel).
   reason @1 :Text;
   # Why it failed, when ok is false.
+  step @2 :UInt64;
+  # Global steps this rank had completed when it stopped (every rank steps together): how far the
+  # job got, for the steps a requeue redoes.
 }
 
 struct StoreEntry {
@@ -314,6 +323,19 @@ struct JobInfo {
   # For a job of an array: its sweep values, "PATH=VALUE PATH=VALUE".
   initFrom @24 :Text;
   # The job whose parameters it starts from, as submitted; empty for none.
+  attempt @25 :UInt32;
+  # How often it was requeued after losing a worker (its restarts); its ranks carry it.
+  stepsLost @26 :UInt64;
+  # Steps trained and then redone from a checkpoint, over all its requeues.
+  checkpointStep @27 :UInt64;
+  # The step of the latest checkpoint stored; 0 before one.
+  failures @28 :List(Text);
+  # Every lost worker that requeued it (or failed it, past maxRestarts), oldest first.
+  requeued @29 :Text;
+  # While a requeued job waits: "requeued: worker W (rank R) lost at step S; resumes at step C",
+  # the start of its reason. Empty once it runs again.
+  requeuedMs @30 :Int64;
+  # Unix time in ms of its latest requeue: its elasticWaitSeconds count from here.
 }
 
 struct WorkerInfo {

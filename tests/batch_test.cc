@@ -18,13 +18,14 @@ namespace {
 using testing::Cluster;
 using testing::TempDir;
 
-// A linear regression of 25,000 steps an epoch, for 50 epochs: it runs until cancelled.
-std::string slowJob(int workers) {
+// A linear regression of 25,000 steps an epoch, for 50 epochs: it runs until cancelled. `extra`
+// adds fields.
+std::string slowJob(int workers, const std::string& extra = "") {
   return testing::jobText(
       "data = (linear = (samples = 100000, weights = [3.0], bias = 2.0)), model = [(dense = "
       "(units = 1))], loss = mse, optimizer = (sgd = (learningRate = 0.01)), batchSize = 4, "
-      "epochs = 50, workers = " +
-      std::to_string(workers));
+      "epochs = 50, " +
+      extra + "workers = " + std::to_string(workers));
 }
 
 // A small MLP on `limit` Fashion-MNIST images, trained by SGD at 0.1 for one epoch.
@@ -122,8 +123,9 @@ TEST(Wait, ExitStatusSaysHowTheJobsEndedOnACluster) {
   EXPECT_EQ(c.run("wait").exitCode, 2);
   EXPECT_EQ(c.run("wait " + done + " --timeout -1").exitCode, 2);
 
-  // FAILED: 1, whatever else ended.
-  const std::string lost = testing::submit(c, dir.write("two.capnp", slowJob(2)));
+  // FAILED: 1, whatever else ended. (A lost worker fails a job that may not be requeued.)
+  const std::string lost =
+      testing::submit(c, dir.write("two.capnp", slowJob(2, "maxRestarts = 0, ")));
   testing::waitForState(c, lost, "RUNNING");
   c.killWorker(1);
   r = c.run("wait " + lost + " --timeout 60");

@@ -81,11 +81,14 @@ TEST(Cluster, MatchesTheSingleProcessRunForOneTwoAndThreeWorkers) {
   }
 }
 
-const std::string kLongJob = testing::jobText(
+const std::string kLongFields =
     testing::fashionData(60000, 100) +
     "model = [(conv2d = (filters = 8, kernelSize = 3, activation = relu)), (flatten = void),"
     "(dense = (units = 10))], loss = softmaxCrossEntropy, optimizer = (adam = ()),"
-    "batchSize = 32, epochs = 200, workers = 2,");
+    "batchSize = 32, epochs = 200, workers = 2,";
+const std::string kLongJob = testing::jobText(kLongFields);
+// The same job, failed by the first lost worker rather than requeued.
+const std::string kLongJobNoRestarts = testing::jobText(kLongFields + "maxRestarts = 0,");
 
 TEST(Cluster, CancelStopsARunningJobAndFreesItsWorkers) {
   Cluster c(2);
@@ -272,10 +275,10 @@ TEST(Cluster, JobsTakeOnlyWorkersOfTheirDevice) {
   EXPECT_TRUE(status["workers"][0]["gpu"].is_null());
 }
 
-TEST(Cluster, KilledWorkerFailsItsJobAndTheOtherWorkerIsFreed) {
+TEST(Cluster, KilledWorkerPastMaxRestartsFailsItsJobAndTheOtherWorkerIsFreed) {
   Cluster c(2);
   TempDir dir;
-  const std::string id = submit(c, dir.write("long.capnp", kLongJob));
+  const std::string id = submit(c, dir.write("long.capnp", kLongJobNoRestarts));
   waitForState(c, id, "RUNNING");
   std::this_thread::sleep_for(std::chrono::seconds(1));
   c.killWorker(1);
@@ -289,12 +292,12 @@ TEST(Cluster, KilledWorkerFailsItsJobAndTheOtherWorkerIsFreed) {
   EXPECT_EQ(r.exitCode, 0) << r.output << c.coordinatorLog();
 }
 
-TEST(Cluster, FrozenWorkerFailsItsJobAndItsPeerLeavesTheCollective) {
+TEST(Cluster, FrozenWorkerPastMaxRestartsFailsItsJobAndItsPeerLeavesTheCollective) {
   // SIGSTOP keeps the sockets open, so only timeouts can notice: the coordinator's heartbeat (3 s)
   // and the surviving rank's collective timeout (5 s here).
   Cluster c(2);
   TempDir dir;
-  const std::string id = submit(c, dir.write("long.capnp", kLongJob));
+  const std::string id = submit(c, dir.write("long.capnp", kLongJobNoRestarts));
   waitForState(c, id, "RUNNING");
   std::this_thread::sleep_for(std::chrono::seconds(1));
   c.freezeWorker(1);
@@ -309,11 +312,15 @@ TEST(Cluster, FrozenWorkerFailsItsJobAndItsPeerLeavesTheCollective) {
 TEST(Cluster, RankWaitingForALostPeerIsReleasedAtOnce) {
   // Worker 1 freezes before the job starts: rank 0 waits in Gloo's rendezvous for it. When the
   // coordinator declares worker 1 dead (3 s), it answers rank 0's waiting store get with an error
-  // at once, instead of leaving it to its own timeout (10 s here), and the job fails.
+  // at once, instead of leaving it to its own timeout (10 s here), and the job fails (it may not
+  // be requeued).
   Cluster c(2);
+  TempDir dir;
   c.freezeWorker(1);
   const auto start = std::chrono::steady_clock::now();
-  const std::string id = submit(c, std::string(TFMATH_SOURCE_DIR) + "/examples/linreg.capnp");
+  const std::string id = submit(
+      c, dir.write("linreg.capnp", testing::jobText(testing::linregJob() +
+                                                    "epochs = 3, workers = 2, maxRestarts = 0,")));
   auto info = waitForState(c, id, "FAILED", 30);
   EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(8));
   EXPECT_NE(std::string(info["reason"]).find("missed 3 heartbeats"), std::string::npos)

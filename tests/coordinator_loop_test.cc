@@ -116,6 +116,7 @@ class CoordinatorLoop : public ::testing::Test {
     job.setEpochs(1);
     job.setBatchSize(2);
     job.setWorkers(workers);
+    job.setMaxRestarts(maxRestarts);
     return deliver(client, b);
   }
   // Submits an array of `jobs` copies of that job, each with `overrides` as its text.
@@ -167,23 +168,45 @@ class CoordinatorLoop : public ::testing::Test {
       if (j.getId() == id) return {wire::jobStateName(j.getState()), j.getReason().cStr()};
     return {"(none)", ""};
   }
-  // A job session of `rank`, attached.
-  std::unique_ptr<Peer> attach(const std::string& jobId, uint32_t rank) {
+  // A job session of `rank` of `attempt`; `answer` gets the coordinator's answer to the attach.
+  std::unique_ptr<Peer> attach(const std::string& jobId, uint32_t rank, uint32_t attempt = 0,
+                               std::string* answer = nullptr) {
     auto s = std::make_unique<Peer>(context, "inproc://workers");
     capnp::MallocMessageBuilder b;
     auto a = wire::start(b).initAttach();
     a.setJobId(jobId);
     a.setRank(rank);
-    auto answer = deliver(*s, b);
-    EXPECT_TRUE(answer && answer->message().isOk());
+    a.setAttempt(attempt);
+    auto reply = deliver(*s, b);
+    if (answer)
+      *answer = errorOf(reply);
+    else
+      EXPECT_TRUE(reply && reply->message().isOk()) << errorOf(reply);
     return s;
   }
-  std::unique_ptr<wire::Decoded> finished(Peer& session, bool ok, const std::string& reason) {
+  std::unique_ptr<wire::Decoded> finished(Peer& session, bool ok, const std::string& reason,
+                                          uint64_t step = 0) {
     capnp::MallocMessageBuilder b;
     auto f = wire::start(b).initFinished();
     f.setOk(ok);
     f.setReason(reason);
+    f.setStep(step);
     return deliver(session, b);
+  }
+  // A store set of `key` (a rendezvous key, with its attempt's prefix) from a session.
+  std::unique_ptr<wire::Decoded> storeSet(Peer& session, const std::string& key,
+                                          const std::string& value) {
+    capnp::MallocMessageBuilder set;
+    auto e = wire::start(set).initStoreSet();
+    e.setKey(key);
+    e.setValue(kj::arrayPtr(reinterpret_cast<const kj::byte*>(value.data()), value.size()));
+    return deliver(session, set);
+  }
+  // The next assignment `w` was sent, skipping heartbeats; null if none.
+  std::unique_ptr<wire::Decoded> nextAssign(Peer& w) {
+    while (auto d = w.next())
+      if (d->message().isAssign()) return d;
+    return nullptr;
   }
 
   zmq::context_t context;  // first: everything below closes its sockets before it ends
@@ -191,6 +214,7 @@ class CoordinatorLoop : public ::testing::Test {
   TempDir dir;
   std::unique_ptr<Coordinator> coordinator;
   Peer client{context, "inproc://clients"};
+  uint32_t maxRestarts = 3;  // of the jobs submit() sends
 };
 
 // §4: "Each side MUST send heartbeat when it has sent nothing to the other for one interval."
@@ -235,12 +259,13 @@ TEST_F(CoordinatorLoop, RemovesAWorkerSilentForThreeIntervals) {
   EXPECT_EQ(std::string(answer->message().getError().getMessage().cStr()), "not registered");
 }
 
-// §4 + §5.5: the lost worker's job fails, with the loss as its reason even after the peers'
-// collective errors, and the other ranks are told to stop.
-TEST_F(CoordinatorLoop, AWorkerLostMidJobFailsTheJobWithTheLossAsReason) {
+// §4 + §5.5: past its restarts, the lost worker's job fails, with the loss as its reason even
+// after the peers' collective errors, and the other ranks are told to stop.
+TEST_F(CoordinatorLoop, AWorkerLostMidJobPastItsRestartsFailsTheJobWithTheLossAsReason) {
   Peer a(context, "inproc://workers"), b(context, "inproc://workers");
   registerWorker(a, "a:1");
   registerWorker(b, "b:1");
+  maxRestarts = 0;
   const std::string id = submit();
   EXPECT_TRUE(contains(a.drain(), proto::Message::ASSIGN));
   EXPECT_TRUE(contains(b.drain(), proto::Message::ASSIGN));
@@ -259,6 +284,96 @@ TEST_F(CoordinatorLoop, AWorkerLostMidJobFailsTheJobWithTheLossAsReason) {
   const auto [state, reason] = job(id);
   EXPECT_EQ(state, "FAILED");
   EXPECT_EQ(reason, "worker b:1 (rank 1) lost at step 0: missed 3 heartbeats");
+}
+
+// §5.6: a lost worker requeues its job. Once every rank stopped it is PENDING with the loss, the
+// step it resumes at and what it waits for; it waits elasticWaitSeconds for both workers, then
+// resumes on the one left as attempt 1, from the checkpoint. A session of attempt 0 is fenced
+// off: it may not attach, set a key or store a checkpoint; keys must carry the attempt.
+TEST_F(CoordinatorLoop, ALostWorkerRequeuesItsJobWhichResumesOnFewerAfterTheElasticWait) {
+  Peer a(context, "inproc://workers"), b(context, "inproc://workers");
+  registerWorker(a, "a:1");
+  registerWorker(b, "b:1");
+  const std::string id = submit();
+  auto first = nextAssign(a);
+  ASSERT_TRUE(first);
+  EXPECT_EQ(first->message().getAssign().getAttempt(), 0u);
+  auto s0 = attach(id, 0);
+  {  // rank 0 stores a checkpoint of step 4
+    capnp::MallocMessageBuilder c;
+    auto state = wire::start(c).initCheckpoint();
+    state.setJobId(id);
+    state.setStep(4);
+    auto answer = deliver(*s0, c);
+    ASSERT_TRUE(answer && answer->message().isOk()) << errorOf(answer);
+  }
+  for (int i = 0; i < 4; ++i) {
+    clock.advance(1000ms);
+    heartbeat(a);  // b goes silent and is lost
+  }
+  EXPECT_TRUE(contains(a.drain(), proto::Message::CANCEL)) << "rank 0 was not told to stop";
+  EXPECT_EQ(job(id).first, "RUNNING");  // until rank 0 has stopped
+  auto answer = finished(*s0, false, "gloo: the peer closed the connection", 7);
+  ASSERT_TRUE(answer && answer->message().isOk());
+  const std::string requeued =
+      "requeued: worker b:1 (rank 1) lost at step 7: missed 3 heartbeats; resumes at step 4";
+  EXPECT_EQ(job(id), (std::pair<std::string, std::string>{
+                         "PENDING", requeued + "; needs 2 worker(s), 1 idle; takes 1 after 30 s"}));
+  // Attempt 0 is over: a rank of it can neither attach nor act.
+  std::string refusal;
+  auto stale = attach(id, 0, 0, &refusal);
+  EXPECT_EQ(refusal, "attach: no running job " + id + " with rank 0");
+  // 29 s later it still waits for two workers; at 30 s it resumes on a alone.
+  for (int i = 0; i < 29; ++i) {
+    clock.advance(1000ms);
+    heartbeat(a);
+  }
+  EXPECT_EQ(job(id).first, "PENDING");
+  clock.advance(1000ms);
+  heartbeat(a);
+  auto second = nextAssign(a);
+  ASSERT_TRUE(second);
+  auto assign = second->message().getAssign();
+  EXPECT_EQ(assign.getAttempt(), 1u);
+  EXPECT_EQ(assign.getWorldSize(), 1u);
+  EXPECT_EQ(assign.getResume().getStep(), 4u);
+  EXPECT_EQ(job(id), (std::pair<std::string, std::string>{
+                         "RUNNING", "resumed at step 4 after 1 restart(s); 3 step(s) redone"}));
+  // Attempt 0's sessions stay fenced off; attempt 1's must prefix their keys with it.
+  stale = attach(id, 0, 0, &refusal);
+  EXPECT_EQ(refusal, "attempt 0 of job " + id + " is over (now 1)");
+  auto s = attach(id, 0, 1);
+  EXPECT_EQ(errorOf(storeSet(*s, "attempt-0/rank_0", "x")),
+            "store key attempt-0/rank_0: must start with attempt-1/, the session's attempt");
+  EXPECT_EQ(errorOf(storeSet(*s, "attempt-1/rank_0", "x")), "(not an error)");
+  finished(*s, true, "", 10);
+  EXPECT_EQ(job(id), (std::pair<std::string, std::string>{"COMPLETED",
+                                                          "after 1 restart(s); 3 step(s) redone"}));
+  std::ifstream in(dir.path() + "/state/jobs/" + id + "/log.txt");
+  const std::string log(std::istreambuf_iterator<char>(in), {});
+  for (const char* line :
+       {"lost worker b:1 (rank 1) lost at step", "; 3 step(s) to redo (restart 1 of at most 3)",
+        "resumed on 1 worker(s) at step 4 (attempt 1); the world size changed from 2 to 1"})
+    EXPECT_NE(log.find(line), std::string::npos) << line << "\n" << log;
+}
+
+// §5.6: past maxRestarts the job fails, and its reason lists every loss.
+TEST_F(CoordinatorLoop, ALossPastMaxRestartsFailsTheJobListingEveryLoss) {
+  Peer a(context, "inproc://workers");
+  registerWorker(a, "a:1");
+  maxRestarts = 1;
+  const std::string id = submit(1);
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    ASSERT_TRUE(nextAssign(a)) << "attempt " << attempt;
+    // The worker re-registers (it restarted): it holds no rank any more, so its rank is lost.
+    registerWorker(a, "a:1");
+  }
+  const auto [state, reason] = job(id);
+  EXPECT_EQ(state, "FAILED");
+  EXPECT_EQ(reason,
+            "lost a worker 2 times, past maxRestarts = 1: worker a:1 (rank 0) lost at step 0: "
+            "re-registered, so it lost its rank; worker a:1 (rank 0) lost at step 0: "
+            "re-registered, so it lost its rank");
 }
 
 // §4: "Any message counts as a sign of life", and §5.1: a GPU worker's gpuStatus is its heartbeat.
@@ -316,14 +431,10 @@ TEST_F(CoordinatorLoop, ACancelWhileARankWaitsInTheStoreEndsCancelledAtOnce) {
   b.drain();
   auto s0 = attach(id, 0), s1 = attach(id, 1);
   {
-    capnp::MallocMessageBuilder set;
-    auto e = wire::start(set).initStoreSet();
-    e.setKey("rank_1");
-    e.setValue(kj::arrayPtr(reinterpret_cast<const kj::byte*>("addr1"), 5));
-    auto answer = deliver(*s1, set);
+    auto answer = storeSet(*s1, "attempt-0/rank_1", "addr1");
     ASSERT_TRUE(answer && answer->message().isOk());
     capnp::MallocMessageBuilder get;
-    wire::start(get).setStoreGet("rank_0");
+    wire::start(get).setStoreGet("attempt-0/rank_0");
     EXPECT_EQ(deliver(*s1, get), nullptr) << "the get must wait for rank_0";
   }
   capnp::MallocMessageBuilder cancel;
@@ -334,7 +445,7 @@ TEST_F(CoordinatorLoop, ACancelWhileARankWaitsInTheStoreEndsCancelledAtOnce) {
   auto refused = s1->next();
   ASSERT_TRUE(refused && refused->message().isError());
   const std::string refusal = refused->message().getError().getMessage().cStr();
-  EXPECT_EQ(refusal, "job " + id + " is ending (cancelled) while waiting for rank_0");
+  EXPECT_EQ(refusal, "job " + id + " is ending (cancelled) while waiting for attempt-0/rank_0");
   EXPECT_TRUE(contains(a.drain(), proto::Message::CANCEL));
   EXPECT_TRUE(contains(b.drain(), proto::Message::CANCEL));
   // Rank 1 reports the refusal as a failure, as an old worker would.
@@ -342,11 +453,7 @@ TEST_F(CoordinatorLoop, ACancelWhileARankWaitsInTheStoreEndsCancelledAtOnce) {
   EXPECT_EQ(job(id).first, "RUNNING");
   // Rank 0, late, may not join the rendezvous any more: nobody would come.
   {
-    capnp::MallocMessageBuilder set;
-    auto e = wire::start(set).initStoreSet();
-    e.setKey("rank_0");
-    e.setValue(kj::arrayPtr(reinterpret_cast<const kj::byte*>("addr0"), 5));
-    auto answer = deliver(*s0, set);
+    auto answer = storeSet(*s0, "attempt-0/rank_0", "addr0");
     ASSERT_TRUE(answer && answer->message().isError());
     EXPECT_NE(std::string(answer->message().getError().getMessage().cStr()).find("is ending"),
               std::string::npos);
@@ -371,13 +478,13 @@ TEST_F(CoordinatorLoop, ARankFailureReleasesTheWaitingGetsAndFailsTheJob) {
   a.drain();
   auto s0 = attach(id, 0), s1 = attach(id, 1);
   capnp::MallocMessageBuilder get;
-  wire::start(get).setStoreGet("rank_1");
+  wire::start(get).setStoreGet("attempt-0/rank_1");
   EXPECT_EQ(deliver(*s0, get), nullptr) << "the get must wait for rank_1";
   finished(*s1, false, "invalid job: data.csv.train: /gone.csv: cannot read");
   auto refused = s0->next();
   ASSERT_TRUE(refused && refused->message().isError());
   EXPECT_EQ(std::string(refused->message().getError().getMessage().cStr()),
-            "job " + id + " is ending (a rank failed) while waiting for rank_1");
+            "job " + id + " is ending (a rank failed) while waiting for attempt-0/rank_1");
   EXPECT_TRUE(contains(a.drain(), proto::Message::CANCEL));
   // A cancel now does not hide the failure that came first.
   capnp::MallocMessageBuilder cancel;

@@ -82,13 +82,13 @@ TEST(JobLifecycle, ARankFailureStopsThePeersAndFailsWithItsReason) {
   EXPECT_EQ(life.reason(), "rank 1: out of memory");
 }
 
-TEST(JobLifecycle, ALostWorkerFailsTheJob) {
+TEST(JobLifecycle, ALostWorkerPastItsRestartsFailsTheJob) {
   JobLifecycle life = running(2);
   const JobEffects e =
-      life.rankLost(1, "worker w1 (rank 1) lost at step 4: missed 3 heartbeats", false);
+      life.rankLost(1, "worker w1 (rank 1) lost at step 4: missed 3 heartbeats", false, false);
   EXPECT_EQ(life.phase(), JobPhase::failing);
   EXPECT_TRUE(e.stopRanks);
-  EXPECT_EQ(e.releaseStore, "a rank failed");
+  EXPECT_EQ(e.releaseStore, "a worker was lost");
   EXPECT_TRUE(life.rankFinished(0, false, "rank 0: the peer closed the connection", true).ended);
   EXPECT_EQ(life.phase(), JobPhase::failed);
   EXPECT_EQ(life.reason(), "worker w1 (rank 1) lost at step 4: missed 3 heartbeats");
@@ -97,10 +97,68 @@ TEST(JobLifecycle, ALostWorkerFailsTheJob) {
 TEST(JobLifecycle, ALostWorkerOutranksTheCollectiveErrorsItCaused) {
   JobLifecycle life = running(2);
   life.rankFinished(0, false, "rank 0: the peer closed the connection", false);
-  const JobEffects e = life.rankLost(1, "worker w1 (rank 1) lost at step 4: killed", false);
+  const JobEffects e = life.rankLost(1, "worker w1 (rank 1) lost at step 4: killed", false, false);
   EXPECT_TRUE(e.ended);
   EXPECT_EQ(life.phase(), JobPhase::failed);
   EXPECT_EQ(life.reason(), "worker w1 (rank 1) lost at step 4: killed");
+}
+
+// While restarts remain, a lost worker stops the other ranks, and once every rank has stopped the
+// job is PENDING again, its next attempt to be started afresh.
+TEST(JobLifecycle, ALostWorkerWithRestartsLeftRequeuesOnceEveryRankStopped) {
+  JobLifecycle life = running(3);
+  JobEffects e = life.rankLost(2, "worker w2 (rank 2) lost at step 9: killed", true, true);
+  EXPECT_EQ(life.phase(), JobPhase::requeueing);
+  EXPECT_EQ(publicState(life.phase()), proto::JobState::RUNNING);  // its ranks are stopping
+  EXPECT_TRUE(e.stopRanks);
+  EXPECT_EQ(e.releaseStore, "a worker was lost");
+  EXPECT_FALSE(e.requeued || e.ended);
+  EXPECT_FALSE(life.storeOpen());
+  // The survivors' collectives fail because of the loss: noted, not a failure of the job.
+  e = life.rankFinished(0, false, "rank 0: connection closed by peer", true);
+  EXPECT_NE(e.note.find("stopped for the requeue"), std::string::npos) << e.note;
+  EXPECT_FALSE(e.requeued);
+  e = life.rankFinished(1, true, "", true);
+  EXPECT_TRUE(e.requeued);
+  EXPECT_FALSE(e.ended);
+  EXPECT_EQ(life.phase(), JobPhase::pending);
+  EXPECT_EQ(life.reason(), "worker w2 (rank 2) lost at step 9: killed");
+  // The next attempt runs on any number of ranks, and finishes as a first one would.
+  life.start(2);
+  EXPECT_EQ(life.phase(), JobPhase::running);
+  EXPECT_FALSE(life.rankDone(0) || life.rankDone(1));
+  life.rankFinished(0, true, "", true);
+  EXPECT_TRUE(life.rankFinished(1, true, "", true).ended);
+  EXPECT_EQ(life.phase(), JobPhase::completed);
+}
+
+TEST(JobLifecycle, ALossAfterThePeersFailedStillRequeuesAndASecondLossIsNoted) {
+  JobLifecycle life = running(3);
+  life.rankFinished(0, false, "rank 0: connection closed by peer", false);
+  EXPECT_EQ(life.phase(), JobPhase::failing);
+  life.rankLost(1, "worker w1 (rank 1) lost at step 3: killed", false, true);
+  EXPECT_EQ(life.phase(), JobPhase::requeueing);
+  const JobEffects e = life.rankLost(2, "worker w2 (rank 2) lost at step 3: killed", false, true);
+  EXPECT_NE(e.note.find("also worker w2"), std::string::npos) << e.note;
+  EXPECT_TRUE(e.requeued);
+  EXPECT_EQ(life.reason(), "worker w1 (rank 1) lost at step 3: killed");
+}
+
+TEST(JobLifecycle, ACancelWhileRequeueingEndsCancelled) {
+  JobLifecycle life = running(2);
+  life.rankLost(1, "worker w1 (rank 1) lost at step 3: killed", false, true);
+  life.cancel();
+  EXPECT_EQ(life.phase(), JobPhase::cancelling);
+  EXPECT_TRUE(life.rankFinished(0, true, "", false).ended);
+  EXPECT_EQ(life.phase(), JobPhase::cancelled);
+}
+
+TEST(JobLifecycle, ARequeuedJobWhoseCheckpointCannotBeReadFails) {
+  JobLifecycle life = running(1);
+  EXPECT_TRUE(life.rankLost(0, "worker w0 (rank 0) lost at step 1: killed", true, true).requeued);
+  EXPECT_TRUE(life.failPending("resume: checkpoint.params: truncated").ended);
+  EXPECT_EQ(life.phase(), JobPhase::failed);
+  EXPECT_FALSE(life.failPending("again").ended);  // only a pending job
 }
 
 // The race seen under load: the cancel releases a rank waiting in the store, which reports the
@@ -123,7 +181,7 @@ TEST(JobLifecycle, ARankFailureAfterTheCancelStillEndsCancelled) {
 TEST(JobLifecycle, AWorkerLostAfterTheCancelStillEndsCancelled) {
   JobLifecycle life = running(2);
   life.cancel();
-  const JobEffects e = life.rankLost(0, "worker w0 (rank 0) lost at step 2: killed", false);
+  const JobEffects e = life.rankLost(0, "worker w0 (rank 0) lost at step 2: killed", false, true);
   EXPECT_NE(e.note.find("lost at step 2"), std::string::npos) << e.note;  // logged
   EXPECT_TRUE(life.rankFinished(1, false, "rank 1: peer gone", false).ended);
   EXPECT_EQ(life.phase(), JobPhase::cancelled);
@@ -156,7 +214,7 @@ TEST(JobLifecycle, FinalStatesAndRepeatedReportsChangeNothing) {
   EXPECT_TRUE(life.rankFinished(1, true, "", true).ended);
   ASSERT_EQ(life.phase(), JobPhase::completed);
   for (const JobEffects& e : {life.cancel(), life.rankFinished(1, false, "late", false),
-                              life.rankLost(0, "late", false), life.coordinatorRestarted()})
+                              life.rankLost(0, "late", false, true), life.coordinatorRestarted()})
     EXPECT_FALSE(e.ended || e.stopRanks || !e.releaseStore.empty());
   EXPECT_EQ(life.phase(), JobPhase::completed);
   // A pending job has no ranks to report.

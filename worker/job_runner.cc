@@ -13,18 +13,20 @@
 #include "train/memory_estimate.h"
 #include "train/metrics_recorder.h"
 #include "train/trainer.h"
+#include "worker/checkpoint_sender.h"
+#include "worker/fault_injection.h"
 #include "worker/job_session.h"
 
 namespace tfmath {
 
 namespace {
 
-// Sends rank 0's progress and checkpoints over the job session.
+// Sends rank 0's progress over the job session, and its checkpoints through the sender.
 class SessionReporter : public TrainingObserver {
  public:
-  SessionReporter(JobSession& session, Trainer& trainer, proto::Job::Reader job,
-                  const std::string& jobId)
-      : session_(session), trainer_(trainer), job_(job), jobId_(jobId) {}
+  SessionReporter(JobSession& session, CheckpointSender& checkpoints, Trainer& trainer,
+                  proto::Job::Reader job, const std::string& jobId)
+      : session_(session), checkpoints_(checkpoints), trainer_(trainer), job_(job), jobId_(jobId) {}
 
   void onStep(const StepReport& r) override {
     const auto now = std::chrono::steady_clock::now();
@@ -47,12 +49,13 @@ class SessionReporter : public TrainingObserver {
     sendProgress(r, epochSummary(e, job_.getEpochs()));
   }
 
+  // Copies the state and hands it to the sender: training goes on while it travels.
   void checkpoint(const Evaluation& eval) {
-    capnp::MallocMessageBuilder b;
-    auto state = wire::start(b).initCheckpoint();
+    auto b = std::make_unique<capnp::MallocMessageBuilder>();
+    auto state = wire::start(*b).initCheckpoint();
     trainer_.saveState(state, eval);
     state.setJobId(jobId_);
-    session_.request(b);
+    checkpoints_.post(std::move(b), trainer_.globalStep());
   }
 
  private:
@@ -69,10 +72,25 @@ class SessionReporter : public TrainingObserver {
   }
 
   JobSession& session_;
+  CheckpointSender& checkpoints_;
   Trainer& trainer_;
   proto::Job::Reader job_;
   std::string jobId_;
   std::chrono::steady_clock::time_point lastProgress_{};
+};
+
+// Records the last global step the rank completed, and commits an injected fault after it.
+class StepWatch : public TrainingObserver {
+ public:
+  StepWatch(uint64_t& reached, uint32_t attempt) : reached_(reached), attempt_(attempt) {}
+  void onStep(const StepReport& r) override {
+    reached_ = r.globalStep;
+    killIfInjected(FaultPoint::afterStep, r.globalStep, attempt_);
+  }
+
+ private:
+  uint64_t& reached_;
+  uint32_t attempt_;
 };
 
 // Thrown when the rank was cancelled before training began.
@@ -118,13 +136,17 @@ std::unique_ptr<Communicator> JobRunner::makeCommunicator(proto::Job::Reader job
 void JobRunner::train() {
   auto assign = assign_.getRoot<proto::Assign>().asReader();
   auto job = assign.getJob();
-  const uint32_t rank = assign.getRank();
+  const uint32_t rank = assign.getRank(), attempt = assign.getAttempt();
   std::unique_ptr<JobSession> session;
   bool ok = true;
   std::string reason;
+  uint64_t reached = assign.getResume().getStep();  // the last step completed
   try {
-    session = std::make_unique<JobSession>(context_, settings_.coordinatorEndpoint, settings_.keys,
-                                           jobId_, rank, settings_.collectiveTimeout * 2);
+    auto connect = [this, rank, attempt] {
+      return std::make_unique<JobSession>(context_, settings_.coordinatorEndpoint, settings_.keys,
+                                          jobId_, rank, attempt, settings_.collectiveTimeout * 2);
+    };
+    session = connect();
     // A job over this worker's memory is refused before anything big is allocated: its generated
     // data before it is made, the rest once the data gives the model's shapes (docs/protocol.md
     // §8.6).
@@ -150,7 +172,7 @@ void JobRunner::train() {
     if (limit > 0 && memory.total() > limit) throw overLimit(memory.describe());
     // Cancelled while the data loaded: stop before the rendezvous, so no peer waits for this rank.
     if (cancelled_) throw Cancelled();
-    CoordinatorStore store(*session);
+    CoordinatorStore store(*session, attempt);
     const auto comm = makeCommunicator(job, store, static_cast<int>(rank),
                                        static_cast<int>(assign.getWorldSize()));
     Trainer trainer(job, data, *comm, settings_.device);
@@ -164,16 +186,20 @@ void JobRunner::train() {
       wire::start(b).setMetricsPoint(point);
       session->send(b);
     });
+    StepWatch watch(reached, attempt);
     if (rank == 0) {
-      SessionReporter reporter(*session, trainer, job, jobId_);
-      Observers observers({&reporter, &metrics});
+      CheckpointSender checkpoints(connect, attempt);
+      SessionReporter reporter(*session, checkpoints, trainer, job, jobId_);
+      Observers observers({&reporter, &metrics, &watch});
       trainer.run(observers);
       if (!trainer.stopped()) {
         const Evaluation& last = trainer.lastEvaluation();
         reporter.checkpoint(std::isnan(last.loss) ? trainer.evaluate() : last);
+        checkpoints.flush();  // the result is stored before the rank reports its end
       }
     } else {
-      trainer.run(metrics);
+      Observers observers({&metrics, &watch});
+      trainer.run(observers);
     }
     trainer_ = nullptr;
   } catch (const Cancelled&) {
@@ -199,6 +225,7 @@ void JobRunner::train() {
       auto f = wire::start(b).initFinished();
       f.setOk(ok);
       f.setReason(reason);
+      f.setStep(reached);
       session->request(b);
       reported_ = true;
     } catch (const std::exception& e) {

@@ -7,7 +7,7 @@ namespace tfmath {
 
 JobSession::JobSession(zmq::context_t& context, const std::string& endpoint,
                        const CurveClientKeys& keys, const std::string& jobId, uint32_t rank,
-                       std::chrono::milliseconds timeout)
+                       uint32_t attempt, std::chrono::milliseconds timeout)
     : socket_(context, zmq::socket_type::dealer), timeout_(timeout) {
   wire::configure(socket_);
   socket_.set(zmq::sockopt::rcvtimeo, static_cast<int>(timeout.count()));
@@ -17,6 +17,7 @@ JobSession::JobSession(zmq::context_t& context, const std::string& endpoint,
   auto a = wire::start(b).initAttach();
   a.setJobId(jobId);
   a.setRank(rank);
+  a.setAttempt(attempt);
   request(b);
 }
 
@@ -26,6 +27,10 @@ void JobSession::send(capnp::MallocMessageBuilder& message) {
 
 std::unique_ptr<wire::Decoded> JobSession::request(capnp::MallocMessageBuilder& message) {
   send(message);
+  return answer();
+}
+
+std::unique_ptr<wire::Decoded> JobSession::answer() {
   zmq::message_t frame;
   if (!socket_.recv(frame))
     throw std::runtime_error("the coordinator did not answer within " +
@@ -40,14 +45,14 @@ std::unique_ptr<wire::Decoded> JobSession::request(capnp::MallocMessageBuilder& 
 void CoordinatorStore::set(const std::string& key, const std::vector<char>& data) {
   capnp::MallocMessageBuilder b;
   auto e = wire::start(b).initStoreSet();
-  e.setKey(key);
+  e.setKey(prefix_ + key);
   e.setValue(kj::arrayPtr(reinterpret_cast<const kj::byte*>(data.data()), data.size()));
   session_.request(b);
 }
 
 std::vector<char> CoordinatorStore::get(const std::string& key) {
   capnp::MallocMessageBuilder b;
-  wire::start(b).setStoreGet(key);
+  wire::start(b).setStoreGet(prefix_ + key);
   auto d = session_.request(b);  // the coordinator answers once the key is set (§5.4)
   if (!d->message().isStoreValue()) throw std::runtime_error("store: unexpected answer for " + key);
   auto v = d->message().getStoreValue().getValue();

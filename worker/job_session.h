@@ -16,24 +16,30 @@ namespace tfmath {
 
 class JobSession {
  public:
-  // Connects and attaches; throws std::runtime_error if the coordinator refuses or does not answer.
+  // Connects and attaches as `rank` of the assignment's `attempt`; throws std::runtime_error if the
+  // coordinator refuses or does not answer.
   JobSession(zmq::context_t& context, const std::string& endpoint, const CurveClientKeys& keys,
-             const std::string& jobId, uint32_t rank, std::chrono::milliseconds timeout);
+             const std::string& jobId, uint32_t rank, uint32_t attempt,
+             std::chrono::milliseconds timeout);
   // Sends a message that has no answer.
   void send(capnp::MallocMessageBuilder& message);
   // Sends a request and waits for its answer; throws std::runtime_error on an error answer or when
   // none comes within the timeout.
   std::unique_ptr<wire::Decoded> request(capnp::MallocMessageBuilder& message);
+  // The answer to a request sent with send(), as request() waits for it.
+  std::unique_ptr<wire::Decoded> answer();
 
  private:
   zmq::socket_t socket_;
   std::chrono::milliseconds timeout_;
 };
 
-// Gloo's rendezvous store served by the coordinator, as PyTorch serves it from its TCPStore.
+// Gloo's rendezvous store served by the coordinator, as PyTorch serves it from its TCPStore. Every
+// key carries the attempt's prefix (wire::storeKeyPrefix), so attempts never share a key.
 class CoordinatorStore : public gloo::rendezvous::Store {
  public:
-  explicit CoordinatorStore(JobSession& session) : session_(session) {}
+  CoordinatorStore(JobSession& session, uint32_t attempt)
+      : session_(session), prefix_(wire::storeKeyPrefix(attempt)) {}
   void set(const std::string& key, const std::vector<char>& data) override;
   std::vector<char> get(const std::string& key) override;
   void wait(const std::vector<std::string>& keys) override;
@@ -42,6 +48,7 @@ class CoordinatorStore : public gloo::rendezvous::Store {
 
  private:
   JobSession& session_;
+  std::string prefix_;
 };
 
 }  // namespace tfmath
