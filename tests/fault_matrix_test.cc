@@ -1,0 +1,204 @@
+// fault_matrix_test.cc: jobs that outlive failures, with real processes on loopback. A worker is
+// SIGKILLed at a step drawn from a seed, or while it sends a checkpoint, or frozen past its
+// liveness and woken; each case checks the end state against an unbroken run: bit for bit when a
+// replacement restores the world size, within 1e-5 when the job finishes on fewer workers.
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <random>
+
+#include "tests/cluster_fixture.h"
+
+namespace tfmath {
+namespace {
+
+using testing::Cluster;
+using testing::relativeDistance;
+using testing::submit;
+using testing::TempDir;
+using testing::waitForState;
+
+// 2 epochs of 40 steps on two workers, a checkpoint every 10: seconds to train, and a loss lands
+// between two checkpoints.
+const std::string kFields =
+    testing::fashionMlpJob(2000, 200, 50) + "epochs = 2, workers = 2, checkpointEvery = 10,";
+constexpr uint64_t kSteps = 80;
+
+// "" when two parameter-state files hold the same bits where an unbroken run and a recovered one
+// must agree: every tensor, every optimizer slot, the random stream, the step and the epoch, and
+// the final figures computed from them. Else the first difference.
+std::string differenceOf(const std::string& a, const std::string& b) {
+  ParameterStateFile fa(a), fb(b);
+  auto sa = fa.state(), sb = fb.state();
+  if (sa.getStep() != sb.getStep()) return "step";
+  if (sa.getEpoch() != sb.getEpoch()) return "epoch";
+  if (sa.getRngState() != sb.getRngState()) return "rngState";
+  auto sameTensors = [](auto x, auto y) {
+    if (x.size() != y.size()) return false;
+    for (unsigned i = 0; i < x.size(); ++i) {
+      auto dx = x[i].getData(), dy = y[i].getData();
+      if (x[i].getName() != y[i].getName() || dx.size() != dy.size() ||
+          std::memcmp(dx.begin(), dy.begin(), dx.size()) != 0)
+        return false;
+    }
+    return true;
+  };
+  if (!sameTensors(sa.getTensors(), sb.getTensors())) return "tensors";
+  if (!sameTensors(sa.getOptimizerSlots(), sb.getOptimizerSlots())) return "optimizerSlots";
+  auto ma = sa.getMetrics(), mb = sb.getMetrics();
+  if (ma.getTrainLoss() != mb.getTrainLoss()) return "metrics.trainLoss";
+  if (ma.getTestLoss() != mb.getTestLoss()) return "metrics.testLoss";
+  return "";
+}
+
+// Writes the finished job's parameter state to `path`.
+void saveResult(const Cluster& c, const std::string& id, const std::string& path) {
+  auto r = c.run("result " + id + " --params " + path);
+  ASSERT_EQ(r.exitCode, 0) << r.output;
+}
+
+// The job's log, as `tfmath logs` prints it.
+std::string logOf(const Cluster& c, const std::string& id) { return c.run("logs " + id).output; }
+
+// A cluster of one worker and one that TFMATH_FAULT_INJECT kills at `fault`.
+std::unique_ptr<Cluster> clusterWithAFault(const std::string& fault) {
+  auto c = std::make_unique<Cluster>(1);
+  c->addWorker({}, {"TFMATH_FAULT_INJECT=" + fault});
+  c->waitForWorkers(2);
+  return c;
+}
+
+// SIGKILL a worker after a step drawn from each of three seeds, then add a replacement: the job
+// goes back to PENDING, resumes from its latest checkpoint on two workers again, and ends on the
+// bits of the unbroken run: parameters, optimizer slots, random stream and step.
+TEST(FaultMatrix, AWorkerKilledAtASeededStepAndReplacedEndsBitIdentical) {
+  TempDir dir;
+  const std::string job = dir.write("job.capnp", testing::jobText(kFields));
+  const std::string unbroken = dir.path() + "/unbroken.params";
+  for (unsigned seed : {1u, 2u, 3u}) {
+    std::mt19937 draw(seed);
+    const uint64_t step = std::uniform_int_distribution<uint64_t>(1, kSteps - 1)(draw);
+    SCOPED_TRACE("seed " + std::to_string(seed) + ": killed after step " + std::to_string(step));
+    auto c = clusterWithAFault("kill-after-step=" + std::to_string(step));
+    const std::string id = submit(*c, job);
+    auto info = waitForState(*c, id, "PENDING", 30);
+    const std::string reason = info["reason"];
+    EXPECT_NE(reason.find("requeued: worker "), std::string::npos) << reason;
+    // The latest checkpoint before the kill; or, when rank 0 died while it was in flight, the one
+    // before that.
+    const size_t at = reason.find("resumes at step ");
+    ASSERT_NE(at, std::string::npos) << reason;
+    const uint64_t from = std::stoull(reason.substr(at + 16)), latest = step / 10 * 10;
+    EXPECT_TRUE(from == latest || from + 10 == latest) << reason;
+    c->addWorker();
+    info = waitForState(*c, id, "COMPLETED", 60);
+    EXPECT_EQ(info["ranks"].size(), 2u);
+    const std::string recovered = dir.path() + "/recovered" + std::to_string(seed) + ".params";
+    saveResult(*c, id, recovered);
+    const std::string log = logOf(*c, id);
+    EXPECT_NE(log.find("resumed on 2 worker(s) at step " + std::to_string(from)), std::string::npos)
+        << log;
+    if (seed == 1) {  // the unbroken run, on the survivor and the replacement
+      auto r = c->run("submit " + job + " --wait");
+      ASSERT_EQ(r.exitCode, 0) << r.output;
+      saveResult(*c, r.output.substr(0, r.output.find('\n')), unbroken);
+    }
+    EXPECT_EQ(differenceOf(recovered, unbroken), "") << c->coordinatorLog();
+  }
+}
+
+// SIGKILL a worker with no replacement: after elasticWaitSeconds the job resumes on the survivor,
+// says that the world size changed, and ends within 1e-5 of `tfmath run` (the math depends on the
+// global batch only).
+TEST(FaultMatrix, AWorkerKilledWithNoReplacementFinishesOnTheSurvivor) {
+  TempDir dir;
+  const std::string job =
+      dir.write("job.capnp", testing::jobText(kFields + "elasticWaitSeconds = 1,"));
+  const std::string single = dir.path() + "/single.params";
+  auto r = testing::tfmath("run " + job + " --save " + single);
+  ASSERT_EQ(r.exitCode, 0) << r.output;
+  auto c = clusterWithAFault("kill-after-step=35");
+  const std::string id = submit(*c, job);
+  auto info = waitForState(*c, id, "COMPLETED", 60);
+  EXPECT_EQ(info["ranks"].size(), 1u);
+  EXPECT_EQ(info["reason"], "after 1 restart(s); 5 step(s) redone");
+  EXPECT_EQ(info["attempt"], 1);
+  EXPECT_EQ(info["steps_lost"], 5);
+  EXPECT_EQ(info["checkpoint_step"], kSteps);  // the result, stored as the last checkpoint
+  ASSERT_EQ(info["failures"].size(), 1u);
+  EXPECT_NE(info["failures"][0].get<std::string>().find("lost at step 35"), std::string::npos);
+  const std::string recovered = dir.path() + "/recovered.params";
+  saveResult(*c, id, recovered);
+  EXPECT_LE(relativeDistance(recovered, single), 1e-5);
+  const std::string log = logOf(*c, id);
+  for (const char* line :
+       {"lost worker ", "lost at step 35", "resumes at step 30; 5 step(s) to redo",
+        "resumed on 1 worker(s) at step 30 (attempt 1); the world size changed "
+        "from 2 to 1, the global batch did not"})
+    EXPECT_NE(log.find(line), std::string::npos) << line << "\n" << log;
+}
+
+// SIGKILL rank 0 between sending the checkpoint of step 20 and the coordinator's answer: the
+// checkpoint is stored whole or not at all, the job resumes from it or from step 10, and ends on
+// the unbroken run's bits.
+TEST(FaultMatrix, RankZeroKilledWhileSendingACheckpointEndsBitIdentical) {
+  TempDir dir;
+  const std::string job = dir.write("job.capnp", testing::jobText(kFields));
+  Cluster c(0);
+  for (int i = 0; i < 2; ++i) c.addWorker({}, {"TFMATH_FAULT_INJECT=kill-while-checkpointing=20"});
+  c.waitForWorkers(2);
+  const std::string id = submit(c, job);
+  auto info = waitForState(c, id, "PENDING", 30);
+  const std::string reason = info["reason"];
+  EXPECT_NE(reason.find("(rank 0) lost at step 2"), std::string::npos) << reason;
+  c.addWorker();
+  waitForState(c, id, "COMPLETED", 60);
+  const std::string recovered = dir.path() + "/recovered.params",
+                    unbroken = dir.path() + "/u.params";
+  saveResult(c, id, recovered);
+  Cluster clean(2);  // the unbroken run, where no worker carries the fault
+  auto r = clean.run("submit " + job + " --wait");
+  ASSERT_EQ(r.exitCode, 0) << r.output;
+  saveResult(clean, r.output.substr(0, r.output.find('\n')), unbroken);
+  EXPECT_EQ(differenceOf(recovered, unbroken), "") << c.coordinatorLog();
+}
+
+// SIGSTOP a worker after step 25, past its liveness: the coordinator declares it lost and requeues
+// the job, which resumes on the survivor and a replacement. Then SIGCONT it while the new attempt
+// runs: its stale rank goes on talking about attempt 0 (progress, store keys, a checkpoint, its
+// end), and the coordinator fences all of it off by the attempt number, so the job still ends on
+// the unbroken run's bits.
+TEST(FaultMatrix, AWorkerFrozenPastItsLivenessThenThawedCorruptsNothing) {
+  TempDir dir;
+  const std::string job = dir.write("job.capnp", testing::jobText(kFields));
+  Cluster c(1);
+  c.addWorker({}, {"TFMATH_FAULT_INJECT=stop-after-step=25"});
+  c.waitForWorkers(2);
+  const std::string id = submit(c, job);
+  auto info = waitForState(c, id, "PENDING", 30);
+  const std::string reason = info["reason"];
+  EXPECT_NE(reason.find("missed 3 heartbeats"), std::string::npos) << reason;
+  c.addWorker();
+  waitForState(c, id, "RUNNING", 30);
+  c.thawWorker(1);
+  info = waitForState(c, id, "COMPLETED", 60);
+  EXPECT_EQ(info["attempt"], 1);
+  const std::string recovered = dir.path() + "/recovered.params",
+                    unbroken = dir.path() + "/u.params";
+  saveResult(c, id, recovered);
+  Cluster clean(2);
+  auto r = clean.run("submit " + job + " --wait");
+  ASSERT_EQ(r.exitCode, 0) << r.output;
+  saveResult(clean, r.output.substr(0, r.output.find('\n')), unbroken);
+  EXPECT_EQ(differenceOf(recovered, unbroken), "") << c.coordinatorLog();
+  // The thawed rank's end was refused by the fence, and its worker registered again.
+  c.waitForWorkers(3);
+  const std::string thawed = Cluster::slurp(c.dir().path() + "/worker1.log");
+  EXPECT_NE(thawed.find("attempt 0 of job " + id + " is over (now 1)"), std::string::npos)
+      << thawed;
+  EXPECT_EQ(nlohmann::json::parse(c.run("status --json").output)["workers"].size(), 3u)
+      << thawed << c.coordinatorLog();
+}
+
+}  // namespace
+}  // namespace tfmath
