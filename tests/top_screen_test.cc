@@ -122,7 +122,10 @@ TEST(TopScreen, ShowsTheClusterAndAnswersEveryKeyInATerminal) {
   t.keys("c");
   t.waitFor("? y/n");
   t.keys("y");
-  s = t.waitFor("1 CANCELLED");
+  // The refreshed list and the cancel's answer may reach the screen in either order.
+  s = t.waitFor([&](const std::string& s) {
+    return has(s, "1 CANCELLED") && has(s, "job " + waiting + " cancelled");
+  });
   EXPECT_TRUE(has(s, "job " + waiting + " cancelled")) << s;
   EXPECT_TRUE(has(s, "jobs: 1 RUNNING 0 PENDING 0 COMPLETED 0 FAILED 1 CANCELLED")) << s;
   EXPECT_EQ(testing::waitForState(c, waiting, "CANCELLED", 1)["state"], "CANCELLED");
