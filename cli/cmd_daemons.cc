@@ -102,6 +102,13 @@ Command addCoordinatorCommand(CLI::App& app) {
   cmd->add_option("--metrics-endpoint", o->metricsEndpoint,
                   "Serve Prometheus metrics on HOST:PORT (e.g. 127.0.0.1:9464; port 0 picks one). "
                   "Unauthenticated: loopback or a trusted network only");
+  cmd->add_option_function<double>(
+         "--worker-lease",
+         [o](double s) { o->workerLease = std::chrono::milliseconds(int64_t(s * 1000)); },
+         "Seconds a restarted coordinator waits for the workers of the jobs that were running to "
+         "return; a rank that has not returned by then is lost and its job requeued (default "
+         "60)")
+      ->check(CLI::PositiveNumber);
   cmd->add_option("--max-client-connections", o->maxClientConnections,
                   "Client connections open at once, all users together; more are told to try "
                   "again")
@@ -170,6 +177,12 @@ Command addWorkerCommand(CLI::App& app) {
   cmd->add_option("--collective-timeout", *timeoutSeconds,
                   "Seconds a collective (Gloo) may wait for the other ranks before the job fails")
       ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  cmd->add_option_function<double>(
+         "--worker-lease",
+         [o](double s) { o->lease = std::chrono::milliseconds(int64_t(s * 1000)); },
+         "Seconds a rank trains on while the coordinator is away (restarting, or unreachable) "
+         "before it stops (default 60)")
       ->check(CLI::PositiveNumber);
   addDataRootOption(cmd, o->dataRoots);
   auto threads = std::make_shared<int>(defaultComputeThreads());

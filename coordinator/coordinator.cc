@@ -3,9 +3,12 @@
 
 #include <unistd.h>
 
+#include <algorithm>
+#include <cassert>
 #include <cstdio>
 #include <ctime>
 #include <filesystem>
+#include <utility>
 
 #include "base/printable.h"
 #include "base/version.h"
@@ -111,19 +114,13 @@ Coordinator::Coordinator(CoordinatorOptions options)
     log("Prometheus metrics on http://" + metricsServer_->endpoint() + "/metrics");
   }
 
-  // §7: a restarted coordinator lists every job it ever accepted. A job that was running when it
-  // stopped cannot be rejoined (elastic recovery is later work), so it is marked failed; pending
-  // jobs stay pending.
+  // §7: a restarted coordinator lists every job it ever accepted. The ranks of a job that was
+  // running train on, and have the lease to return (§5.7); pending jobs stay pending.
   for (const std::string& id : state_.jobIds()) {
     auto job = std::make_unique<Job>();
     if (!state_.loadJob(id, job->jobMessage) || !state_.loadRecord(id, job->infoMessage)) continue;
     job->life = JobLifecycle(job->info().getState());
-    if (job->life.coordinatorRestarted().ended) {
-      job->info().setState(publicState(job->life.phase()));
-      job->info().setReason(job->life.reason());
-      job->info().setFinishedMs(clock_.wallMs());
-      save(*job);
-    }
+    if (job->life.phase() == JobPhase::running) awaitRanks(*job);
     nextId_ = std::max<uint64_t>(nextId_, std::stoull(id) + 1);  // ID_I: ID, the array's
     jobs_.push_back(std::move(job));
   }
@@ -446,6 +443,31 @@ void Coordinator::sendToWorker(Worker& w, capnp::MallocMessageBuilder& message) 
 }
 
 void Coordinator::liveness() {
+  // A loop that did not turn for over an interval was itself stopped (SIGSTOP, a stalled host):
+  // the workers' silence in that time is the coordinator's, and none of them is lost for it.
+  const auto turn = std::chrono::steady_clock::now();
+  if (lastLiveness_ != std::chrono::steady_clock::time_point{} &&
+      turn - lastLiveness_ > wire::kHeartbeatInterval) {
+    workers_.heardAll();
+    log("the coordinator did not run for " +
+        std::to_string(
+            std::chrono::duration_cast<std::chrono::milliseconds>(turn - lastLiveness_).count()) +
+        " ms; its workers' liveness starts afresh");
+  }
+  lastLiveness_ = turn;
+  // §5.7: the ranks of a job that ran before the restart and have not returned within the lease
+  // are lost.
+  for (size_t i = 0; i < jobs_.size(); ++i) {
+    Job& job = *jobs_[i];
+    if (job.awaited.empty() || clock_.now() < job.returnBy) continue;
+    const std::vector<bool> awaited = std::exchange(job.awaited, {});
+    for (uint32_t r = 0; r < awaited.size(); ++r)
+      if (awaited[r])
+        loseRank(job, r, job.rankWorkers[r],
+                 "did not return within the " +
+                     std::to_string(options_.workerLease.count() / 1000) +
+                     " s worker lease after the coordinator restarted");
+  }
   refusals_.flush();
   if (metricsServer_ && clock_.now() - lastPublished_ >= std::chrono::seconds(1)) publishMetrics();
   // §4: silent for HEARTBEAT_LIVENESS intervals means dead; one interval without anything sent
@@ -473,23 +495,73 @@ void Coordinator::loseWorker(const std::string& workerId, const std::string& why
   if (!w) return;
   log("worker " + workerId + " lost: " + why);
   if (w->jobId.empty()) return;
-  Job* job = findJob(w->jobId);
-  if (!job) return;
-  const std::string rank = "worker " + workerId + " (rank " + std::to_string(w->rank) + ")";
-  const uint64_t step = std::max(job->stepReached, job->info().getStep());
+  if (Job* job = findJob(w->jobId)) loseRank(*job, w->rank, workerId, why);
+}
+
+void Coordinator::loseRank(Job& job, uint32_t r, const std::string& workerId,
+                           const std::string& why) {
+  const std::string rank = "worker " + workerId + " (rank " + std::to_string(r) + ")";
+  const uint64_t step = std::max(job.stepReached, job.info().getStep());
   std::string reason = rank + " lost at step " + std::to_string(step) + ": " + why;
-  state_.appendLog(job->id(), timestamp() + " lost " + reason + "\n");
+  state_.appendLog(job.id(), timestamp() + " lost " + reason + "\n");
   // §5.6: while restarts remain, the job is requeued; past them it fails, listing every loss.
-  const uint32_t restarts = job->info().getAttempt(), allowed = job->job().getMaxRestarts();
+  const uint32_t restarts = job.info().getAttempt(), allowed = job.job().getMaxRestarts();
   const bool mayRequeue = restarts < allowed;
   if (!mayRequeue && restarts > 0) {
     std::string all;
-    for (auto f : job->info().getFailures()) all += std::string(f.cStr()) + "; ";
+    for (auto f : job.info().getFailures()) all += std::string(f.cStr()) + "; ";
     reason = "lost a worker " + std::to_string(restarts + 1) +
              " times, past maxRestarts = " + std::to_string(allowed) + ": " + all + reason;
   }
-  if (job->lostRank.empty()) job->lostRank = rank, job->lostWhy = why;
-  apply(*job, job->life.rankLost(w->rank, reason, state_.hasCheckpoint(job->id()), mayRequeue));
+  if (job.lostRank.empty()) job.lostRank = rank, job.lostWhy = why;
+  apply(job, job.life.rankLost(r, reason, state_.hasCheckpoint(job.id()), mayRequeue));
+}
+
+void Coordinator::awaitRanks(Job& job) {
+  auto info = job.info();
+  const uint32_t ranks = info.getRanks().size();
+  job.rankWorkers.clear();
+  for (auto w : info.getRanks()) job.rankWorkers.push_back(w.cStr());
+  job.life.awaitRanks(ranks);
+  job.awaited.assign(ranks, true);
+  job.returnBy = clock_.now() + options_.workerLease;
+  job.stepReached = info.getStep();
+  const std::string line = "the coordinator restarted; waiting up to " +
+                           std::to_string(options_.workerLease.count() / 1000) + " s for the " +
+                           std::to_string(ranks) + " rank(s) to return";
+  info.setReason(line);
+  save(job);
+  state_.appendLog(job.id(), timestamp() + " " + line + "\n");
+}
+
+bool Coordinator::adoptRank(const std::string& workerId, proto::Attach::Reader running,
+                            uint64_t step) {
+  Job* job = findJob(running.getJobId());
+  const uint32_t r = running.getRank();
+  const JobPhase phase = job ? job->life.phase() : JobPhase::failed;
+  if (!job || phase == JobPhase::pending || isFinal(phase) ||
+      running.getAttempt() != job->info().getAttempt() || r >= job->rankWorkers.size() ||
+      job->rankWorkers[r] != workerId || job->life.rankDone(r))
+    return true;  // a rank of no live attempt
+  Worker* w = workers_.byId(workerId);
+  assert(w);
+  w->jobId = job->id();
+  w->rank = r;
+  job->stepReached = std::max(job->stepReached, step);
+  if (r < job->awaited.size() && job->awaited[r]) {
+    job->awaited[r] = false;
+    std::string line = "rank " + std::to_string(r) + " on worker " + workerId +
+                       " returned at step " + std::to_string(step);
+    if (std::find(job->awaited.begin(), job->awaited.end(), true) == job->awaited.end()) {
+      job->awaited.clear();
+      line += "; every rank is back, the job goes on";
+      job->info().setReason("");
+      save(*job);
+    }
+    state_.appendLog(job->id(), timestamp() + " " + line + "\n");
+    log("job " + job->id() + ": " + line);
+  }
+  return phase != JobPhase::running;  // a stopping job's rank may have missed its cancel
 }
 
 void Coordinator::requeue(Job& job) {

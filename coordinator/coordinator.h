@@ -55,6 +55,9 @@ struct CoordinatorOptions {
   std::string metricsEndpoint;
   // Client connections open at once, all users together; more are refused until some close.
   uint32_t maxClientConnections = 256;
+  // How long a restarted coordinator waits for the ranks of the jobs that were running to return
+  // (§5.7); a rank not back by then is lost.
+  std::chrono::milliseconds workerLease{60000};
   // Test-only seams. With a `context` shared with the test, either endpoint may be inproc://, which
   // only threads of this process can reach: it has no CURVE (§8 applies to tcp), and an inproc
   // client is the coordinator's own user. `clock`, if given, replaces the real clocks.
@@ -88,14 +91,21 @@ class Coordinator : private JobControl {
   void cancelJob(Job& job) override;
   void rankFinished(Job& job, uint32_t rank, bool ok, const std::string& reason) override;
   void loseWorker(const std::string& workerId, const std::string& why) override;
+  bool adoptRank(const std::string& workerId, proto::Attach::Reader running,
+                 uint64_t step) override;
   void schedule() override;
   std::string timestamp() const override;
 
   // Carries out what the job's state machine decided.
   void apply(Job& job, const JobEffects& effects);
   void releaseStoreWaits(Job& job, const std::string& why);
+  // Rank `rank` of `job`, on worker `workerId`, is lost: requeued or failed (§5.6).
+  void loseRank(Job& job, uint32_t rank, const std::string& workerId, const std::string& why);
   // A job whose ranks all stopped after a lost worker goes back to PENDING (§5.6).
   void requeue(Job& job);
+  // A job that was RUNNING when the coordinator stopped: its ranks train on, and have the lease
+  // to return (§5.7).
+  void awaitRanks(Job& job);
   void start(Job& job, const std::vector<std::string>& workerIds);
   // A new PENDING job under `id`, not yet kept: journal() keeps it once its record is complete.
   std::unique_ptr<Job> newJob(const std::string& id, const std::string& user,
@@ -131,6 +141,9 @@ class Coordinator : private JobControl {
   std::string ownUser_;  // the user this coordinator runs as
   std::unique_ptr<MetricsServer> metricsServer_;
   Clock::time_point lastPublished_{}, lastElasticCheck_{};
+  // When liveness() last ran, on the real clock: a longer gap means the coordinator itself was
+  // stopped, and its workers' silence in that time is not theirs.
+  std::chrono::steady_clock::time_point lastLiveness_{};
   std::vector<std::unique_ptr<Job>> jobs_;  // submission order
   uint64_t nextId_ = 1;
   bool scheduling_ = false, scheduleAgain_ = false;  // schedule() is running; it must run again

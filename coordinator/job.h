@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "coordinator/clock.h"
 #include "coordinator/job_lifecycle.h"
 #include "coordinator/rendezvous_store.h"
 #include "jobs/metrics_file.h"
@@ -34,6 +35,10 @@ struct Job {
   uint64_t stepReached = 0;
   // The first worker this attempt lost, "worker W (rank R)", and why; empty while none is.
   std::string lostRank, lostWhy;
+  // After a coordinator restart, the ranks not yet returned (§5.7), and the end of their lease;
+  // empty once every rank returned or the lease ran out.
+  std::vector<bool> awaited;
+  Clock::time_point returnBy{};
 };
 
 }  // namespace tfmath

@@ -31,6 +31,12 @@ class JobControl {
   virtual void rankFinished(Job& job, uint32_t rank, bool ok, const std::string& reason) = 0;
   // A worker is gone (§4, §5.1): it leaves the registry and its rank ends as lost.
   virtual void loseWorker(const std::string& workerId, const std::string& why) = 0;
+  // A worker (just registered, idle) registered with the rank it still trains, at global step
+  // `step` (§5.7). Adopts the rank when it is one of the job's current attempt that has not ended:
+  // awaited since a restart, or the very rank the worker had. Returns true when the worker must
+  // stop that rank: it belongs to no live attempt, or its job is stopping.
+  virtual bool adoptRank(const std::string& workerId, proto::Attach::Reader running,
+                         uint64_t step) = 0;
   // Places pending jobs onto idle workers (§5.2).
   virtual void schedule() = 0;
   // Now, for log lines, from the coordinator's clock.

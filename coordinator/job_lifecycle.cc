@@ -157,10 +157,8 @@ JobEffects JobLifecycle::rankLost(uint32_t rank, const std::string& reason, bool
   return merged(e, endIfAllDone(hasResult));
 }
 
-JobEffects JobLifecycle::coordinatorRestarted() {
-  if (phase_ != JobPhase::running && phase_ != JobPhase::cancelling && phase_ != JobPhase::failing)
-    return {};
-  return end(JobPhase::failed, "the coordinator restarted while the job ran");
+void JobLifecycle::awaitRanks(uint32_t ranks) {
+  if (phase_ == JobPhase::running) done_.assign(ranks, false);
 }
 
 bool JobLifecycle::markDone(uint32_t rank) {

@@ -71,8 +71,9 @@ class JobLifecycle {
   // With `mayRequeue` (restarts remain) the job stops its ranks to be requeued (§5.6); without,
   // it fails with `reason`.
   JobEffects rankLost(uint32_t rank, const std::string& reason, bool hasResult, bool mayRequeue);
-  // A job that was RUNNING when the coordinator stopped (§7): RUNNING → FAILED.
-  JobEffects coordinatorRestarted();
+  // A job read back RUNNING (§7) has `ranks` ranks, which trained on while the coordinator was
+  // away (§5.7): each counts as running until it finishes or is lost.
+  void awaitRanks(uint32_t ranks);
 
  private:
   // Records that `rank` finished; false when that means nothing (not running, or already done).

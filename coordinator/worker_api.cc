@@ -86,8 +86,12 @@ void WorkerApi::registerWorker(const std::string& peer, proto::Register::Reader 
   const std::string id = reg.getWorkerId();
   if (id.empty())
     return loop_.replyError(loop_.workers(), peer, "register.workerId: must not be empty");
-  // §5.1: registering again means the worker reconnected and holds no job any more.
-  if (Worker* w = workers_.byId(id); w && !w->jobId.empty())
+  // §5.1: registering again means the worker reconnected and holds no job any more, unless it
+  // still trains the very rank it had (§5.7: the coordinator was away for a while).
+  auto running = reg.getRunning();
+  if (Worker* w = workers_.byId(id);
+      w && !w->jobId.empty() &&
+      !(reg.hasRunning() && w->jobId == running.getJobId().cStr() && w->rank == running.getRank()))
     jobs_.loseWorker(id, "re-registered, so it lost its rank");
   if (!workers_.byId(id)) {
     std::string what = reg.getDevice().cStr();
@@ -96,6 +100,12 @@ void WorkerApi::registerWorker(const std::string& peer, proto::Register::Reader 
   }
   workers_.add(peer, reg);
   loop_.replyOk(loop_.workers(), peer);
+  if (reg.hasRunning() && jobs_.adoptRank(id, running, reg.getRunningStep())) {
+    // A rank of no live attempt, or of a job that is stopping: the worker stops it.
+    capnp::MallocMessageBuilder b;
+    wire::start(b).setCancel(running.getJobId());
+    loop_.reply(loop_.workers(), peer, wire::encode(b));
+  }
   jobs_.schedule();
 }
 
@@ -174,8 +184,12 @@ void WorkerApi::onSession(const std::string& peer, proto::Message::Reader m) {
     return loop_.replyOk(sock, peer);
   }
   auto s = sessionByPeer_.find(peer);
-  // §5.3: every job-session message comes after attach.
-  if (s == sessionByPeer_.end()) return loop_.replyError(sock, peer, "not attached to a job");
+  // §5.3: every job-session message comes after attach. Reports that have no answer are dropped:
+  // they come from a session that a restart made unknown, until it attaches again (§5.7).
+  if (s == sessionByPeer_.end()) {
+    if (m.isProgress() || m.isMetricsPoint()) return;
+    return loop_.replyError(sock, peer, "not attached to a job");
+  }
   const uint32_t rank = s->second.rank;
   Job* job = liveJobOf(peer, s->second, m.which());
   if (!job) return;

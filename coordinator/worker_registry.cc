@@ -19,6 +19,10 @@ void WorkerRegistry::heard(const std::string& peer) {
   if (Worker* w = byPeer(peer)) w->lastHeard = clock_.now();
 }
 
+void WorkerRegistry::heardAll() {
+  for (auto& [id, w] : byId_) w->lastHeard = clock_.now();
+}
+
 Worker& WorkerRegistry::add(const std::string& peer, proto::Register::Reader reg) {
   const std::string id = reg.getWorkerId();
   auto it = byId_.find(id);

@@ -38,6 +38,8 @@ class WorkerRegistry {
 
   // §4: any message from a registered peer is a sign of life.
   void heard(const std::string& peer);
+  // Counts every worker as heard from now: the coordinator itself was not listening.
+  void heardAll();
   // Records that the coordinator just sent `w` something.
   void sent(Worker& w) { w.lastSent = clock_.now(); }
   // Adds or refreshes the worker `reg` names, now reachable at `peer`, idle. The caller first

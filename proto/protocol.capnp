@@ -120,6 +120,11 @@ struct Register {
   # The memory a job may take on this worker (`tfmath worker --memory-limit`; default: the host's).
   gpu @5 :GpuInfo;
   # The GPU's name and memory, for a GPU worker.
+  running @6 :Attach;
+  # Set when the worker registers again while one of its ranks still trains (the coordinator went
+  # silent, or restarted): that rank's job, rank and attempt, so the coordinator adopts it again.
+  runningStep @7 :UInt64;
+  # With `running`: the global steps that rank has completed.
 }
 
 struct GpuInfo {

@@ -214,7 +214,7 @@ TEST(JobLifecycle, FinalStatesAndRepeatedReportsChangeNothing) {
   EXPECT_TRUE(life.rankFinished(1, true, "", true).ended);
   ASSERT_EQ(life.phase(), JobPhase::completed);
   for (const JobEffects& e : {life.cancel(), life.rankFinished(1, false, "late", false),
-                              life.rankLost(0, "late", false, true), life.coordinatorRestarted()})
+                              life.rankLost(0, "late", false, true)})
     EXPECT_FALSE(e.ended || e.stopRanks || !e.releaseStore.empty());
   EXPECT_EQ(life.phase(), JobPhase::completed);
   // A pending job has no ranks to report.
@@ -223,15 +223,24 @@ TEST(JobLifecycle, FinalStatesAndRepeatedReportsChangeNothing) {
   EXPECT_EQ(pending.phase(), JobPhase::pending);
 }
 
-TEST(JobLifecycle, ARestartedCoordinatorFailsTheJobsThatWereRunning) {
+TEST(JobLifecycle, AJobReadBackRunningAwaitsItsRanksWhichEndItAsBefore) {
   JobLifecycle was(proto::JobState::RUNNING);
-  EXPECT_TRUE(was.coordinatorRestarted().ended);
-  EXPECT_EQ(was.phase(), JobPhase::failed);
-  EXPECT_EQ(was.reason(), "the coordinator restarted while the job ran");
+  was.awaitRanks(2);
+  EXPECT_EQ(was.phase(), JobPhase::running);
+  EXPECT_FALSE(was.rankDone(0) || was.rankDone(1));
+  EXPECT_FALSE(was.rankFinished(0, true, "", true).ended);
+  EXPECT_TRUE(was.rankFinished(1, true, "", true).ended);
+  EXPECT_EQ(was.phase(), JobPhase::completed);
+  // A rank that did not return is lost like any other: the job is requeued.
+  JobLifecycle lost(proto::JobState::RUNNING);
+  lost.awaitRanks(2);
+  EXPECT_TRUE(lost.rankLost(1, "did not return", true, true).stopRanks);
+  EXPECT_TRUE(lost.rankFinished(0, true, "", true).requeued);
   for (auto state : {proto::JobState::PENDING, proto::JobState::COMPLETED,
                      proto::JobState::CANCELLED, proto::JobState::FAILED}) {
     JobLifecycle other(state);
-    EXPECT_FALSE(other.coordinatorRestarted().ended);
+    other.awaitRanks(2);
+    EXPECT_FALSE(other.rankFinished(0, true, "", true).ended);
     EXPECT_EQ(publicState(other.phase()), state);
   }
 }

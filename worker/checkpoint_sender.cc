@@ -30,22 +30,28 @@ void CheckpointSender::post(std::unique_ptr<capnp::MallocMessageBuilder> message
   changed_.notify_all();
 }
 
-void CheckpointSender::flush() {
+void CheckpointSender::flush(std::chrono::steady_clock::time_point deadline) {
   std::unique_lock lock(mutex_);
-  flushing_ = true;
-  flushError_.clear();
-  changed_.wait(lock, [this] { return (!pending_ && !busy_) || !flushError_.empty(); });
-  flushing_ = false;
-  if (!flushError_.empty()) throw std::runtime_error(flushError_);
+  changed_.wait_until(lock, deadline, [this] { return !pending_ && !busy_; });
+  if (pending_ || busy_ || !lastError_.empty())
+    throw std::runtime_error(
+        "the checkpoint of step " + std::to_string(pendingStep_) +
+        " was not stored: " + (lastError_.empty() ? "no answer in time" : lastError_));
 }
 
-std::string CheckpointSender::send(capnp::MallocMessageBuilder& message, uint64_t step) {
+std::string CheckpointSender::send(capnp::MallocMessageBuilder& message, uint64_t step,
+                                   bool& retry) {
+  retry = true;
   try {
     if (!session_) session_ = connect_();
     session_->send(message);
     killIfInjected(FaultPoint::whileCheckpointing, step, attempt_);
     session_->answer();
     return "";
+  } catch (const CoordinatorRefused& e) {
+    retry = e.notAttached();
+    session_.reset();
+    return e.what();
   } catch (const std::exception& e) {
     session_.reset();  // a late answer must not be taken for the next one's
     return e.what();
@@ -61,16 +67,16 @@ void CheckpointSender::serve() {
     const uint64_t step = pendingStep_;
     busy_ = true;
     lock.unlock();
-    const std::string error = send(*message, step);
+    bool retry = false;
+    const std::string error = send(*message, step, retry);
     lock.lock();
     busy_ = false;
+    lastError_ = error;
     if (!error.empty()) {
-      std::fprintf(stderr, "tfmath-worker: the checkpoint of step %llu was not stored: %s\n",
-                   static_cast<unsigned long long>(step), error.c_str());
-      if (flushing_ && !pending_) {
-        flushError_ =
-            "the checkpoint of step " + std::to_string(step) + " was not stored: " + error;
-      } else if (!pending_) {
+      std::fprintf(stderr, "tfmath-worker: the checkpoint of step %llu was not stored: %s%s\n",
+                   static_cast<unsigned long long>(step), error.c_str(),
+                   retry ? "; sending it again" : "");
+      if (retry && !pending_) {
         // Sent again in a second, unless a newer one comes first or the job stops.
         pending_ = std::move(message);
         pendingStep_ = step;

@@ -1,7 +1,9 @@
 // job_runner.cc: the training thread of one rank.
 #include "worker/job_runner.h"
 
+#include <cassert>
 #include <cstdio>
+#include <thread>
 
 #include "jobs/job_error.h"
 #include "train/backend.h"
@@ -20,6 +22,16 @@
 namespace tfmath {
 
 namespace {
+
+// Posts a report that has no answer, attached again first if the coordinator may have restarted
+// (§5.7). A report that finds the coordinator away is dropped: training never waits for it.
+void postAttached(JobSession& session, capnp::MallocMessageBuilder& message) {
+  try {
+    session.keepAttached();
+    session.post(message);
+  } catch (const std::runtime_error&) {
+  }
+}
 
 // Sends rank 0's progress over the job session, and its checkpoints through the sender.
 class SessionReporter : public TrainingObserver {
@@ -68,7 +80,7 @@ class SessionReporter : public TrainingObserver {
     p.setLoss(r.loss);
     p.setSamplesPerSecond(r.samplesPerSecond);
     p.setLine(line);
-    session_.send(b);
+    postAttached(session_, b);
   }
 
   JobSession& session_;
@@ -82,14 +94,15 @@ class SessionReporter : public TrainingObserver {
 // Records the last global step the rank completed, and commits an injected fault after it.
 class StepWatch : public TrainingObserver {
  public:
-  StepWatch(uint64_t& reached, uint32_t attempt) : reached_(reached), attempt_(attempt) {}
+  StepWatch(std::atomic<uint64_t>& reached, uint32_t attempt)
+      : reached_(reached), attempt_(attempt) {}
   void onStep(const StepReport& r) override {
     reached_ = r.globalStep;
     killIfInjected(FaultPoint::afterStep, r.globalStep, attempt_);
   }
 
  private:
-  uint64_t& reached_;
+  std::atomic<uint64_t>& reached_;
   uint32_t attempt_;
 };
 
@@ -99,7 +112,13 @@ struct Cancelled {};
 }  // namespace
 
 JobRunner::JobRunner(zmq::context_t& context, RunnerSettings settings, proto::Assign::Reader assign)
-    : context_(context), settings_(std::move(settings)), jobId_(assign.getJobId()) {
+    : context_(context),
+      settings_(std::move(settings)),
+      jobId_(assign.getJobId()),
+      rank_(assign.getRank()),
+      attempt_(assign.getAttempt()),
+      reached_(assign.getResume().getStep()) {
+  assert(settings_.registrations);
   assign_.setRoot(assign);
   thread_ = std::thread([this] { train(); });
 }
@@ -136,16 +155,16 @@ std::unique_ptr<Communicator> JobRunner::makeCommunicator(proto::Job::Reader job
 void JobRunner::train() {
   auto assign = assign_.getRoot<proto::Assign>().asReader();
   auto job = assign.getJob();
-  const uint32_t rank = assign.getRank(), attempt = assign.getAttempt();
+  const uint32_t rank = rank_, attempt = attempt_;
   std::unique_ptr<JobSession> session;
   bool ok = true;
   std::string reason;
-  uint64_t reached = assign.getResume().getStep();  // the last step completed
+  auto connect = [this, rank, attempt] {
+    return std::make_unique<JobSession>(context_, settings_.coordinatorEndpoint, settings_.keys,
+                                        jobId_, rank, attempt, settings_.collectiveTimeout * 2,
+                                        *settings_.registrations);
+  };
   try {
-    auto connect = [this, rank, attempt] {
-      return std::make_unique<JobSession>(context_, settings_.coordinatorEndpoint, settings_.keys,
-                                          jobId_, rank, attempt, settings_.collectiveTimeout * 2);
-    };
     session = connect();
     // A job over this worker's memory is refused before anything big is allocated: its generated
     // data before it is made, the rest once the data gives the model's shapes (docs/protocol.md
@@ -184,9 +203,9 @@ void JobRunner::train() {
     MetricsRecorder metrics(rank, [&](proto::MetricsPoint::Reader point) {
       capnp::MallocMessageBuilder b;
       wire::start(b).setMetricsPoint(point);
-      session->send(b);
+      postAttached(*session, b);
     });
-    StepWatch watch(reached, attempt);
+    StepWatch watch(reached_, attempt);
     if (rank == 0) {
       CheckpointSender checkpoints(connect, attempt);
       SessionReporter reporter(*session, checkpoints, trainer, job, jobId_);
@@ -195,7 +214,8 @@ void JobRunner::train() {
       if (!trainer.stopped()) {
         const Evaluation& last = trainer.lastEvaluation();
         reporter.checkpoint(std::isnan(last.loss) ? trainer.evaluate() : last);
-        checkpoints.flush();  // the result is stored before the rank reports its end
+        // The result is stored before the rank reports its end.
+        checkpoints.flush(std::chrono::steady_clock::now() + settings_.lease);
       }
     } else {
       Observers observers({&metrics, &watch});
@@ -219,21 +239,39 @@ void JobRunner::train() {
     std::fprintf(stderr, "tfmath-worker: job %s rank %u %s: %s\n", jobId_.c_str(), rank,
                  ok ? "stopped" : "failed", e.what());
   }
-  if (session) {
+  if (session) reportEnd(std::move(session), connect, ok, reason);
+  finished_ = true;
+}
+
+void JobRunner::reportEnd(std::unique_ptr<JobSession> session,
+                          const std::function<std::unique_ptr<JobSession>()>& connect, bool ok,
+                          const std::string& reason) {
+  capnp::MallocMessageBuilder b;
+  auto f = wire::start(b).initFinished();
+  f.setOk(ok);
+  f.setReason(reason);
+  f.setStep(reached_);
+  // A coordinator that is away (silent, or restarted and not knowing this session) hears of the
+  // end once it is back, within the lease (§5.7); one that refuses it has ended the rank already.
+  const auto deadline = std::chrono::steady_clock::now() + settings_.lease;
+  while (true) {
     try {
-      capnp::MallocMessageBuilder b;
-      auto f = wire::start(b).initFinished();
-      f.setOk(ok);
-      f.setReason(reason);
-      f.setStep(reached);
+      if (!session) session = connect();
+      session->keepAttached();
       session->request(b);
       reported_ = true;
+      return;
     } catch (const std::exception& e) {
-      std::fprintf(stderr, "tfmath-worker: job %s: could not report the end: %s\n", jobId_.c_str(),
-                   e.what());
+      const auto* refused = dynamic_cast<const CoordinatorRefused*>(&e);
+      if ((refused && !refused->notAttached()) || std::chrono::steady_clock::now() >= deadline) {
+        std::fprintf(stderr, "tfmath-worker: job %s: could not report the end: %s\n",
+                     jobId_.c_str(), e.what());
+        return;
+      }
+      session.reset();  // a new session, whose attach tells a restarted coordinator who this is
+      std::this_thread::sleep_for(std::chrono::seconds(1));
     }
   }
-  finished_ = true;
 }
 
 }  // namespace tfmath

@@ -7,22 +7,49 @@ namespace tfmath {
 
 JobSession::JobSession(zmq::context_t& context, const std::string& endpoint,
                        const CurveClientKeys& keys, const std::string& jobId, uint32_t rank,
-                       uint32_t attempt, std::chrono::milliseconds timeout)
-    : socket_(context, zmq::socket_type::dealer), timeout_(timeout) {
+                       uint32_t attempt, std::chrono::milliseconds timeout,
+                       const std::atomic<uint64_t>& registrations)
+    : socket_(context, zmq::socket_type::dealer),
+      timeout_(timeout),
+      jobId_(jobId),
+      rank_(rank),
+      attempt_(attempt),
+      registrations_(registrations) {
   wire::configure(socket_);
   socket_.set(zmq::sockopt::rcvtimeo, static_cast<int>(timeout.count()));
+  socket_.set(zmq::sockopt::sndtimeo, static_cast<int>(timeout.count()));
   keys.apply(socket_);
   socket_.connect(endpoint);
+  attach();
+}
+
+void JobSession::attach() {
+  const uint64_t registrations = registrations_;
   capnp::MallocMessageBuilder b;
   auto a = wire::start(b).initAttach();
-  a.setJobId(jobId);
-  a.setRank(rank);
-  a.setAttempt(attempt);
+  a.setJobId(jobId_);
+  a.setRank(rank_);
+  a.setAttempt(attempt_);
   request(b);
+  attachedAt_ = registrations;
+}
+
+void JobSession::keepAttached() {
+  if (registrations_ != attachedAt_) attach();
+}
+
+void JobSession::post(capnp::MallocMessageBuilder& message) {
+  (void)socket_.send(wire::encode(message), zmq::send_flags::dontwait);
 }
 
 void JobSession::send(capnp::MallocMessageBuilder& message) {
-  socket_.send(wire::encode(message), zmq::send_flags::none);
+  // Requests go one at a time, so a frame waiting now is the late answer to one that timed out.
+  zmq::message_t stale;
+  while (socket_.recv(stale, zmq::recv_flags::dontwait)) {
+  }
+  if (!socket_.send(wire::encode(message), zmq::send_flags::none))
+    throw CoordinatorSilent("the coordinator took no message within " +
+                            std::to_string(timeout_.count() / 1000) + " s");
 }
 
 std::unique_ptr<wire::Decoded> JobSession::request(capnp::MallocMessageBuilder& message) {
@@ -33,12 +60,10 @@ std::unique_ptr<wire::Decoded> JobSession::request(capnp::MallocMessageBuilder& 
 std::unique_ptr<wire::Decoded> JobSession::answer() {
   zmq::message_t frame;
   if (!socket_.recv(frame))
-    throw std::runtime_error("the coordinator did not answer within " +
-                             std::to_string(timeout_.count() / 1000) + " s");
+    throw CoordinatorSilent("the coordinator did not answer within " +
+                            std::to_string(timeout_.count() / 1000) + " s");
   auto d = std::make_unique<wire::Decoded>(frame);
-  if (d->message().isError())
-    throw std::runtime_error("the coordinator refused: " +
-                             std::string(d->message().getError().getMessage().cStr()));
+  if (d->message().isError()) throw CoordinatorRefused(d->message().getError().getMessage().cStr());
   return d;
 }
 

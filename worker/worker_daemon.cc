@@ -103,7 +103,16 @@ void WorkerDaemon::connect() {
   setGpuInfo(r.initGpu());
   r.setCores(1);
   r.setMemoryBytes(options_.memoryLimit);
+  if (runner_ && !runner_->finished()) {
+    // §5.7: a rank that trained on while the coordinator was away says so, to be adopted again.
+    auto running = r.initRunning();
+    running.setJobId(runner_->jobId());
+    running.setRank(runner_->rank());
+    running.setAttempt(runner_->attempt());
+    r.setRunningStep(runner_->step());
+  }
   send(b);
+  registering_ = true;
   lastHeard_ = std::chrono::steady_clock::now();
 }
 
@@ -133,7 +142,7 @@ void WorkerDaemon::handle(const zmq::message_t& frame) {
       runner_.reset();
       RunnerSettings settings{options_.coordinator,       options_.keys,   host_,
                               options_.collectiveTimeout, options_.device, data_,
-                              options_.memoryLimit};
+                              options_.memoryLimit,       &registrations_, options_.lease};
       say("job " + std::string(m.getAssign().getJobId().cStr()) + ": rank " +
           std::to_string(m.getAssign().getRank()) + " of " +
           std::to_string(m.getAssign().getWorldSize()));
@@ -148,8 +157,14 @@ void WorkerDaemon::handle(const zmq::message_t& frame) {
       say("coordinator: " + std::string(m.getError().getMessage().cStr()) + "; registering again");
       connect();
       return;
+    case proto::Message::OK:
+      // The answer to a register: the sessions of a rank that outlived the coordinator's absence
+      // attach again.
+      if (registering_) ++registrations_;
+      registering_ = false;
+      return;
     default:
-      return;  // heartbeat, ok
+      return;  // heartbeat
   }
 }
 
@@ -178,6 +193,7 @@ bool WorkerDaemon::run(const std::atomic<bool>& stop) {
       zmq::message_t frame;
       while (socket_->recv(frame, zmq::recv_flags::dontwait)) {
         lastHeard_ = now;
+        awaySince_ = {};
         backoff = std::chrono::milliseconds(500);
         handle(frame);
       }
@@ -188,10 +204,14 @@ bool WorkerDaemon::run(const std::atomic<bool>& stop) {
       if (!reported) connect();  // the coordinator never heard the end: re-register to free us
     }
     if (now - lastHeard_ > wire::kHeartbeatInterval * wire::kHeartbeatLiveness) {
-      // §4: the coordinator is gone. Abort the job (its collective times out rather than hangs),
-      // then reconnect with exponential backoff.
+      // §4: the coordinator is gone. Reconnect with exponential backoff. §5.7: the rank trains on
+      // for up to the lease, then stops (its collective times out rather than hangs).
+      if (awaySince_ == std::chrono::steady_clock::time_point{}) awaySince_ = lastHeard_;
       say("lost the coordinator; reconnecting in " + std::to_string(backoff.count()) + " ms");
-      if (runner_) runner_->cancel();
+      if (runner_ && !runner_->finished() && now - awaySince_ > options_.lease) {
+        say("the coordinator has been away past the lease; stopping job " + runner_->jobId());
+        runner_->cancel();
+      }
       std::this_thread::sleep_for(backoff);
       backoff = std::min(backoff * 2, std::chrono::milliseconds(30000));
       connect();

@@ -1,6 +1,7 @@
 // worker_daemon.h: the worker process's main loop (docs/protocol.md §5.1): registers with the
 // coordinator, heartbeats both ways, reconnects with exponential backoff when the coordinator goes
-// silent, and runs at most one JobRunner at a time. Owned by the thread that calls run().
+// silent, and runs at most one JobRunner at a time. A rank trains on while the coordinator is away,
+// for up to the lease, and registers again with it (§5.7). Owned by the thread that calls run().
 #pragma once
 
 #include <atomic>
@@ -26,6 +27,8 @@ struct WorkerOptions {
   std::vector<std::string> dataRoots;
   // The memory a job may take here, in bytes; 0: the host's physical memory.
   uint64_t memoryLimit = 0;
+  // How long a rank trains on while the coordinator is away before it is stopped (§5.7).
+  std::chrono::milliseconds lease{60000};
 };
 
 class WorkerDaemon {
@@ -58,6 +61,11 @@ class WorkerDaemon {
   bool gpu_ = false;
   std::unique_ptr<JobRunner> runner_;
   std::chrono::steady_clock::time_point lastHeard_, lastSent_;
+  // Since when the coordinator has been silent; the epoch while it is heard.
+  std::chrono::steady_clock::time_point awaySince_{};
+  // Registrations the coordinator has answered; the runner's sessions attach again when it moves.
+  std::atomic<uint64_t> registrations_{0};
+  bool registering_ = false;  // a register is sent and not yet answered
 };
 
 }  // namespace tfmath
