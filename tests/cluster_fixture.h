@@ -127,6 +127,9 @@ class Cluster {
   }
   // Stops the coordinator (SIGTERM, or SIGKILL when `kill`), keeping its state directory.
   void stopCoordinator(bool kill = false) { stop(coordinator_, kill); }
+  // SIGSTOP and SIGCONT of the coordinator: its sockets stay open, and it says nothing meanwhile.
+  void freezeCoordinator() { ::kill(coordinator_, SIGSTOP); }
+  void thawCoordinator() { ::kill(coordinator_, SIGCONT); }
   void killWorker(size_t i) { stop(workers_.at(i), true); }
   // SIGSTOP: the worker's sockets stay open but it says nothing (killed at teardown).
   void freezeWorker(size_t i) { ::kill(workers_.at(i), SIGSTOP); }

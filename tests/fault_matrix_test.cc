@@ -4,8 +4,10 @@
 // replacement restores the world size, within 1e-5 when the job finishes on fewer workers.
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <cstring>
 #include <random>
+#include <thread>
 
 #include "tests/cluster_fixture.h"
 
@@ -89,7 +91,8 @@ TEST(FaultMatrix, AWorkerKilledAtASeededStepAndReplacedEndsBitIdentical) {
     const size_t at = reason.find("resumes at step ");
     ASSERT_NE(at, std::string::npos) << reason;
     const uint64_t from = std::stoull(reason.substr(at + 16)), latest = step / 10 * 10;
-    EXPECT_TRUE(from == latest || from + 10 == latest) << reason;
+    EXPECT_TRUE(from == latest || from + 10 == latest) << reason << "\n"
+                                                       << logOf(*c, id) << c->coordinatorLog();
     c->addWorker();
     info = waitForState(*c, id, "COMPLETED", 60);
     EXPECT_EQ(info["ranks"].size(), 2u);
@@ -198,6 +201,87 @@ TEST(FaultMatrix, AWorkerFrozenPastItsLivenessThenThawedCorruptsNothing) {
       << thawed;
   EXPECT_EQ(nlohmann::json::parse(c.run("status --json").output)["workers"].size(), 3u)
       << thawed << c.coordinatorLog();
+}
+
+// 10 epochs of the same job: 400 steps, long enough for the coordinator to be away mid-job.
+const std::string kLongFields =
+    testing::fashionMlpJob(2000, 200, 50) + "epochs = 10, workers = 2, checkpointEvery = 10,";
+
+// Waits until `id` is RUNNING past global step `step`.
+void waitForStep(const Cluster& c, const std::string& id, uint64_t step) {
+  for (int i = 0; i < 600; ++i) {
+    auto r = c.run("status " + id + " --json");
+    if (r.exitCode == 0) {
+      auto info = nlohmann::json::parse(r.output)["jobs"][0];
+      if (info["state"] == "RUNNING" && info["step"].get<uint64_t>() >= step) return;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  ADD_FAILURE() << "job " << id << " never passed step " << step;
+}
+
+// The unbroken run of `job` on a fresh cluster of two workers, saved to `path`.
+void unbrokenRun(const std::string& job, const std::string& path) {
+  Cluster clean(2);
+  auto r = clean.run("submit " + job + " --wait");
+  ASSERT_EQ(r.exitCode, 0) << r.output;
+  saveResult(clean, r.output.substr(0, r.output.find('\n')), path);
+}
+
+// SIGKILL the coordinator mid-job and start it again on the same state directory: the ranks train
+// on while it is away, register again with their assignment, and the job ends COMPLETED on the
+// unbroken run's bits, with no restart of its own.
+TEST(FaultMatrix, TheCoordinatorKilledMidJobAndRestartedEndsBitIdentical) {
+  TempDir dir;
+  const std::string job = dir.write("job.capnp", testing::jobText(kLongFields));
+  Cluster c(2);
+  const std::string id = submit(c, job);
+  waitForStep(c, id, 40);
+  c.stopCoordinator(true);
+  std::this_thread::sleep_for(std::chrono::seconds(2));
+  c.startCoordinator();
+  auto info = waitForState(c, id, "COMPLETED", 90);
+  EXPECT_EQ(info["attempt"], 0) << info.dump();
+  EXPECT_EQ(info["reason"], "") << info.dump();
+  const std::string log = logOf(c, id);
+  EXPECT_NE(log.find("the coordinator restarted; waiting up to 60 s for the 2 rank(s)"),
+            std::string::npos)
+      << log;
+  EXPECT_NE(log.find("every rank is back, the job goes on"), std::string::npos) << log;
+  EXPECT_EQ(log.find("lost "), std::string::npos) << log;
+  const std::string recovered = dir.path() + "/recovered.params",
+                    unbroken = dir.path() + "/u.params";
+  saveResult(c, id, recovered);
+  unbrokenRun(job, unbroken);
+  EXPECT_EQ(differenceOf(recovered, unbroken), "") << c.coordinatorLog();
+}
+
+// SIGSTOP the coordinator for 10 s mid-job: the ranks train on (and may finish) meanwhile, the
+// workers reconnect and register again with their ranks, and when it runs again nothing is lost,
+// nothing fails, and the job ends on the unbroken run's bits.
+TEST(FaultMatrix, TheCoordinatorStoppedForTenSecondsFailsNothing) {
+  TempDir dir;
+  const std::string job = dir.write("job.capnp", testing::jobText(kLongFields));
+  Cluster c(2);
+  const std::string id = submit(c, job);
+  waitForStep(c, id, 40);
+  c.freezeCoordinator();
+  std::this_thread::sleep_for(std::chrono::seconds(10));
+  c.thawCoordinator();
+  auto info = waitForState(c, id, "COMPLETED", 90);
+  EXPECT_EQ(info["attempt"], 0) << info.dump();
+  const std::string log = logOf(c, id);
+  EXPECT_EQ(log.find("lost "), std::string::npos) << log;
+  EXPECT_NE(c.coordinatorLog().find("its workers' liveness starts afresh"), std::string::npos)
+      << c.coordinatorLog();
+  const std::string recovered = dir.path() + "/recovered.params",
+                    unbroken = dir.path() + "/u.params";
+  saveResult(c, id, recovered);
+  unbrokenRun(job, unbroken);
+  EXPECT_EQ(differenceOf(recovered, unbroken), "") << c.coordinatorLog();
+  // Both workers are still registered, and serve the next job.
+  auto r = c.run("submit " + job + " --wait");
+  EXPECT_EQ(r.exitCode, 0) << r.output << c.coordinatorLog();
 }
 
 }  // namespace
