@@ -289,8 +289,10 @@ void ClientApi::result(const std::string& peer, const std::string& user, const s
     auto r = wire::start(b).initResultReply();
     r.setInfo(job->info().asReader());
     if (checkpointed) {
-      ParameterStateFile file(state_.checkpointPath(id));
-      r.setState(file.state());
+      std::string note;
+      auto file = state_.loadCheckpoint(id, note);
+      if (!note.empty()) log_("job " + id + ": " + note);
+      r.setState(file->state());
     } else {  // it ended before its first checkpoint: the job alone, for a report of what there is
       auto state = r.initState();
       state.setFormatVersion(proto::PARAMETER_STATE_VERSION);

@@ -117,11 +117,18 @@ Coordinator::Coordinator(CoordinatorOptions options)
   // §7: a restarted coordinator lists every job it ever accepted. The ranks of a job that was
   // running train on, and have the lease to return (§5.7); pending jobs stay pending.
   for (const std::string& id : state_.jobIds()) {
+    nextId_ = std::max<uint64_t>(nextId_, std::stoull(id) + 1);  // ID_I: ID, the array's
     auto job = std::make_unique<Job>();
-    if (!state_.loadJob(id, job->jobMessage) || !state_.loadRecord(id, job->infoMessage)) continue;
+    try {
+      if (!state_.loadJob(id, job->jobMessage) || !state_.loadRecord(id, job->infoMessage))
+        continue;
+    } catch (const std::exception& e) {
+      // A damaged file costs its job only: named here, never quoted; every other job is served.
+      log("job " + id + " is not served: " + e.what());
+      continue;
+    }
     job->life = JobLifecycle(job->info().getState());
     if (job->life.phase() == JobPhase::running) awaitRanks(*job);
-    nextId_ = std::max<uint64_t>(nextId_, std::stoull(id) + 1);  // ID_I: ID, the array's
     jobs_.push_back(std::move(job));
   }
   log("coordinator up: clients on " + clientEndpoint_ + ", workers on " + workerEndpoint_ + ", " +
@@ -207,6 +214,16 @@ void Coordinator::publishMetrics() {
 }
 
 void Coordinator::save(Job& job) { state_.saveRecord(job.info().asReader()); }
+
+std::unique_ptr<ParameterStateFile> Coordinator::loadCheckpoint(const std::string& id) {
+  std::string note;
+  auto file = state_.loadCheckpoint(id, note);
+  if (!note.empty()) {
+    log("job " + id + ": " + note);
+    state_.appendLog(id, timestamp() + " " + note + "\n");
+  }
+  return file;
+}
 
 Job* Coordinator::findJob(const std::string& id) {
   for (auto& j : jobs_)
@@ -373,7 +390,7 @@ void Coordinator::start(Job& job, const std::vector<std::string>& workerIds) {
   std::unique_ptr<ParameterStateFile> resume;
   if (attempt > 0 && state_.hasCheckpoint(job.id())) {
     try {
-      resume = std::make_unique<ParameterStateFile>(state_.checkpointPath(job.id()));
+      resume = loadCheckpoint(job.id());
     } catch (const JobError& e) {
       return apply(job, job.life.failPending(std::string("resume: ") + e.what()));
     }
@@ -385,9 +402,9 @@ void Coordinator::start(Job& job, const std::vector<std::string>& workerIds) {
     if (resume) {
       // the checkpoint holds the parameters, trained further
     } else if (const std::string from = info.getInitFrom().cStr(); !from.empty()) {
-      initial = std::make_unique<ParameterStateFile>(state_.checkpointPath(from));
-    } else if (std::filesystem::exists(state_.initialPath(job.id()))) {  // sent with the job
-      initial = std::make_unique<ParameterStateFile>(state_.initialPath(job.id()));
+      initial = loadCheckpoint(from);
+    } else if (state_.hasInitial(job.id())) {  // sent with the job
+      initial = state_.loadInitial(job.id());
     }
   } catch (const JobError& e) {
     return apply(job, job.life.cancelPending(std::string("init-from: ") + e.what()));

@@ -116,6 +116,9 @@ class Coordinator : private JobControl {
   void sendToWorker(Worker& w, capnp::MallocMessageBuilder& message);
   void liveness();
   void save(Job& job);
+  // The job's latest checkpoint, or the one before when the latest is damaged (logged, in the
+  // coordinator's log and the job's). Throws JobError.
+  std::unique_ptr<ParameterStateFile> loadCheckpoint(const std::string& id);
   void log(const std::string& line);
   // Reads every waiting event of a handshake monitor: logs failures, and counts the client
   // connections.

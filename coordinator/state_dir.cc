@@ -5,11 +5,16 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 
+#include "base/checksummed_file.h"
 #include "base/durable_file.h"
 #include "base/message_bytes.h"
+#include "jobs/job_error.h"
 #include "jobs/params_file.h"
 
 namespace tfmath {
@@ -21,8 +26,19 @@ namespace {
 void saveMessage(const std::string& path, capnp::MessageBuilder& message) {
   auto words = capnp::messageToFlatArray(message);
   auto bytes = words.asBytes();
-  writeFileDurably(path,
-                   std::string_view(reinterpret_cast<const char*>(bytes.begin()), bytes.size()));
+  writeChecksummedFile(
+      path, std::string_view(reinterpret_cast<const char*>(bytes.begin()), bytes.size()));
+}
+
+// A checksummed parameter-state file; throws JobError naming it.
+std::unique_ptr<ParameterStateFile> loadParameterState(const std::string& path) {
+  try {
+    return ParameterStateFile::fromBytes(readChecksummedFile(path), path);
+  } catch (const JobError&) {
+    throw;
+  } catch (const std::exception& e) {
+    throw JobError(e.what());
+  }
 }
 
 }  // namespace
@@ -80,13 +96,50 @@ void StateDir::saveRecord(proto::JobInfo::Reader info) const {
 void StateDir::saveCheckpoint(const std::string& id, proto::ParameterState::Reader state) const {
   capnp::MallocMessageBuilder m;
   m.setRoot(state);
-  saveParameterState(checkpointPath(id), m);
+  // The latest becomes the one before, then the new one is written: at every moment one of the
+  // two is whole, and a damaged latest still leaves the one before.
+  if (fs::exists(checkpointPath(id)) &&
+      ::rename(checkpointPath(id).c_str(), previousCheckpointPath(id).c_str()) != 0)
+    throw std::runtime_error(checkpointPath(id) + ": cannot keep it as the previous checkpoint: " +
+                             std::strerror(errno));
+  saveMessage(checkpointPath(id), m);
 }
 
 void StateDir::saveInitial(const std::string& id, proto::ParameterState::Reader state) const {
   capnp::MallocMessageBuilder m;
   m.setRoot(state);
-  saveParameterState(initialPath(id), m);
+  saveMessage(jobDir(id) + "/initial.params", m);
+}
+
+bool StateDir::hasInitial(const std::string& id) const {
+  return fs::exists(jobDir(id) + "/initial.params");
+}
+
+std::unique_ptr<ParameterStateFile> StateDir::loadInitial(const std::string& id) const {
+  return loadParameterState(jobDir(id) + "/initial.params");
+}
+
+std::unique_ptr<ParameterStateFile> StateDir::loadCheckpoint(const std::string& id,
+                                                             std::string& note) const {
+  note.clear();
+  std::string latest = checkpointPath(id) + ": missing";
+  if (fs::exists(checkpointPath(id))) {
+    try {
+      return loadParameterState(checkpointPath(id));
+    } catch (const JobError& e) {
+      latest = e.what();
+    }
+  }
+  if (!fs::exists(previousCheckpointPath(id)))
+    throw JobError(latest + "; there is no previous checkpoint");
+  try {
+    auto file = loadParameterState(previousCheckpointPath(id));
+    note = latest + "; using the previous checkpoint, of step " +
+           std::to_string(file->state().getStep());
+    return file;
+  } catch (const JobError& e) {
+    throw JobError(latest + "; and the previous checkpoint: " + e.what());
+  }
 }
 
 namespace {
@@ -95,10 +148,17 @@ namespace {
 template <typename T>
 bool loadMessage(const std::string& path, capnp::MallocMessageBuilder& into) {
   if (!fs::exists(path)) return false;
-  const std::string bytes = readWholeFile(path);
-  if (bytes.empty() || bytes.size() % sizeof(capnp::word)) return false;
-  MessageBytes message(bytes.data(), bytes.size());
-  into.setRoot(message.root<T>());
+  const std::string bytes = readChecksummedFile(path);
+  try {
+    if (bytes.empty() || bytes.size() % sizeof(capnp::word))
+      throw std::invalid_argument("not a whole number of words");
+    MessageBytes message(bytes.data(), bytes.size());
+    into.setRoot(message.root<T>());
+  } catch (const std::exception& e) {
+    throw ChecksumError(path + ": not a message tfmath wrote: " + e.what());
+  } catch (const kj::Exception& e) {
+    throw ChecksumError(path + ": not a message tfmath wrote: " + e.getDescription().cStr());
+  }
   return true;
 }
 
@@ -112,7 +172,9 @@ bool StateDir::loadRecord(const std::string& id, capnp::MallocMessageBuilder& in
   return loadMessage<proto::JobInfo>(jobDir(id) + "/record.bin", into);
 }
 
-bool StateDir::hasCheckpoint(const std::string& id) const { return fs::exists(checkpointPath(id)); }
+bool StateDir::hasCheckpoint(const std::string& id) const {
+  return fs::exists(checkpointPath(id)) || fs::exists(previousCheckpointPath(id));
+}
 
 void StateDir::appendLog(const std::string& id, const std::string& text) const {
   fs::create_directories(jobDir(id));

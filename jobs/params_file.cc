@@ -21,6 +21,17 @@ ParameterStateFile::ParameterStateFile(const std::string& path) {
   } catch (const std::exception& e) {
     throw JobError(e.what());
   }
+  parse(bytes, path);
+}
+
+std::unique_ptr<ParameterStateFile> ParameterStateFile::fromBytes(const std::string& bytes,
+                                                                  const std::string& name) {
+  std::unique_ptr<ParameterStateFile> file(new ParameterStateFile());
+  file->parse(bytes, name);
+  return file;
+}
+
+void ParameterStateFile::parse(const std::string& bytes, const std::string& path) {
   try {
     message_ = std::make_unique<MessageBytes>(bytes.data(), bytes.size());
     // Read all that a resume, an init-from or a report reads, twice, so a corrupt file fails here,

@@ -21,9 +21,15 @@ class ParameterStateFile {
   // Throws JobError naming the path when it is missing, is not a parameter-state message, or is of
   // another formatVersion.
   explicit ParameterStateFile(const std::string& path);
+  // The same checks, on `bytes` already read from the file `name`.
+  static std::unique_ptr<ParameterStateFile> fromBytes(const std::string& bytes,
+                                                       const std::string& name);
   proto::ParameterState::Reader state() const { return message_->root<proto::ParameterState>(); }
 
  private:
+  ParameterStateFile() = default;
+  void parse(const std::string& bytes, const std::string& path);
+
   std::unique_ptr<MessageBytes> message_;
 };
 

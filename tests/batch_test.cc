@@ -308,7 +308,8 @@ TEST(InitFrom, StartsFromAnotherTrainingsParameters) {
   EXPECT_EQ(learned(c.run("result " + fromFile).output), base);
   // From a job whose stored parameters are gone (an admin cleaned the state directory): never runs,
   // and says why.
-  std::filesystem::remove(c.dir().path() + "/jobs/" + first + "/checkpoint.params");
+  for (const char* name : {"/checkpoint.params", "/checkpoint.prev.params"})
+    std::filesystem::remove(c.dir().path() + "/jobs/" + first + name);
   const std::string gone = testing::submit(c, job + " --init-from " + first);
   const auto cancelled = testing::waitForState(c, gone, "CANCELLED");
   EXPECT_EQ(cancelled["reason"].get<std::string>().rfind("init-from: ", 0), 0u) << cancelled.dump();
