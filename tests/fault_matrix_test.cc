@@ -6,6 +6,8 @@
 
 #include <chrono>
 #include <cstring>
+#include <filesystem>
+#include <fstream>
 #include <random>
 #include <thread>
 
@@ -282,6 +284,49 @@ TEST(FaultMatrix, TheCoordinatorStoppedForTenSecondsFailsNothing) {
   // Both workers are still registered, and serve the next job.
   auto r = c.run("submit " + job + " --wait");
   EXPECT_EQ(r.exitCode, 0) << r.output << c.coordinatorLog();
+}
+
+// A restart finds one job's record corrupted (a byte flipped) and another's latest checkpoint cut
+// short. The coordinator starts, names the damaged record and leaves that job out, serves the
+// other from its previous checkpoint, and gives new jobs fresh ids.
+TEST(FaultMatrix, ACorruptedRecordAndATruncatedCheckpointCostOnlyWhatTheyHold) {
+  TempDir dir;
+  const std::string job = dir.write("job.capnp", testing::jobText(kFields));
+  Cluster c(2);
+  std::vector<std::string> ids;
+  for (int i = 0; i < 2; ++i) {
+    auto r = c.run("submit " + job + " --wait");
+    ASSERT_EQ(r.exitCode, 0) << r.output;
+    ids.push_back(r.output.substr(0, r.output.find('\n')));
+  }
+  c.stopCoordinator();
+  const std::string jobs = c.dir().path() + "/jobs/";
+  {
+    std::fstream f(jobs + ids[0] + "/record.bin", std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(24);
+    f.put('\x5a');
+  }
+  std::filesystem::resize_file(jobs + ids[1] + "/checkpoint.params", 100);
+  c.startCoordinator();
+  auto status = nlohmann::json::parse(c.run("status --json").output)["jobs"];
+  ASSERT_EQ(status.size(), 1u) << status.dump();
+  EXPECT_EQ(status[0]["id"], ids[1]);
+  EXPECT_EQ(status[0]["state"], "COMPLETED");
+  const std::string log = c.coordinatorLog();
+  EXPECT_NE(log.find("job " + ids[0] + " is not served: " + jobs + ids[0] +
+                     "/record.bin: its checksum does not match its content"),
+            std::string::npos)
+      << log;
+  const std::string kept = dir.path() + "/kept.params";
+  saveResult(c, ids[1], kept);
+  EXPECT_EQ(ParameterStateFile(kept).state().getStep(), kSteps - 10);  // the checkpoint before
+  EXPECT_NE(c.coordinatorLog().find("using the previous checkpoint, of step " +
+                                    std::to_string(kSteps - 10)),
+            std::string::npos)
+      << c.coordinatorLog();
+  auto r = c.run("submit " + job + " --wait");
+  ASSERT_EQ(r.exitCode, 0) << r.output << c.coordinatorLog();
+  EXPECT_EQ(r.output.substr(0, r.output.find('\n')), std::to_string(std::stoi(ids[1]) + 1));
 }
 
 }  // namespace
