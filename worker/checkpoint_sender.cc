@@ -39,21 +39,16 @@ void CheckpointSender::flush(std::chrono::steady_clock::time_point deadline) {
         " was not stored: " + (lastError_.empty() ? "no answer in time" : lastError_));
 }
 
-std::string CheckpointSender::send(capnp::MallocMessageBuilder& message, uint64_t step,
-                                   bool& retry) {
-  retry = true;
+std::string CheckpointSender::send(capnp::MallocMessageBuilder& message, uint64_t step) {
   try {
     if (!session_) session_ = connect_();
     session_->send(message);
     killIfInjected(FaultPoint::whileCheckpointing, step, attempt_);
     session_->answer();
     return "";
-  } catch (const CoordinatorRefused& e) {
-    retry = e.notAttached();
-    session_.reset();
-    return e.what();
   } catch (const std::exception& e) {
-    session_.reset();  // a late answer must not be taken for the next one's
+    // A new session next time: a restarted coordinator knows only sessions attached since.
+    session_.reset();
     return e.what();
   }
 }
@@ -67,16 +62,14 @@ void CheckpointSender::serve() {
     const uint64_t step = pendingStep_;
     busy_ = true;
     lock.unlock();
-    bool retry = false;
-    const std::string error = send(*message, step, retry);
+    const std::string error = send(*message, step);
     lock.lock();
     busy_ = false;
     lastError_ = error;
     if (!error.empty()) {
-      std::fprintf(stderr, "tfmath-worker: the checkpoint of step %llu was not stored: %s%s\n",
-                   static_cast<unsigned long long>(step), error.c_str(),
-                   retry ? "; sending it again" : "");
-      if (retry && !pending_) {
+      std::fprintf(stderr, "tfmath-worker: the checkpoint of step %llu was not stored: %s\n",
+                   static_cast<unsigned long long>(step), error.c_str());
+      if (!pending_) {
         // Sent again in a second, unless a newer one comes first or the job stops.
         pending_ = std::move(message);
         pendingStep_ = step;

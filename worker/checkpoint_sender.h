@@ -1,9 +1,9 @@
 // checkpoint_sender.h: rank 0's checkpoints, sent to the coordinator from their own thread over
 // their own job session, so that training never waits while the coordinator stores one. The
 // training thread copies the state into a message and posts it; a newer one replaces one not yet
-// sent. A checkpoint that found the coordinator away (silent, or restarted and so not knowing the
-// session) is logged and sent again a second later over a new session, until a newer one replaces
-// it; one it refused is logged and dropped. Thread-safe: post() and flush() belong to the training
+// sent. A checkpoint that was not stored (the coordinator was away, or restarted and so did not
+// know the session, or could not write it) is logged and sent again a second later over a new
+// session, until a newer one replaces it. Thread-safe: post() and flush() belong to the training
 // thread.
 #pragma once
 
@@ -30,14 +30,13 @@ class CheckpointSender {
   // Hands over the checkpoint of global step `step` (a Message whose checkpoint is set).
   void post(std::unique_ptr<capnp::MallocMessageBuilder> message, uint64_t step);
   // Waits until the newest checkpoint posted is stored, at most until `deadline`; throws
-  // std::runtime_error if it was refused, or still not stored then.
+  // std::runtime_error if it is still not stored then.
   void flush(std::chrono::steady_clock::time_point deadline);
 
  private:
   void serve();
-  // Sends one checkpoint and waits for the answer; "" when stored, else why not, and whether to
-  // send it again (`retry`: the coordinator was away).
-  std::string send(capnp::MallocMessageBuilder& message, uint64_t step, bool& retry);
+  // Sends one checkpoint and waits for the answer; "" when stored, else why not.
+  std::string send(capnp::MallocMessageBuilder& message, uint64_t step);
 
   std::function<std::unique_ptr<JobSession>()> connect_;
   uint32_t attempt_;
