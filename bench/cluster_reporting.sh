@@ -15,31 +15,15 @@ up=
 cleanup() { [[ -n $up ]] && kill "$up" 2>/dev/null && wait "$up" 2>/dev/null; rm -rf "$tmp"; }
 trap cleanup EXIT
 export OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1
+source "$here/cluster_lib.sh"
 sed -E "s/epochs = [0-9]+/epochs = 3/; s/workers = [0-9]+/workers = 2/" \
   "$repo/examples/fashion_mlp.capnp" >"$tmp/mlp.capnp"
 
-# Steady-state samples/s of one run of binary $1: the mean of epochs 2 and 3 in the job's log.
-run() {
-  local state=$tmp/state-$RANDOM
-  "$1" up --workers 2 --state-dir "$state" >"$state.out" 2>"$state.log" &
-  up=$!
-  for _ in $(seq 100); do grep -q '^export' "$state.out" 2>/dev/null && break; sleep 0.1; done
-  local endpoint id
-  endpoint=$(sed -n 's/^export TFMATH_COORDINATOR=//p' "$state.out")
-  id=$("$1" submit "$tmp/mlp.capnp" --wait --coordinator "$endpoint" 2>/dev/null | head -1)
-  "$1" logs "$id" --coordinator "$endpoint" |
-    sed -n 's|.*epoch \([23]\)/3: .* \([0-9]*\) samples/s$|\2|p' |
-    awk '{ s += $1; n++ } END { printf "%.0f\n", s / n }'
-  kill "$up"; wait "$up" 2>/dev/null || true; up=
-}
-
-median() { sort -n | awk '{ a[NR] = $1 } END { print (NR % 2 ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2) }'; }
-
 for i in $(seq "$repeats"); do
-  run "$baseline" >>"$tmp/base"
-  run "$tfmath" >>"$tmp/ours"
+  steady_samples "$baseline" "$tmp/mlp.capnp" 3 >>"$tmp/base"
+  steady_samples "$tfmath" "$tmp/mlp.capnp" 3 >>"$tmp/ours"
 done
-b=$(median <"$tmp/base"); o=$(median <"$tmp/ours")
+b=$(median $(cat "$tmp/base")); o=$(median $(cat "$tmp/ours"))
 echo "baseline runs: $(tr '\n' ' ' <"$tmp/base")"
 echo "this build:    $(tr '\n' ' ' <"$tmp/ours")"
 printf 'median samples/s: baseline %s, this build %s, ratio %.3f\n' "$b" "$o" \

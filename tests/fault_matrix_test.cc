@@ -64,6 +64,25 @@ void saveResult(const Cluster& c, const std::string& id, const std::string& path
 // The job's log, as `tfmath logs` prints it.
 std::string logOf(const Cluster& c, const std::string& id) { return c.run("logs " + id).output; }
 
+// The unbroken run of `job` on a fresh cluster of two workers, saved to `path`.
+void unbrokenRun(const std::string& job, const std::string& path) {
+  Cluster clean(2);
+  auto r = clean.run("submit " + job + " --wait");
+  ASSERT_EQ(r.exitCode, 0) << r.output;
+  saveResult(clean, r.output.substr(0, r.output.find('\n')), path);
+}
+
+// Expects job `id` of `c` to have ended on the bits of an unbroken run of `job`, on a fresh cluster
+// where no worker carries a fault.
+void expectUnbrokenBits(const Cluster& c, const std::string& id, const std::string& job,
+                        const TempDir& dir) {
+  const std::string recovered = dir.path() + "/recovered.params",
+                    unbroken = dir.path() + "/unbroken.params";
+  saveResult(c, id, recovered);
+  unbrokenRun(job, unbroken);
+  EXPECT_EQ(differenceOf(recovered, unbroken), "") << c.coordinatorLog();
+}
+
 // A cluster of one worker and one that TFMATH_FAULT_INJECT kills at `fault`.
 std::unique_ptr<Cluster> clusterWithAFault(const std::string& fault) {
   auto c = std::make_unique<Cluster>(1);
@@ -158,14 +177,7 @@ TEST(FaultMatrix, RankZeroKilledWhileSendingACheckpointEndsBitIdentical) {
   EXPECT_NE(reason.find("(rank 0) lost at step 2"), std::string::npos) << reason;
   c.addWorker();
   waitForState(c, id, "COMPLETED", 60);
-  const std::string recovered = dir.path() + "/recovered.params",
-                    unbroken = dir.path() + "/u.params";
-  saveResult(c, id, recovered);
-  Cluster clean(2);  // the unbroken run, where no worker carries the fault
-  auto r = clean.run("submit " + job + " --wait");
-  ASSERT_EQ(r.exitCode, 0) << r.output;
-  saveResult(clean, r.output.substr(0, r.output.find('\n')), unbroken);
-  EXPECT_EQ(differenceOf(recovered, unbroken), "") << c.coordinatorLog();
+  expectUnbrokenBits(c, id, job, dir);
 }
 
 // SIGSTOP a worker after step 25, past its liveness: the coordinator declares it lost and requeues
@@ -188,14 +200,7 @@ TEST(FaultMatrix, AWorkerFrozenPastItsLivenessThenThawedCorruptsNothing) {
   c.thawWorker(1);
   info = waitForState(c, id, "COMPLETED", 60);
   EXPECT_EQ(info["attempt"], 1);
-  const std::string recovered = dir.path() + "/recovered.params",
-                    unbroken = dir.path() + "/u.params";
-  saveResult(c, id, recovered);
-  Cluster clean(2);
-  auto r = clean.run("submit " + job + " --wait");
-  ASSERT_EQ(r.exitCode, 0) << r.output;
-  saveResult(clean, r.output.substr(0, r.output.find('\n')), unbroken);
-  EXPECT_EQ(differenceOf(recovered, unbroken), "") << c.coordinatorLog();
+  expectUnbrokenBits(c, id, job, dir);
   // The thawed rank's end was refused by the fence, and its worker registered again.
   c.waitForWorkers(3);
   const std::string thawed = Cluster::slurp(c.dir().path() + "/worker1.log");
@@ -222,14 +227,6 @@ void waitForStep(const Cluster& c, const std::string& id, uint64_t step) {
   ADD_FAILURE() << "job " << id << " never passed step " << step;
 }
 
-// The unbroken run of `job` on a fresh cluster of two workers, saved to `path`.
-void unbrokenRun(const std::string& job, const std::string& path) {
-  Cluster clean(2);
-  auto r = clean.run("submit " + job + " --wait");
-  ASSERT_EQ(r.exitCode, 0) << r.output;
-  saveResult(clean, r.output.substr(0, r.output.find('\n')), path);
-}
-
 // SIGKILL the coordinator mid-job and start it again on the same state directory: the ranks train
 // on while it is away, register again with their assignment, and the job ends COMPLETED on the
 // unbroken run's bits, with no restart of its own.
@@ -251,11 +248,7 @@ TEST(FaultMatrix, TheCoordinatorKilledMidJobAndRestartedEndsBitIdentical) {
       << log;
   EXPECT_NE(log.find("every rank is back, the job goes on"), std::string::npos) << log;
   EXPECT_EQ(log.find("lost "), std::string::npos) << log;
-  const std::string recovered = dir.path() + "/recovered.params",
-                    unbroken = dir.path() + "/u.params";
-  saveResult(c, id, recovered);
-  unbrokenRun(job, unbroken);
-  EXPECT_EQ(differenceOf(recovered, unbroken), "") << c.coordinatorLog();
+  expectUnbrokenBits(c, id, job, dir);
 }
 
 // SIGSTOP the coordinator for 10 s mid-job: the ranks train on (and may finish) meanwhile, the
@@ -276,11 +269,7 @@ TEST(FaultMatrix, TheCoordinatorStoppedForTenSecondsFailsNothing) {
   EXPECT_EQ(log.find("lost "), std::string::npos) << log;
   EXPECT_NE(c.coordinatorLog().find("its workers' liveness starts afresh"), std::string::npos)
       << c.coordinatorLog();
-  const std::string recovered = dir.path() + "/recovered.params",
-                    unbroken = dir.path() + "/u.params";
-  saveResult(c, id, recovered);
-  unbrokenRun(job, unbroken);
-  EXPECT_EQ(differenceOf(recovered, unbroken), "") << c.coordinatorLog();
+  expectUnbrokenBits(c, id, job, dir);
   // Both workers are still registered, and serve the next job.
   auto r = c.run("submit " + job + " --wait");
   EXPECT_EQ(r.exitCode, 0) << r.output << c.coordinatorLog();
