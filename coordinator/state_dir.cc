@@ -14,6 +14,7 @@
 #include "base/checksummed_file.h"
 #include "base/durable_file.h"
 #include "base/message_bytes.h"
+#include "jobs/job_check.h"
 #include "jobs/job_error.h"
 #include "jobs/params_file.h"
 
@@ -165,7 +166,17 @@ bool loadMessage(const std::string& path, capnp::MallocMessageBuilder& into) {
 }  // namespace
 
 bool StateDir::loadJob(const std::string& id, capnp::MallocMessageBuilder& into) const {
-  return loadMessage<proto::Job>(jobDir(id) + "/job.bin", into);
+  const std::string path = jobDir(id) + "/job.bin";
+  if (!loadMessage<proto::Job>(path, into)) return false;
+  // Whole and checksummed, yet it must still be a job this coordinator would have accepted.
+  try {
+    (void)checkJobFields(into.getRoot<proto::Job>().asReader());
+  } catch (const JobError& e) {
+    throw ChecksumError(path + ": not a job tfmath accepts: " + e.what());
+  } catch (const kj::Exception& e) {
+    throw ChecksumError(path + ": not a job tfmath wrote: " + e.getDescription().cStr());
+  }
+  return true;
 }
 
 bool StateDir::loadRecord(const std::string& id, capnp::MallocMessageBuilder& into) const {

@@ -39,7 +39,8 @@ class StateDir {
   void saveRecord(proto::JobInfo::Reader info) const;
   void saveCheckpoint(const std::string& id, proto::ParameterState::Reader state) const;
   // Reads the job's stored Job (job.bin) or JobInfo (record.bin) into `into`; false if missing.
-  // Throws std::runtime_error naming the file when it is damaged (ChecksumError) or unreadable.
+  // Throws std::runtime_error naming the file when it is damaged (ChecksumError), unreadable, or
+  // (job.bin) not a job that passes the checks of a submitted one.
   bool loadJob(const std::string& id, capnp::MallocMessageBuilder& into) const;
   bool loadRecord(const std::string& id, capnp::MallocMessageBuilder& into) const;
   // Whether the job has a checkpoint, the latest or the one before it.
