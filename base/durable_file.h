@@ -7,10 +7,11 @@
 
 namespace tfmath {
 
-// Replaces `path` with `bytes` durably. Throws std::runtime_error naming the path on failure.
+// Replaces `path` with `bytes` durably. Throws std::system_error (its code the errno, its what()
+// naming the path) on failure; the old file, if any, is left as it was.
 void writeFileDurably(const std::string& path, std::string_view bytes);
 
-// Reads a whole file. Throws std::runtime_error naming the path on failure.
+// Reads a whole file. Throws std::system_error naming the path on failure.
 std::string readWholeFile(const std::string& path);
 
 }  // namespace tfmath

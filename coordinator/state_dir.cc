@@ -5,11 +5,9 @@
 #include <sys/stat.h>
 
 #include <algorithm>
-#include <cerrno>
-#include <cstdio>
-#include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <system_error>
 
 #include "base/checksummed_file.h"
 #include "base/durable_file.h"
@@ -80,36 +78,53 @@ void StateDir::removeJob(const std::string& id) const {
   fs::remove_all(jobDir(id), ignored);
 }
 
+template <typename Write>
+void StateDir::writing(Write write) const {
+  try {
+    write();
+  } catch (const std::system_error& e) {
+    const bool full = e.code() == std::errc::no_space_on_device ||
+                      e.code() == std::errc::file_too_large;  // a quota
+    throw std::runtime_error("state dir " + root_ + ": " +
+                             (full ? "no space left: " : "cannot write: ") + e.what());
+  }
+}
+
 void StateDir::saveJob(const std::string& id, proto::Job::Reader job) const {
-  fs::create_directories(jobDir(id));
-  capnp::MallocMessageBuilder m;
-  m.setRoot(job);
-  saveMessage(jobDir(id) + "/job.bin", m);
+  writing([&] {
+    fs::create_directories(jobDir(id));
+    capnp::MallocMessageBuilder m;
+    m.setRoot(job);
+    saveMessage(jobDir(id) + "/job.bin", m);
+  });
 }
 
 void StateDir::saveRecord(proto::JobInfo::Reader info) const {
-  fs::create_directories(jobDir(info.getId()));
-  capnp::MallocMessageBuilder m;
-  m.setRoot(info);
-  saveMessage(jobDir(info.getId()) + "/record.bin", m);
+  writing([&] {
+    fs::create_directories(jobDir(info.getId()));
+    capnp::MallocMessageBuilder m;
+    m.setRoot(info);
+    saveMessage(jobDir(info.getId()) + "/record.bin", m);
+  });
 }
 
 void StateDir::saveCheckpoint(const std::string& id, proto::ParameterState::Reader state) const {
   capnp::MallocMessageBuilder m;
   m.setRoot(state);
-  // The latest becomes the one before, then the new one is written: at every moment one of the
-  // two is whole, and a damaged latest still leaves the one before.
-  if (fs::exists(checkpointPath(id)) &&
-      ::rename(checkpointPath(id).c_str(), previousCheckpointPath(id).c_str()) != 0)
-    throw std::runtime_error(checkpointPath(id) + ": cannot keep it as the previous checkpoint: " +
-                             std::strerror(errno));
-  saveMessage(checkpointPath(id), m);
+  // The new one is written whole first; then the latest becomes the one before, and the new one
+  // the latest. A failed write changes nothing; a crash between the renames leaves the one before.
+  const std::string fresh = checkpointPath(id) + ".new";
+  writing([&] {
+    saveMessage(fresh, m);
+    if (fs::exists(checkpointPath(id))) fs::rename(checkpointPath(id), previousCheckpointPath(id));
+    fs::rename(fresh, checkpointPath(id));
+  });
 }
 
 void StateDir::saveInitial(const std::string& id, proto::ParameterState::Reader state) const {
   capnp::MallocMessageBuilder m;
   m.setRoot(state);
-  saveMessage(jobDir(id) + "/initial.params", m);
+  writing([&] { saveMessage(jobDir(id) + "/initial.params", m); });
 }
 
 bool StateDir::hasInitial(const std::string& id) const {

@@ -33,6 +33,8 @@ class StateDir {
   // Ids of the jobs on disk, oldest first (by number, an array's jobs by index).
   std::vector<std::string> jobIds() const;
 
+  // Each save writes a whole file or changes nothing; throws std::runtime_error "state dir ROOT:
+  // no space left: ..." or "state dir ROOT: cannot write: ...".
   void saveJob(const std::string& id, proto::Job::Reader job) const;
   // Forgets a job that was never accepted: its folder goes (errors ignored).
   void removeJob(const std::string& id) const;
@@ -69,6 +71,11 @@ class StateDir {
   std::string readLog(const std::string& id, uint64_t offset, size_t max) const;
 
  private:
+  // Runs `write`; a failed write becomes "state dir ROOT: no space left: ..." (a full disk or a
+  // quota) or "state dir ROOT: cannot write: ...".
+  template <typename Write>
+  void writing(Write write) const;
+
   std::string root_;
 };
 

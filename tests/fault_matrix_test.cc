@@ -3,8 +3,10 @@
 // liveness and woken; each case checks the end state against an unbroken run: bit for bit when a
 // replacement restores the world size, within 1e-5 when the job finishes on fewer workers.
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <chrono>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -316,6 +318,47 @@ TEST(FaultMatrix, ACorruptedRecordAndATruncatedCheckpointCostOnlyWhatTheyHold) {
   auto r = c.run("submit " + job + " --wait");
   ASSERT_EQ(r.exitCode, 0) << r.output << c.coordinatorLog();
   EXPECT_EQ(r.output.substr(0, r.output.find('\n')), std::to_string(std::stoi(ids[1]) + 1));
+}
+
+// A full disk: the state directory on a 16 MiB tmpfs, filled up mid-job. A submission is refused
+// with "state dir DIR: no space left: ...", status and logs are served, the running job trains on
+// while its checkpoints fail (logged, and sent again), and once space is freed it ends on the
+// unbroken run's bits, and the next submission is taken.
+TEST(FaultMatrix, AFullDiskRefusesSubmissionsAndLosesNothing) {
+  if (geteuid() != 0) GTEST_SKIP() << "mounting a tmpfs needs root";
+  TempDir dir;
+  const std::string job = dir.write("job.capnp", testing::jobText(kLongFields));
+  Cluster c(2);
+  const std::string state = c.dir().path(), saved = dir.path() + "/saved";
+  c.stopCoordinator();
+  ASSERT_EQ(std::system(("cp -a " + state + " " + saved).c_str()), 0);
+  ASSERT_EQ(std::system(("mount -t tmpfs -o size=16m,mode=0700 tmpfs " + state).c_str()), 0);
+  struct Unmount {
+    std::string path;
+    ~Unmount() { (void)std::system(("umount -l " + path).c_str()); }
+  } unmount{state};
+  ASSERT_EQ(std::system(("cp -a " + saved + "/. " + state).c_str()), 0);
+  c.startCoordinator();
+  c.waitForWorkers(2);
+  const std::string id = submit(c, job);
+  waitForStep(c, id, 40);
+  (void)std::system(("dd if=/dev/zero of=" + state + "/filler bs=1M 2>/dev/null").c_str());
+  auto r = c.run("submit " + job);
+  EXPECT_NE(r.exitCode, 0) << r.output;
+  EXPECT_NE(r.output.find("state dir " + state + ": no space left: "), std::string::npos)
+      << r.output;
+  EXPECT_EQ(c.run("status " + id).exitCode, 0);
+  EXPECT_EQ(c.run("logs " + id).exitCode, 0);
+  std::this_thread::sleep_for(std::chrono::seconds(1));  // checkpoints fail meanwhile
+  std::filesystem::remove(state + "/filler");
+  waitForState(c, id, "COMPLETED", 90);
+  EXPECT_NE(
+      c.coordinatorLog().find("cannot store checkpoint: state dir " + state + ": no space left: "),
+      std::string::npos)
+      << c.coordinatorLog();
+  expectUnbrokenBits(c, id, job, dir);
+  r = c.run("submit " + job + " --wait");
+  EXPECT_EQ(r.exitCode, 0) << r.output << c.coordinatorLog();
 }
 
 }  // namespace
