@@ -1,6 +1,7 @@
 // state_dir.cc: files of the coordinator's state directory.
 #include "coordinator/state_dir.h"
 
+#include <capnp/dynamic.h>
 #include <capnp/serialize.h>
 #include <sys/stat.h>
 
@@ -160,6 +161,30 @@ std::unique_ptr<ParameterStateFile> StateDir::loadCheckpoint(const std::string& 
 
 namespace {
 
+// Reads every pointer of `value`, each as its schema's type, so that a field of the wrong kind
+// throws here rather than later, where the coordinator reads it. Lists of numbers hold no pointer
+// and are not walked.
+void readEveryPointer(capnp::DynamicValue::Reader value) {
+  switch (value.getType()) {
+    case capnp::DynamicValue::STRUCT: {
+      auto s = value.as<capnp::DynamicStruct>();
+      for (auto field : s.getSchema().getFields())
+        if (s.has(field)) readEveryPointer(s.get(field));
+      break;
+    }
+    case capnp::DynamicValue::LIST: {
+      auto list = value.as<capnp::DynamicList>();
+      const auto kind = list.getSchema().whichElementType();
+      if (kind == capnp::schema::Type::STRUCT || kind == capnp::schema::Type::LIST ||
+          kind == capnp::schema::Type::TEXT || kind == capnp::schema::Type::DATA)
+        for (auto element : list) readEveryPointer(element);
+      break;
+    }
+    default:
+      break;
+  }
+}
+
 // Reads a stored message whose root is a T into `into`; false if the file is missing or empty.
 template <typename T>
 bool loadMessage(const std::string& path, capnp::MallocMessageBuilder& into) {
@@ -170,6 +195,7 @@ bool loadMessage(const std::string& path, capnp::MallocMessageBuilder& into) {
       throw std::invalid_argument("not a whole number of words");
     MessageBytes message(bytes.data(), bytes.size());
     into.setRoot(message.root<T>());
+    readEveryPointer(capnp::toDynamic(into.getRoot<T>().asReader()));
   } catch (const std::exception& e) {
     throw ChecksumError(path + ": not a message tfmath wrote: " + e.what());
   } catch (const kj::Exception& e) {
