@@ -200,9 +200,11 @@ inline double relativeDistance(const std::string& a, const std::string& b) {
   return worst;
 }
 
-// Waits until `job` reaches `state` (PENDING, RUNNING, ...); returns its status record.
-inline nlohmann::json waitForState(const Cluster& c, const std::string& job,
-                                   const std::string& state, int seconds = 60) {
+// Waits until `job` of the cluster `c` (a Cluster, or anything whose run() runs a CLI command
+// against a coordinator) reaches `state` (PENDING, RUNNING, ...); returns its status record.
+template <typename AnyCluster>
+nlohmann::json waitForState(const AnyCluster& c, const std::string& job, const std::string& state,
+                            int seconds = 60) {
   nlohmann::json last;
   for (int i = 0; i < seconds * 10; ++i) {
     auto r = c.run("status " + job + " --json");
@@ -226,7 +228,9 @@ inline std::string nogroupSocket(const TempDir& dir) {
   return run + "/coordinator.sock";
 }
 
-inline std::string submit(const Cluster& c, const std::string& jobFile) {
+// Submits `jobFile` to `c` (as waitForState's); returns the job's id.
+template <typename AnyCluster>
+std::string submit(const AnyCluster& c, const std::string& jobFile) {
   auto r = c.run("submit " + jobFile);
   EXPECT_EQ(r.exitCode, 0) << r.output;
   return r.output.substr(0, r.output.find('\n'));

@@ -249,8 +249,10 @@ TEST(Launcher, NamesEachFailedHostAndStartsTheOthers) {
 }
 
 // Workers on two "hosts" (network namespaces, each with its own sshd), launched through a hostfile,
-// train with Gloo across the namespace boundary and end where a single process ends.
-TEST(Launcher, TrainsAcrossTwoNetworkNamespaces) {
+// train with Gloo across the namespace boundary and end where a single process ends. Then the link
+// between the hosts goes down for 10 s mid-job: the job recovers (requeued from its checkpoint) or
+// carries on, never hangs, and still ends where a single process ends.
+TEST(Launcher, TrainsAcrossTwoNetworkNamespacesAndOutlivesTheLinkGoingDown) {
   if (getuid() != 0) GTEST_SKIP() << "needs root to create network namespaces (CI runs as root)";
   if (!std::filesystem::exists(testing::kSshd)) GTEST_SKIP() << "no sshd (openssh-server)";
   TwoNamespaces ns;
@@ -294,6 +296,27 @@ TEST(Launcher, TrainsAcrossTwoNetworkNamespaces) {
     ASSERT_EQ(up.run("result " + id + " --params " + out).exitCode, 0);
     EXPECT_LE(testing::relativeDistance(out, single), 1e-5) << "job " << j;
   }
+
+  const std::string longJob =
+      testing::fashionMlpJob(2000, 200, 50) + "epochs = 10, checkpointEvery = 10,";
+  const std::string single = dir.path() + "/long-single.params";
+  auto r = testing::tfmath("run " + dir.write("long1.capnp", testing::jobText(longJob)) +
+                           " --save " + single);
+  ASSERT_EQ(r.exitCode, 0) << r.output;
+  const std::string id =
+      testing::submit(up, dir.write("long2.capnp", testing::jobText(longJob + "workers = 2")));
+  for (int i = 0; i < 600; ++i) {  // past step 40
+    auto s = nlohmann::json::parse(up.run("status " + id + " --json").output)["jobs"][0];
+    if (s["state"] == "RUNNING" && s["step"].get<uint64_t>() >= 40) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  ASSERT_TRUE(ns.setLink(false));
+  std::this_thread::sleep_for(std::chrono::seconds(10));
+  ASSERT_TRUE(ns.setLink(true));
+  auto info = testing::waitForState(up, id, "COMPLETED", 120);
+  const std::string out = dir.path() + "/long2.params";
+  ASSERT_EQ(up.run("result " + id + " --params " + out).exitCode, 0);
+  EXPECT_LE(testing::relativeDistance(out, single), 1e-5) << info.dump();
 }
 
 }  // namespace

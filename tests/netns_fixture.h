@@ -18,7 +18,8 @@ class TwoNamespaces {
   TwoNamespaces() : madeRunNetns_(!std::filesystem::exists("/run/netns")) {
     const std::string id = std::to_string(getpid() % 100000);
     names_ = {"tfmathA" + id, "tfmathB" + id};
-    const std::string a = names_[0], b = names_[1], va = "tfva" + id, vb = "tfvb" + id;
+    links_ = {"tfva" + id, "tfvb" + id};
+    const std::string a = names_[0], b = names_[1], va = links_[0], vb = links_[1];
     for (const std::string& step :
          {"ip netns add " + a, "ip netns add " + b,
           "ip link add " + va + " type veth peer name " + vb, "ip link set " + va + " netns " + a,
@@ -49,10 +50,15 @@ class TwoNamespaces {
   const std::string& name(int i) const { return names_[i]; }
   static std::string address(int i) { return i == 0 ? "10.231.0.1" : "10.231.0.2"; }
   std::vector<std::string> exec(int i) const { return {"ip", "netns", "exec", names_[i]}; }
+  // Takes the link between the two down (a cable pulled) or up again; true when `ip` did.
+  bool setLink(bool up) const {
+    return shell("ip -n " + names_[0] + " link set " + links_[0] + (up ? " up" : " down"))
+               .exitCode == 0;
+  }
 
  private:
   bool madeRunNetns_;
-  std::vector<std::string> names_;
+  std::vector<std::string> names_, links_;
   std::string error_;
 };
 
