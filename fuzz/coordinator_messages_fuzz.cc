@@ -63,9 +63,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size == 0) return 0;
   zmq::socket_t& peer = *h.peers[data[0] & 1][(data[0] >> 1) & 3];
   peer.send(zmq::buffer(data + 1, size - 1), zmq::send_flags::none);
-  // One turn handles the frame; a second lets what it scheduled settle. A turn that handles
-  // nothing while a frame waits means the loop stopped serving.
-  if (h.coordinator->step(std::chrono::milliseconds(1000)) == 0) std::abort();
+  // One turn handles the frame; a second lets what it scheduled settle. Turns that handle nothing
+  // for 10 s while a frame waits mean the loop stopped serving (a starved process may take a
+  // second or more to be scheduled, so one empty turn is not enough).
+  size_t handled = 0;
+  for (int turn = 0; turn < 10 && handled == 0; ++turn)
+    handled = h.coordinator->step(std::chrono::milliseconds(1000));
+  if (handled == 0) std::abort();
   h.clock.advance(std::chrono::milliseconds(10));
   h.coordinator->step(std::chrono::milliseconds(0));
   zmq::message_t answer;
