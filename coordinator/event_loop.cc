@@ -1,6 +1,7 @@
 // event_loop.cc: polling, draining, framing and replies.
 #include "coordinator/event_loop.h"
 
+#include <cerrno>
 #include <cstdio>
 
 #include "net/wire.h"
@@ -76,15 +77,31 @@ size_t EventLoop::step(std::chrono::milliseconds timeout) {
   return handled;
 }
 
+namespace {
+
+// A frame if one waits. A signal (the stop request) may interrupt even a read that does not wait:
+// it is read again.
+bool receive(zmq::socket_t& socket, zmq::message_t& frame) {
+  while (true) {
+    try {
+      return static_cast<bool>(socket.recv(frame, zmq::recv_flags::dontwait));
+    } catch (const zmq::error_t& e) {
+      if (e.num() != EINTR) throw;
+    }
+  }
+}
+
+}  // namespace
+
 bool EventLoop::readOne(zmq::socket_t& socket, const Handler& handler) {
   std::vector<zmq::message_t> frames;
   zmq::message_t frame;
   do {
-    if (!socket.recv(frame, zmq::recv_flags::dontwait)) break;
+    if (!receive(socket, frame)) break;
     frames.push_back(std::move(frame));
   } while (frames.back().more() && frames.size() < 8);
   while (!frames.empty() && frames.back().more()) {  // drain an over-long message
-    if (!socket.recv(frame, zmq::recv_flags::dontwait)) break;
+    if (!receive(socket, frame)) break;
     const bool more = frame.more();
     frames.push_back(std::move(frame));
     if (!more) break;

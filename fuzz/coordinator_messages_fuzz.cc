@@ -7,6 +7,7 @@
 // a loop that stops answering is a finding; the coordinator must serve on after any bytes.
 #include <unistd.h>
 
+#include <cerrno>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -46,6 +47,18 @@ struct Harness {
   }
 };
 
+// Runs a socket call again while a signal (libFuzzer's timer) interrupts it.
+template <typename Call>
+auto retryingSignals(Call call) {
+  while (true) {
+    try {
+      return call();
+    } catch (const zmq::error_t& e) {
+      if (e.num() != EINTR) throw;
+    }
+  }
+}
+
 Harness& harness() {
   static Harness h;
   return h;
@@ -62,7 +75,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   Harness& h = harness();
   if (size == 0) return 0;
   zmq::socket_t& peer = *h.peers[data[0] & 1][(data[0] >> 1) & 3];
-  peer.send(zmq::buffer(data + 1, size - 1), zmq::send_flags::none);
+  retryingSignals(
+      [&] { return peer.send(zmq::buffer(data + 1, size - 1), zmq::send_flags::none); });
   // One turn handles the frame; a second lets what it scheduled settle. Turns that handle nothing
   // for 10 s while a frame waits mean the loop stopped serving (a starved process may take a
   // second or more to be scheduled, so one empty turn is not enough).
@@ -75,7 +89,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   zmq::message_t answer;
   for (auto& side : h.peers)
     for (auto& p : side)
-      while (p->recv(answer, zmq::recv_flags::dontwait)) {
+      while (retryingSignals([&] { return p->recv(answer, zmq::recv_flags::dontwait); })) {
       }
   return 0;
 }
