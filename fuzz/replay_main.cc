@@ -1,8 +1,11 @@
 // replay_main.cc: a harness's main without libFuzzer, for the normal build: runs
 // LLVMFuzzerTestOneInput on every file given, and on every file of every folder given, in name
 // order. A test replays the committed corpus this way, so every input a fuzzer ever kept runs in
-// CI; a crash, an escaped exception or a file descriptor left open fails it.
+// CI; a crash, an escaped exception or a file descriptor left open fails it. It also names the
+// slowest input and its time, to check the bound on one input's time against a whole corpus; the
+// time is reported, never judged, as the machine may be busy.
 #include <algorithm>
+#include <chrono>
 #include <cstdint>
 #include <cstdio>
 #include <filesystem>
@@ -34,6 +37,8 @@ int main(int argc, char** argv) {
                          std::filesystem::directory_iterator());
   };
   const auto before = openDescriptors();
+  std::chrono::steady_clock::duration slowest{};
+  std::filesystem::path slowestInput;
   for (const auto& path : inputs) {
     std::ifstream in(path, std::ios::binary);
     if (!in) {
@@ -41,9 +46,16 @@ int main(int argc, char** argv) {
       return 1;
     }
     const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    const auto start = std::chrono::steady_clock::now();
     LLVMFuzzerTestOneInput(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size());
+    if (const auto took = std::chrono::steady_clock::now() - start; took > slowest) {
+      slowest = took;
+      slowestInput = path;
+    }
   }
-  std::printf("replayed %zu input(s)\n", inputs.size());
+  std::printf("replayed %zu input(s); the slowest, %s, took %.1f ms\n", inputs.size(),
+              slowestInput.filename().c_str(),
+              std::chrono::duration<double, std::milli>(slowest).count());
   if (const auto after = openDescriptors(); after != before) {
     std::fprintf(stderr, "%ld file descriptor(s) left open after the replay\n",
                  static_cast<long>(after - before));
